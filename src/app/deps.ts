@@ -1,0 +1,47 @@
+import type { Db, Queryable } from '../db/db.js';
+import type { Position } from '../domain/placement.js';
+import type { DeploymentRecord, SessionRecord } from '../domain/records.js';
+import type { ProviderRegistry } from '../providers/provider.js';
+
+export interface Clock {
+  now(): Date;
+}
+export const systemClock: Clock = { now: () => new Date() };
+
+/** IP to position; unknown, private and loopback addresses have none. */
+export interface GeoLocator {
+  positionOf(ip: string): Position | null;
+}
+export const noGeo: GeoLocator = { positionOf: () => null };
+
+export type SessionEvent = 'created' | 'linked' | 'ready' | 'unprocessable' | 'error' | 'users_changed' | 'deleted';
+export type DeploymentEvent = 'created' | 'ready' | 'stopped' | 'error' | 'usage_changed';
+
+/**
+ * Called inside the transaction that made the change, so whatever a listener writes (webhook
+ * outbox rows, event log rows) commits or rolls back with it.
+ */
+export interface ChangeListeners {
+  session: Array<(tx: Queryable, event: SessionEvent, session: SessionRecord, deployment: DeploymentRecord | null) => Promise<void>>;
+  deployment: Array<(tx: Queryable, event: DeploymentEvent, deployment: DeploymentRecord) => Promise<void>>;
+}
+
+export interface AppDeps {
+  db: Db;
+  clock: Clock;
+  geo: GeoLocator;
+  providers: ProviderRegistry;
+  listeners: ChangeListeners;
+}
+
+export function emptyListeners(): ChangeListeners {
+  return { session: [], deployment: [] };
+}
+
+export async function emitSession(deps: AppDeps, tx: Queryable, event: SessionEvent, session: SessionRecord, deployment: DeploymentRecord | null): Promise<void> {
+  for (const listener of deps.listeners.session) await listener(tx, event, session, deployment);
+}
+
+export async function emitDeployment(deps: AppDeps, tx: Queryable, event: DeploymentEvent, deployment: DeploymentRecord): Promise<void> {
+  for (const listener of deps.listeners.deployment) await listener(tx, event, deployment);
+}

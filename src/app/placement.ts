@@ -1,0 +1,93 @@
+/**
+ * Finding a deployment for a session inside the caller's transaction: a given deployment, the
+ * best existing one, or a new one started through a provider (autodeploy).
+ */
+import type { Queryable } from '../db/db.js';
+import { insertDeployment, reserveSeatsOnBestDeployment, reserveSeatsOnDeployment, selectDeploymentByRequestId } from '../db/queries/deployments.js';
+import { insertJob } from '../db/queries/jobs.js';
+import { fail, ok, type Result } from '../domain/errors.js';
+import { distanceKm, type PlacementCriteria, type Position } from '../domain/placement.js';
+import type { DeploymentRecord, VersionRecord } from '../domain/records.js';
+import { DeploymentStatus, isLiveDeployment } from '../domain/session-rules.js';
+import type { ProviderLocation } from '../providers/provider.js';
+import { emitDeployment, type AppDeps } from './deps.js';
+import { newRequestId } from './ids.js';
+
+export const START_DEPLOYMENT_JOB = 'deployment.start';
+
+/** Takes seats on the deployment the client named, or says which condition failed (409). */
+export async function reserveOnNamedDeployment(
+  tx: Queryable,
+  orgId: number,
+  version: VersionRecord,
+  requestId: string,
+  seats: number,
+): Promise<Result<DeploymentRecord>> {
+  const deployment = await selectDeploymentByRequestId(tx, orgId, requestId);
+  if (!deployment) return fail('DEPLOYMENT_UNAVAILABLE', `Deployment ${requestId} does not exist.`);
+  if (deployment.versionId !== version.id) {
+    return fail('DEPLOYMENT_UNAVAILABLE', `Deployment ${requestId} runs ${deployment.appName} ${deployment.versionName}, not ${version.appName} ${version.name}.`);
+  }
+  if (!isLiveDeployment(deployment.status)) return fail('DEPLOYMENT_UNAVAILABLE', `Deployment ${requestId} is not running (${deployment.status}).`);
+  if (!deployment.isJoinable) return fail('DEPLOYMENT_UNAVAILABLE', `Deployment ${requestId} is not joinable by sessions.`);
+  const reserved = await reserveSeatsOnDeployment(tx, deployment.id, seats);
+  if (reserved) return ok(reserved);
+  return fail('DEPLOYMENT_UNAVAILABLE', `Deployment ${requestId} does not have ${seats} free socket(s).`);
+}
+
+/**
+ * Takes seats on the best qualifying deployment. First skipping rows other transactions hold,
+ * which spreads concurrent sessions; when that finds nothing, once more waiting for those locks,
+ * so a session is refused only when no qualifying deployment has room.
+ */
+export async function reserveOnBestDeployment(tx: Queryable, version: VersionRecord, criteria: PlacementCriteria): Promise<DeploymentRecord | undefined> {
+  const request = { versionId: version.id, ...criteria };
+  return (
+    (await reserveSeatsOnBestDeployment(tx, { ...request, skipLocked: true })) ??
+    (await reserveSeatsOnBestDeployment(tx, { ...request, skipLocked: false }))
+  );
+}
+
+export function nearestLocation(locations: readonly ProviderLocation[], position: Position | null): ProviderLocation | undefined {
+  if (locations.length === 0) return undefined;
+  if (!position) return locations[0];
+  const distanceTo = (l: ProviderLocation) =>
+    l.latitude === null || l.longitude === null ? Infinity : distanceKm(position, { latitude: l.latitude, longitude: l.longitude });
+  return [...locations].sort((a, b) => distanceTo(a) - distanceTo(b))[0];
+}
+
+export interface AutodeployRequest {
+  orgId: number;
+  version: VersionRecord;
+  position: Position | null;
+  seats: number;
+  tags: string[];
+  env: Array<{ key: string; value: string }>;
+  userCount: number;
+  webhookUrl: string | null;
+}
+
+/**
+ * Writes a new DEPLOYING deployment at the provider location nearest the players, with the
+ * session's seats already taken, and a durable job that asks the provider to start it.
+ */
+export async function startDeploymentIn(deps: AppDeps, tx: Queryable, request: AutodeployRequest): Promise<Result<DeploymentRecord>> {
+  const location = nearestLocation(deps.providers.locations(), request.position);
+  if (!location) return fail('NO_PROVIDER', 'No provider can start a deployment; register servers or configure a provider.');
+  const sockets = request.version.sockets ?? Math.max(1, request.seats);
+  if (request.seats > sockets) return fail('NOT_ENOUGH_SEATS', `The session needs ${request.seats} sockets; a deployment of this version has ${sockets}.`);
+  const now = deps.clock.now();
+  const requestId = newRequestId();
+  const { provider, ...place } = location;
+  const deployment = await insertDeployment(tx, {
+    requestId, orgId: request.orgId, appId: request.version.appId, versionId: request.version.id, provider,
+    status: DeploymentStatus.deploying, publicIp: '', fqdn: '', ports: {}, place, tags: request.tags, sockets,
+    socketsUsage: request.seats, requestUserCount: request.userCount, webhookUrl: request.webhookUrl,
+    command: typeof request.version.spec['command'] === 'string' ? (request.version.spec['command'] as string) : null,
+    arguments: typeof request.version.spec['arguments'] === 'string' ? (request.version.spec['arguments'] as string) : null,
+    env: request.env, providerData: {}, heartbeatTimeoutSeconds: null, now,
+  });
+  await insertJob(tx, { kind: START_DEPLOYMENT_JOB, payload: { deploymentId: deployment.id }, runAt: now, dedupeKey: `start:${deployment.id}` });
+  await emitDeployment(deps, tx, 'created', deployment);
+  return ok(deployment);
+}

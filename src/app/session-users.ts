@@ -1,0 +1,71 @@
+import { lockDeployment, releaseSeats, reserveSeatsOnDeployment, selectDeploymentById } from '../db/queries/deployments.js';
+import { lockSession, selectSession, updateSessionUsers } from '../db/queries/sessions.js';
+import { fail, ok, type Result } from '../domain/errors.js';
+import type { SessionRecord } from '../domain/records.js';
+import { acceptsUsers, addUsers, removeUsers, seatsFor, type SessionUser } from '../domain/session-rules.js';
+import { emitDeployment, emitSession, type AppDeps } from './deps.js';
+import { invalidIps } from './sessions.js';
+
+async function visibleSession(deps: AppDeps, orgId: number, sessionId: string): Promise<Result<SessionRecord>> {
+  const session = await selectSession(deps.db, orgId, sessionId);
+  return session && !session.deletedAt ? ok(session) : fail('SESSION_NOT_FOUND', `Session ${sessionId} does not exist.`);
+}
+
+export async function getSessionUsers(deps: AppDeps, orgId: number, sessionId: string): Promise<Result<SessionUser[]>> {
+  const session = await visibleSession(deps, orgId, sessionId);
+  return session.ok ? ok(session.value.users) : session;
+}
+
+type Change = { kind: 'add'; users: SessionUser[] } | { kind: 'remove'; ips: string[] };
+
+/**
+ * Adds or removes users. Users are a set, so a no-op change succeeds without touching seats.
+ * Extra seats are taken on the linked deployment in the same atomic UPDATE placement uses;
+ * if they are not there, nothing changes and the answer is 422.
+ */
+async function changeUsers(deps: AppDeps, orgId: number, sessionId: string, change: Change): Promise<Result<SessionUser[]>> {
+  const ips = change.kind === 'add' ? change.users.map((u) => u.ip) : change.ips;
+  const bad = invalidIps(ips);
+  if (bad.length > 0) return fail('VALIDATION_FAILED', `Not an IP address: ${bad.slice(0, 5).map((ip) => JSON.stringify(ip)).join(', ')}.`);
+  const found = await visibleSession(deps, orgId, sessionId);
+  if (!found.ok) return found;
+
+  return deps.db.transaction(async (tx): Promise<Result<SessionUser[]>> => {
+    // Deployment before session: the lock order every writer follows.
+    const deployment = found.value.deploymentId === null ? null : await lockDeployment(tx, found.value.deploymentId);
+    const session = await lockSession(tx, found.value.id);
+    if (!session || session.deletedAt) return fail('SESSION_NOT_FOUND', `Session ${sessionId} does not exist.`);
+    const users = change.kind === 'add' ? addUsers(session.users, change.users) : removeUsers(session.users, change.ips);
+    if (users.length === session.users.length) return ok(session.users);
+    if (change.kind === 'add' && !acceptsUsers(session.status)) {
+      return fail('SESSION_NOT_ACCEPTING_USERS', `Session ${sessionId} is ${session.status} and cannot take users.`);
+    }
+    const seats = session.deploymentId === null || !acceptsUsers(session.status) ? session.seats : seatsFor(session.kind, users.length);
+    const delta = seats - session.seats;
+    const now = deps.clock.now();
+    if (delta > 0 && deployment) {
+      if (!deployment.isJoinable) return fail('DEPLOYMENT_NOT_ACCEPTING_USERS', `Deployment ${deployment.requestId} is not joinable by sessions.`);
+      const reserved = await reserveSeatsOnDeployment(tx, deployment.id, delta);
+      if (!reserved) {
+        const free = deployment.sockets - deployment.socketsUsage;
+        return fail('NOT_ENOUGH_SEATS', `Deployment ${deployment.requestId} has ${free} free socket(s); ${delta} more are needed.`);
+      }
+    } else if (delta < 0 && session.deploymentId !== null) {
+      await releaseSeats(tx, session.deploymentId, -delta, now);
+    }
+    await updateSessionUsers(tx, session.id, users, seats);
+    const updated = { ...session, users, seats };
+    const current = session.deploymentId === null ? null : ((await selectDeploymentById(tx, session.deploymentId)) ?? null);
+    await emitSession(deps, tx, 'users_changed', updated, current);
+    if (current && delta !== 0) await emitDeployment(deps, tx, 'usage_changed', current);
+    return ok(users);
+  });
+}
+
+export function addSessionUsers(deps: AppDeps, orgId: number, sessionId: string, ips: string[]): Promise<Result<SessionUser[]>> {
+  return changeUsers(deps, orgId, sessionId, { kind: 'add', users: ips.map((ip) => ({ ip })) });
+}
+
+export function removeSessionUsers(deps: AppDeps, orgId: number, sessionId: string, ips: string[]): Promise<Result<SessionUser[]>> {
+  return changeUsers(deps, orgId, sessionId, { kind: 'remove', ips });
+}

@@ -1,0 +1,177 @@
+import { isIP } from 'node:net';
+import type { Queryable } from '../db/db.js';
+import { selectApp } from '../db/queries/apps.js';
+import { lockDeployment, releaseSeats, selectDeploymentById } from '../db/queries/deployments.js';
+import { insertSession, lockSession, markSessionDeleted, selectSession, selectSessionIdsMatching, selectSessionsPage, type SessionFilter } from '../db/queries/sessions.js';
+import { selectNewestActiveVersion, selectVersion } from '../db/queries/versions.js';
+import { fail, ok, type Result } from '../domain/errors.js';
+import { allSelectorTags, centroid, locationConstraintsOf, requiredTagsOf, type Position } from '../domain/placement.js';
+import type { DeploymentRecord, SessionRecord, VersionRecord } from '../domain/records.js';
+import { addUsers, seatsFor, sessionStatusForDeployment, SessionStatus, type SessionUser } from '../domain/session-rules.js';
+import type { SessionModel } from '../contract/sessions.js';
+import { emitDeployment, emitSession, type AppDeps } from './deps.js';
+import { newSessionId } from './ids.js';
+import { reserveOnBestDeployment, reserveOnNamedDeployment, startDeploymentIn } from './placement.js';
+import { checkWebhookUrl } from './webhook-url.js';
+
+export function invalidIps(ips: readonly string[]): string[] {
+  return ips.filter((ip) => isIP(ip) === 0);
+}
+
+async function resolveVersion(deps: AppDeps, orgId: number, appName: string, versionName: string | undefined): Promise<Result<VersionRecord>> {
+  const app = await selectApp(deps.db, orgId, appName);
+  if (!app) return fail('UNKNOWN_APP', `Application "${appName}" does not exist.`);
+  if (!app.isActive) return fail('APP_INACTIVE', `Application "${appName}" is not active.`);
+  const version = versionName ? await selectVersion(deps.db, app.id, versionName) : await selectNewestActiveVersion(deps.db, app.id);
+  if (!version) {
+    return fail('UNKNOWN_VERSION', versionName ? `Application "${appName}" has no version named "${versionName}".` : `Application "${appName}" has no active version.`);
+  }
+  if (!version.isActive) return fail('VERSION_INACTIVE', `Version "${version.name}" of "${appName}" is not active.`);
+  if (version.sessionKind === 'Default') {
+    return fail('NOT_SESSION_BASED', `Version "${version.name}" of "${appName}" is not session based (session_config.kind is Default).`);
+  }
+  return ok(version);
+}
+
+/** Users from `ip_list` and `geo_ip_list`, each IP once; geo entries bring their coordinates. */
+function usersOf(input: SessionModel): SessionUser[] {
+  const geo = (input.geo_ip_list ?? []).map((g) => ({ ip: g.ip, latitude: g.latitude, longitude: g.longitude }));
+  return addUsers(geo, (input.ip_list ?? []).map((ip) => ({ ip })));
+}
+
+/** Where the players are: `location`, else the centre of `geo_ip_list`, else of the IPs' geolocation. */
+export function playersPosition(deps: Pick<AppDeps, 'geo'>, input: Pick<SessionModel, 'location' | 'geo_ip_list' | 'ip_list'>): Position | null {
+  if (input.location) return input.location;
+  if (input.geo_ip_list && input.geo_ip_list.length > 0) return centroid(input.geo_ip_list);
+  const located = (input.ip_list ?? []).map((ip) => deps.geo.positionOf(ip)).filter((p): p is Position => p !== null);
+  return centroid(located);
+}
+
+export interface CreatedSession {
+  session: SessionRecord;
+  deployment: DeploymentRecord | null;
+}
+
+export async function createSession(deps: AppDeps, orgId: number, input: SessionModel): Promise<Result<CreatedSession>> {
+  const users = usersOf(input);
+  const bad = invalidIps(users.map((u) => u.ip));
+  if (bad.length > 0) return fail('VALIDATION_FAILED', `Not an IP address: ${bad.slice(0, 5).map((ip) => JSON.stringify(ip)).join(', ')}.`);
+  const constraints = locationConstraintsOf(input);
+  if (!constraints.ok) return constraints;
+  if (input.webhook_url !== undefined) {
+    const checked = checkWebhookUrl(input.webhook_url);
+    if (!checked.ok) return checked;
+  }
+  const resolved = await resolveVersion(deps, orgId, input.app_name, input.version_name);
+  if (!resolved.ok) return resolved;
+  const version = resolved.value;
+  const seats = seatsFor(version.sessionKind, users.length);
+  const position = playersPosition(deps, input);
+  const selectors = (input.selectors ?? []).map((s) => ({ tag: s.tag, tag_only: s.tag_only ?? false, ...(s.env ? { env: s.env } : {}) }));
+
+  return deps.db.transaction(async (tx): Promise<Result<CreatedSession>> => {
+    let deployment: DeploymentRecord | undefined;
+    let error: string | null = null;
+    if (input.deployment_request_id !== undefined) {
+      const named = await reserveOnNamedDeployment(tx, orgId, version, input.deployment_request_id, seats);
+      if (!named.ok) return named;
+      deployment = named.value;
+    } else {
+      deployment = await reserveOnBestDeployment(tx, version, { seats, requiredTags: requiredTagsOf(input), constraints: constraints.value, position });
+      if (!deployment && version.autodeploy) {
+        const env = selectors.flatMap((s) => Object.entries(s.env ?? {}).map(([key, value]) => ({ key, value })));
+        const started = await startDeploymentIn(deps, tx, {
+          orgId, version, position, seats, tags: allSelectorTags(input), env, userCount: users.length, webhookUrl: null,
+        });
+        if (started.ok) deployment = started.value;
+        else error = `No deployment can take this session and autodeploy failed: ${started.error.message}`;
+      } else if (!deployment) {
+        error = 'No deployment of this version can take this session (capacity, tags or location) and autodeploy is off.';
+      }
+    }
+    const session = await insertSession(tx, {
+      sessionId: newSessionId(), orgId, appId: version.appId, versionId: version.id, kind: version.sessionKind,
+      status: deployment ? sessionStatusForDeployment(deployment.status) : SessionStatus.unprocessable,
+      deploymentId: deployment?.id ?? null, seats: deployment ? seats : 0, users, selectors,
+      placement: {
+        ...(input.location ? { location: input.location } : {}), ...(input.filters ? { filters: input.filters } : {}),
+        ...(input.city ? { city: input.city } : {}), ...(input.country ? { country: input.country } : {}),
+        ...(input.continent ? { continent: input.continent } : {}), ...(input.region ? { region: input.region } : {}),
+        ...(input.administrative_division ? { administrative_division: input.administrative_division } : {}),
+      },
+      customId: input.custom_id ?? null, webhookUrl: input.webhook_url ?? null, error, now: deps.clock.now(),
+    });
+    await emitSession(deps, tx, 'created', session, deployment ?? null);
+    if (deployment) {
+      await emitSession(deps, tx, 'linked', session, deployment);
+      if (session.status === SessionStatus.ready) await emitSession(deps, tx, 'ready', session, deployment);
+      if (seats > 0) await emitDeployment(deps, tx, 'usage_changed', deployment);
+    } else {
+      await emitSession(deps, tx, 'unprocessable', session, null);
+    }
+    return ok({ session, deployment: deployment ?? null });
+  });
+}
+
+export interface SessionView {
+  session: SessionRecord;
+  deployment: DeploymentRecord | null;
+}
+
+export async function getSession(deps: AppDeps, orgId: number, sessionId: string): Promise<Result<SessionView>> {
+  const session = await selectSession(deps.db, orgId, sessionId);
+  if (!session || session.deletedAt) return fail('SESSION_NOT_FOUND', `Session ${sessionId} does not exist.`);
+  const deployment = session.deploymentId === null ? null : ((await selectDeploymentById(deps.db, session.deploymentId)) ?? null);
+  return ok({ session, deployment });
+}
+
+/**
+ * Deletes a session inside `tx`: its seats are freed at once and it answers 404 from then on.
+ * Locks the deployment before the session, the order every writer uses, so writers never deadlock.
+ */
+async function deleteSessionIn(deps: AppDeps, tx: Queryable, session: SessionRecord): Promise<Result<SessionRecord>> {
+  const deployment = session.deploymentId === null ? null : ((await lockDeployment(tx, session.deploymentId)) ?? null);
+  const locked = await lockSession(tx, session.id);
+  if (!locked) return fail('SESSION_NOT_FOUND', `Session ${session.sessionId} does not exist.`);
+  if (locked.deletedAt) return fail('ALREADY_TERMINATING', `Session ${session.sessionId} is already terminating.`);
+  const now = deps.clock.now();
+  if (locked.deploymentId !== null && locked.seats > 0) await releaseSeats(tx, locked.deploymentId, locked.seats, now);
+  await markSessionDeleted(tx, locked.id, now);
+  const deleted = { ...locked, status: SessionStatus.terminating, seats: 0, deletedAt: now };
+  await emitSession(deps, tx, 'deleted', deleted, deployment);
+  if (deployment && locked.seats > 0) {
+    const updated = await selectDeploymentById(tx, deployment.id);
+    if (updated) await emitDeployment(deps, tx, 'usage_changed', updated);
+  }
+  return ok(deleted);
+}
+
+export async function deleteSession(deps: AppDeps, orgId: number, sessionId: string): Promise<Result<SessionRecord>> {
+  const session = await selectSession(deps.db, orgId, sessionId);
+  if (!session) return fail('SESSION_NOT_FOUND', `Session ${sessionId} does not exist.`);
+  if (session.deletedAt) return fail('ALREADY_TERMINATING', `Session ${sessionId} is already terminating.`);
+  return deps.db.transaction((tx) => deleteSessionIn(deps, tx, session));
+}
+
+export async function listSessions(deps: AppDeps, orgId: number, page: number, limit: number) {
+  return selectSessionsPage(deps.db, { orgId, offset: (page - 1) * limit, limit });
+}
+
+export async function bulkStopSessions(
+  deps: AppDeps,
+  orgId: number,
+  filters: Array<{ field: SessionFilter['field']; filter_type: SessionFilter['type']; values: string[] }>,
+): Promise<Result<string[]>> {
+  if (filters.length === 0) return fail('VALIDATION_FAILED', 'filters must hold at least one filter.');
+  const sessionIds = await selectSessionIdsMatching(deps.db, { orgId, filters: filters.map((f) => ({ field: f.field, type: f.filter_type, values: f.values })) });
+  const stopped: string[] = [];
+  // One short transaction per session keeps locks brief; a session deleted meanwhile is skipped.
+  for (const sessionId of sessionIds) {
+    const result = await deps.db.transaction(async (tx) => {
+      const session = await selectSession(tx, orgId, sessionId);
+      return session && !session.deletedAt ? deleteSessionIn(deps, tx, session) : fail<SessionRecord>('SESSION_NOT_FOUND', 'gone');
+    });
+    if (result.ok) stopped.push(result.value.sessionId);
+  }
+  return ok(stopped);
+}

@@ -1,0 +1,53 @@
+/**
+ * The database port. Everything above db/ talks to PostgreSQL through this and nothing else,
+ * so the same SQL runs on a PostgreSQL server (pg) and on the embedded engine (PGlite).
+ *
+ * Conventions both adapters guarantee:
+ * - int8 (bigint, count(*)) comes back as a JS number, timestamptz as a Date, jsonb parsed,
+ *   text[] as string[].
+ * - `transaction` runs `fn` on one connection between BEGIN and COMMIT, rolling back when `fn`
+ *   throws. Transactions are READ COMMITTED, PostgreSQL's default.
+ */
+export interface QueryResult<Row> {
+  rows: Row[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Db extends Queryable {
+  readonly engine: 'postgres' | 'pglite';
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Connections in use and in total, for readiness and metrics. */
+  poolStats(): { total: number; idle: number; waiting: number };
+  close(): Promise<void>;
+}
+
+/** Thrown by adapters when the database cannot be reached; the HTTP layer answers 503. */
+export class DatabaseUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('database unavailable', { cause });
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+/** SQLSTATE codes we react to. */
+export const PgCode = {
+  uniqueViolation: '23505',
+  checkViolation: '23514',
+  foreignKeyViolation: '23503',
+  serializationFailure: '40001',
+  deadlockDetected: '40P01',
+} as const;
+
+export function pgErrorCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}

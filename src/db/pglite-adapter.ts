@@ -1,0 +1,50 @@
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import type { Db, Queryable, QueryResult } from './db.js';
+
+/**
+ * The embedded engine. Traps worth knowing:
+ * - PGlite is one connection: `transaction` holds it exclusively, and other queries queue behind
+ *   it. Row locks (FOR UPDATE, SKIP LOCKED) therefore never contend, but stay correct.
+ * - A directory can be opened by one process only; several server processes need PostgreSQL.
+ * - LISTEN/NOTIFY works inside the one process only.
+ */
+export interface PgliteDbOptions {
+  /** A directory path, or `memory://` for a database that lives as long as the process. */
+  dataDir: string;
+}
+
+function wrap(target: Pick<PGlite, 'query' | 'exec'>): Queryable {
+  return {
+    async exec(sql: string): Promise<void> {
+      await target.exec(sql);
+    },
+    async query<Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
+      const result = await target.query<Row>(sql, params as unknown[] | undefined);
+      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+    },
+  };
+}
+
+export async function createPgliteDb(options: PgliteDbOptions): Promise<Db> {
+  const pglite = new PGlite(options.dataDir, {
+    parsers: { [pgliteTypes.INT8]: (value: string) => Number(value) },
+  });
+  await pglite.waitReady;
+  const direct = wrap(pglite);
+  let active = 0;
+  return {
+    engine: 'pglite',
+    query: direct.query,
+    exec: direct.exec,
+    async transaction(fn) {
+      active += 1;
+      try {
+        return await pglite.transaction((tx) => fn(wrap(tx)));
+      } finally {
+        active -= 1;
+      }
+    },
+    poolStats: () => ({ total: 1, idle: active === 0 ? 1 : 0, waiting: Math.max(0, active - 1) }),
+    close: () => pglite.close(),
+  };
+}

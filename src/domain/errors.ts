@@ -1,0 +1,60 @@
+/**
+ * The closed list of error codes a client can see, and the one map from code to HTTP status.
+ * Expected failures travel as `Failure` values; exceptions are reserved for bugs and outages.
+ */
+export const ERROR_STATUS = {
+  MALFORMED_JSON: 400,
+  VALIDATION_FAILED: 400,
+  UNKNOWN_APP: 400,
+  UNKNOWN_VERSION: 400,
+  APP_INACTIVE: 400,
+  VERSION_INACTIVE: 400,
+  NOT_SESSION_BASED: 400,
+  UNAUTHORIZED: 401,
+  ROUTE_NOT_FOUND: 404,
+  APP_NOT_FOUND: 404,
+  VERSION_NOT_FOUND: 404,
+  DEPLOYMENT_NOT_FOUND: 404,
+  SESSION_NOT_FOUND: 404,
+  KEY_NOT_FOUND: 404,
+  DELIVERY_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  APP_EXISTS: 409,
+  VERSION_EXISTS: 409,
+  APP_IN_USE: 409,
+  VERSION_IN_USE: 409,
+  DEPLOYMENT_UNAVAILABLE: 409,
+  IDEMPOTENCY_IN_PROGRESS: 409,
+  ALREADY_TERMINATING: 410,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  NOT_ENOUGH_SEATS: 422,
+  SESSION_NOT_ACCEPTING_USERS: 422,
+  DEPLOYMENT_NOT_ACCEPTING_USERS: 422,
+  NO_PROVIDER: 422,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  RATE_LIMITED: 429,
+  SERVICE_UNAVAILABLE: 503,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface Failure {
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: Failure };
+
+export function ok<T>(value: T): Result<T> {
+  return { ok: true, value };
+}
+
+export function fail<T = never>(code: ErrorCode, message: string): Result<T> {
+  return { ok: false, error: { code, message } };
+}
+
+export function httpStatusOf(code: ErrorCode): number {
+  return ERROR_STATUS[code];
+}

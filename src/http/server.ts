@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { AppDeps } from '../app/deps.js';
+import { ErrorBody } from '../contract/common.js';
+import { registerAuth } from './auth.js';
+import { sendFailure, toFailure } from './errors.js';
+import { validatorCompiler } from './validation.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerSessionRoutes } from './routes/sessions.js';
+import { registerAppRoutes } from './routes/apps.js';
+import { registerDeploymentRoutes } from './routes/deployments.js';
+import { registerKeyRoutes } from './routes/keys.js';
+
+export interface ServerOptions {
+  logLevel?: string;
+  bodyLimitBytes?: number;
+  /** Extra authenticated /v1 routes (webhooks, events...) registered by other modules. */
+  extraRoutes?: Array<(app: FastifyInstance, deps: AppDeps) => void>;
+  /** Unauthenticated routes (metrics, dashboard assets...). */
+  publicRoutes?: Array<(app: FastifyInstance, deps: AppDeps) => void | Promise<void>>;
+}
+
+const REQUEST_ID = /^[\w.-]{1,64}$/;
+
+/** Builds the HTTP app around the given dependencies. Never listens by itself. */
+export async function buildServer(deps: AppDeps, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: options.logLevel ?? 'info' },
+    disableRequestLogging: true,
+    bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+
+  // Clients send JSON under many content types (or none); every body is parsed as JSON.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      const error = new SyntaxError('The request body is not valid JSON.');
+      done(error, undefined);
+    }
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({
+      reqId: request.id, org: request.orgId || undefined, method: request.method, route: request.routeOptions.url ?? 'unmatched',
+      status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100,
+    }, 'request');
+  });
+  app.setErrorHandler((error, request, reply) => sendFailure(reply, toFailure(error as Error, request)));
+  app.setNotFoundHandler((request, reply) =>
+    sendFailure(reply, { code: 'ROUTE_NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0]}.` }),
+  );
+
+  app.addSchema(ErrorBody);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Rallypoint', version: '0.1.0', description: "Game session service speaking Edgegap's v1 Sessions API." },
+      components: { securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'authorization' } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  registerHealthRoutes(app, deps);
+  for (const route of options.publicRoutes ?? []) await route(app, deps);
+
+  await app.register(async (v1) => {
+    registerAuth(v1, deps.db);
+    registerSessionRoutes(v1, deps);
+    registerAppRoutes(v1, deps);
+    registerDeploymentRoutes(v1, deps);
+    registerKeyRoutes(v1, deps);
+    for (const route of options.extraRoutes ?? []) route(v1, deps);
+  });
+  return app;
+}

@@ -1,0 +1,79 @@
+import type { Db } from '../db/db.js';
+import { claimDueJobs, deleteJob, rescheduleJob, type JobRecord } from '../db/queries/jobs.js';
+import type { Clock } from '../app/deps.js';
+
+export type JobHandler = (job: JobRecord) => Promise<void>;
+
+export interface JobWorkerOptions {
+  db: Db;
+  clock: Clock;
+  handlers: Record<string, JobHandler>;
+  pollMs: number;
+  /** A claimed job is hidden from other processes this long; handlers must finish well within it. */
+  leaseMs?: number;
+  batchSize?: number;
+  onError?: (error: unknown, job: JobRecord | undefined) => void;
+}
+
+export interface JobWorker {
+  /** Claims and runs every due job once; returns how many ran. Tests drive time through this. */
+  runDue(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+const MAX_BACKOFF_MS = 5 * 60_000;
+
+/**
+ * Runs durable jobs in every server process. Several processes may run it at once: a job is
+ * leased by exactly one of them; if that process dies, the lease expires and another retries.
+ */
+export function createJobWorker(options: JobWorkerOptions): JobWorker {
+  const leaseMs = options.leaseMs ?? 60_000;
+  const batchSize = options.batchSize ?? 20;
+
+  async function runOne(job: JobRecord): Promise<void> {
+    const handler = options.handlers[job.kind];
+    try {
+      if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
+      await handler(job);
+      await deleteJob(options.db, job.id, job.attempts);
+    } catch (error) {
+      options.onError?.(error, job);
+      const backoff = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(job.attempts, 12));
+      await rescheduleJob(options.db, job.id, new Date(options.clock.now().getTime() + backoff), String(error));
+    }
+  }
+
+  async function runDue(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const now = options.clock.now();
+      const jobs = await claimDueJobs(options.db, now, new Date(now.getTime() + leaseMs), batchSize);
+      for (const job of jobs) await runOne(job);
+      total += jobs.length;
+      if (jobs.length < batchSize) return total;
+    }
+  }
+
+  let stopped = false;
+  let running: Promise<unknown> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const tick = () => {
+    if (stopped) return;
+    running = runDue()
+      .catch((error) => options.onError?.(error, undefined))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, options.pollMs);
+      });
+  };
+  if (options.pollMs > 0) timer = setTimeout(tick, options.pollMs);
+
+  return {
+    runDue,
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}
