@@ -1,0 +1,27 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { client, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
+
+describe('service smoke', () => {
+  let t: TestService;
+  let call: ReturnType<typeof client>;
+  before(async () => {
+    t = await startTestService();
+    call = client(t.url, t.key);
+  });
+  after(() => t.close());
+
+  it('links a session to a registered server and reports it ready', async () => {
+    const { app, version } = await seedVersion(call, { sockets: 4 });
+    const requestId = await registerServer(call, { app, version });
+    const created = await call('POST', '/v1/session', { app_name: app, ip_list: ['1.2.3.4', '5.6.7.8'] });
+    assert.equal(created.status, 200);
+    assert.equal(created.body.deployment_request_id, requestId);
+    assert.equal(created.body.version, version);
+    const got = await call('GET', `/v1/session/${created.body.session_id}`);
+    assert.equal(got.status, 200);
+    assert.equal(got.body.ready, true);
+    assert.equal(got.body.status, 'Ready');
+    assert.equal(got.body.deployment.sockets_usage, 2);
+  });
+});
