@@ -21,6 +21,8 @@ export interface Config {
   readonly jobPollMs: number;
   /** Public base URL of this service, used in links handed to game servers. */
   readonly publicUrl: string;
+  /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
+  readonly metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -55,6 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     jobPollMs: integer(env, 'JOB_POLL_MS', 500, 10, 60_000),
     publicUrl: text(env, 'RALLYPOINT_PUBLIC_URL') ?? `http://${host}:${port}`,
+    metricsToken: text(env, 'METRICS_TOKEN'),
   };
   return Object.freeze(config);
 }

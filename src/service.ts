@@ -14,6 +14,7 @@ import { deploymentJobHandlers } from './jobs/deployment-jobs.js';
 import { createJobWorker, type JobHandler, type JobWorker } from './jobs/worker.js';
 import { ProviderRegistry, type Provider } from './providers/provider.js';
 import { createRegisteredProvider } from './providers/registered.js';
+import { createMetrics, registerMetricsRoute, type Metrics } from './observability/metrics.js';
 
 export interface ServiceOptions {
   config: Config;
@@ -30,6 +31,7 @@ export interface ServiceOptions {
 export interface Service {
   deps: AppDeps;
   app: FastifyInstance;
+  metrics: Metrics;
   jobs: JobWorker;
   /** Set when this start created the first organisation with a random key. */
   printedKey: string | undefined;
@@ -49,14 +51,26 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     providers: new ProviderRegistry([createRegisteredProvider(), ...(options.providers ?? [])]),
     listeners: emptyListeners(),
   };
-  const app = await buildServer(deps, { logLevel: config.logLevel, bodyLimitBytes: config.bodyLimitBytes, ...options.server });
+  const metrics = createMetrics(deps);
+  metrics.attachObserver(deps);
+  const serverOptions = options.server ?? {};
+  const app = await buildServer(deps, {
+    logLevel: config.logLevel, bodyLimitBytes: config.bodyLimitBytes, ...serverOptions,
+    publicRoutes: [
+      (root) => {
+        metrics.attach(root);
+        registerMetricsRoute(root, metrics, config.metricsToken);
+      },
+      ...(serverOptions.publicRoutes ?? []),
+    ],
+  });
   const jobs = createJobWorker({
     db, clock: deps.clock, pollMs: config.jobPollMs,
     handlers: { ...deploymentJobHandlers(deps), ...(options.jobHandlers?.(deps) ?? {}) },
     onError: (error, job) => app.log.error({ err: error, job: job?.kind }, 'background job failed'),
   });
   return {
-    deps, app, jobs, printedKey: bootstrap.printedKey,
+    deps, app, jobs, metrics, printedKey: bootstrap.printedKey,
     async close() {
       await app.close();
       await jobs.stop();

@@ -26,12 +26,18 @@ export interface ChangeListeners {
   deployment: Array<(tx: Queryable, event: DeploymentEvent, deployment: DeploymentRecord) => Promise<void>>;
 }
 
+/** Measurements use cases report; optional so tests and tools can run without metrics. */
+export interface AppObserver {
+  observePlacement(outcome: 'linked' | 'autodeployed' | 'unprocessable', seconds: number): void;
+}
+
 export interface AppDeps {
   db: Db;
   clock: Clock;
   geo: GeoLocator;
   providers: ProviderRegistry;
   listeners: ChangeListeners;
+  observer?: AppObserver;
 }
 
 export function emptyListeners(): ChangeListeners {

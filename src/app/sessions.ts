@@ -69,7 +69,9 @@ export async function createSession(deps: AppDeps, orgId: number, input: Session
   const position = playersPosition(deps, input);
   const selectors = (input.selectors ?? []).map((s) => ({ tag: s.tag, tag_only: s.tag_only ?? false, ...(s.env ? { env: s.env } : {}) }));
 
-  return deps.db.transaction(async (tx): Promise<Result<CreatedSession>> => {
+  const startedAt = performance.now();
+  let autodeployed = false;
+  const result = await deps.db.transaction(async (tx): Promise<Result<CreatedSession>> => {
     let deployment: DeploymentRecord | undefined;
     let error: string | null = null;
     if (input.deployment_request_id !== undefined) {
@@ -83,8 +85,10 @@ export async function createSession(deps: AppDeps, orgId: number, input: Session
         const started = await startDeploymentIn(deps, tx, {
           orgId, version, position, seats, tags: allSelectorTags(input), env, userCount: users.length, webhookUrl: null,
         });
-        if (started.ok) deployment = started.value;
-        else error = `No deployment can take this session and autodeploy failed: ${started.error.message}`;
+        if (started.ok) {
+          deployment = started.value;
+          autodeployed = true;
+        } else error = `No deployment can take this session and autodeploy failed: ${started.error.message}`;
       } else if (!deployment) {
         error = 'No deployment of this version can take this session (capacity, tags or location) and autodeploy is off.';
       }
@@ -111,6 +115,11 @@ export async function createSession(deps: AppDeps, orgId: number, input: Session
     }
     return ok({ session, deployment: deployment ?? null });
   });
+  if (result.ok) {
+    const outcome = result.value.deployment === null ? 'unprocessable' : autodeployed ? 'autodeployed' : 'linked';
+    deps.observer?.observePlacement(outcome, (performance.now() - startedAt) / 1000);
+  }
+  return result;
 }
 
 export interface SessionView {
