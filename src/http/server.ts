@@ -6,6 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppDeps } from '../app/deps.js';
 import { ErrorBody } from '../contract/common.js';
 import { registerAuth } from './auth.js';
+import { registerIdempotency } from './idempotency.js';
 import { sendFailure, toFailure } from './errors.js';
 import { validatorCompiler } from './validation.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -13,6 +14,7 @@ import { registerSessionRoutes } from './routes/sessions.js';
 import { registerAppRoutes } from './routes/apps.js';
 import { registerDeploymentRoutes } from './routes/deployments.js';
 import { registerKeyRoutes } from './routes/keys.js';
+import { registerGeoRoutes } from './routes/geo.js';
 
 export interface ServerOptions {
   logLevel?: string;
@@ -83,10 +85,12 @@ export async function buildServer(deps: AppDeps, options: ServerOptions = {}): P
 
   await app.register(async (v1) => {
     registerAuth(v1, deps.db);
+    registerIdempotency(v1, deps);
     registerSessionRoutes(v1, deps);
     registerAppRoutes(v1, deps);
     registerDeploymentRoutes(v1, deps);
     registerKeyRoutes(v1, deps);
+    registerGeoRoutes(v1, deps);
     for (const route of options.extraRoutes ?? []) route(v1, deps);
   });
   return app;
