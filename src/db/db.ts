@@ -24,7 +24,23 @@ export interface Db extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Connections in use and in total, for readiness and metrics. */
   poolStats(): { total: number; idle: number; waiting: number };
+  /**
+   * Subscribes to `NOTIFY channel` (delivered after the notifying transaction commits, in commit
+   * order). Resolves with an unsubscribe function. Optional so test doubles need not implement it.
+   * @example const stop = await db.listen?.('rallypoint_events', (payload) => console.log(payload));
+   */
+  listen?(channel: string, onPayload: (payload: string) => void, options?: ListenOptions): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+export interface ListenOptions {
+  /**
+   * Called after a dropped listening connection is back; notifications sent while it was down
+   * are lost, so the caller catches up from its own log (pg only; PGlite never drops).
+   */
+  onReconnect?: () => void;
+  /** Called with each failure to (re)connect the listening connection. */
+  onError?: (error: Error) => void;
 }
 
 /** Thrown by adapters when the database cannot be reached; the HTTP layer answers 503. */

@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { DatabaseUnavailableError, pgErrorCode, type Db, type Queryable, type QueryResult } from './db.js';
+import { DatabaseUnavailableError, PgCode, pgErrorCode, type Db, type Queryable, type QueryResult } from './db.js';
+import { listenWithClient } from './pg-listener.js';
 
 const INT8_OID = 20;
 const types = {
@@ -34,6 +35,30 @@ async function run<Row>(client: pg.Pool | pg.PoolClient, sql: string, params?: r
   }
 }
 
+/** A transaction PostgreSQL aborted only because of another one; running it again is safe. */
+const CONFLICT_CODES = new Set<string>([PgCode.deadlockDetected, PgCode.serializationFailure]);
+const CONFLICT_ATTEMPTS = 5;
+
+/**
+ * Runs a whole transaction again when PostgreSQL aborts it for a deadlock or a serialization
+ * failure. Placement can deadlock without any bug: a `FOR UPDATE` whose re-check fails after a
+ * wait keeps the row lock and moves on to the next row, so two sessions placed at once can each
+ * hold a row the other waits for (seen with two server processes, 64 clients). Everything `fn`
+ * did was rolled back, so the retry starts clean; the random pause keeps the pair from colliding
+ * again in step.
+ */
+async function retryingConflicts<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let n = 1; ; n += 1) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const code = pgErrorCode(error);
+      if (n >= CONFLICT_ATTEMPTS || code === undefined || !CONFLICT_CODES.has(code)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * n));
+    }
+  }
+}
+
 export interface PgDbOptions {
   connectionString: string;
   poolSize: number;
@@ -51,39 +76,42 @@ export function createPgDb(options: PgDbOptions): Db {
   });
   pool.on('error', (error) => options.onIdleError?.(error));
 
+  async function transactionOnce<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      translate(error);
+    }
+    const tx: Queryable = {
+      query: (sql, params) => run(client, sql, params),
+      exec: async (sql) => void (await run(client, sql)),
+    };
+    let broken = false;
+    try {
+      await tx.query('BEGIN');
+      const result = await fn(tx);
+      await tx.query('COMMIT');
+      return result;
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true; // the connection is unusable; drop it instead of returning it to the pool
+      }
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
   return {
     engine: 'postgres',
     query: (sql, params) => run(pool, sql, params),
     exec: async (sql) => void (await run(pool, sql)),
-    async transaction(fn) {
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (error) {
-        translate(error);
-      }
-      const tx: Queryable = {
-        query: (sql, params) => run(client, sql, params),
-        exec: async (sql) => void (await run(client, sql)),
-      };
-      let broken = false;
-      try {
-        await tx.query('BEGIN');
-        const result = await fn(tx);
-        await tx.query('COMMIT');
-        return result;
-      } catch (error) {
-        try {
-          await client.query('ROLLBACK');
-        } catch {
-          broken = true; // the connection is unusable; drop it instead of returning it to the pool
-        }
-        throw error;
-      } finally {
-        client.release(broken);
-      }
-    },
+    transaction: (fn) => retryingConflicts(() => transactionOnce(fn)),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    listen: (channel, onPayload, listenOptions) => listenWithClient(options.connectionString, channel, onPayload, listenOptions),
     close: () => pool.end(),
   };
 }

@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import type { Db, Queryable, QueryResult } from './db.js';
 
@@ -7,6 +8,8 @@ import type { Db, Queryable, QueryResult } from './db.js';
  *   it. Row locks (FOR UPDATE, SKIP LOCKED) therefore never contend, but stay correct.
  * - A directory can be opened by one process only; several server processes need PostgreSQL.
  * - LISTEN/NOTIFY works inside the one process only.
+ * - `affectedRows` is 0 for a SELECT, unlike pg's `rowCount`; `wrap` restores pg's meaning, which
+ *   migrate() and the bootstrap rely on to recognise an existing database on restart.
  */
 export interface PgliteDbOptions {
   /** A directory path, or `memory://` for a database that lives as long as the process. */
@@ -20,12 +23,17 @@ function wrap(target: Pick<PGlite, 'query' | 'exec'>): Queryable {
     },
     async query<Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
       const result = await target.query<Row>(sql, params as unknown[] | undefined);
-      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+      // PGlite reports affectedRows = 0 for a SELECT; pg's rowCount is the rows returned. Statements
+      // that return rows (SELECT, ... RETURNING) count them, the others count what they changed.
+      return { rows: result.rows, rowCount: result.fields.length > 0 ? result.rows.length : (result.affectedRows ?? 0) };
     },
   };
 }
 
 export async function createPgliteDb(options: PgliteDbOptions): Promise<Db> {
+  // PGlite creates only the last directory of the path; the default ./data/rallypoint would fail
+  // on a fresh checkout with ENOENT. URL-style dirs (memory://, idb://) are not paths.
+  if (!options.dataDir.includes('://')) mkdirSync(options.dataDir, { recursive: true });
   const pglite = new PGlite(options.dataDir, {
     parsers: { [pgliteTypes.INT8]: (value: string) => Number(value) },
   });
@@ -45,6 +53,11 @@ export async function createPgliteDb(options: PgliteDbOptions): Promise<Db> {
       }
     },
     poolStats: () => ({ total: 1, idle: active === 0 ? 1 : 0, waiting: Math.max(0, active - 1) }),
+    // In-process only (see above); the one connection never drops, so no reconnect.
+    listen: async (channel, onPayload) => {
+      const unlisten = await pglite.listen(channel, onPayload);
+      return () => unlisten();
+    },
     close: () => pglite.close(),
   };
 }

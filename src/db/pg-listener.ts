@@ -1,0 +1,86 @@
+import pg from 'pg';
+import type { ListenOptions } from './db.js';
+
+const FIRST_RETRY_MS = 250;
+const MAX_RETRY_MS = 10_000;
+
+/** PostgreSQL identifiers for LISTEN cannot be parameters; only plain names are accepted. */
+const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * LISTEN on a dedicated connection, never one from the pool: a pooled connection would be
+ * handed to other queries and its LISTEN lost on release. If the connection drops (server
+ * restart, network), it reconnects with exponential backoff and re-issues LISTEN.
+ */
+export async function listenWithClient(
+  connectionString: string,
+  channel: string,
+  onPayload: (payload: string) => void,
+  options: ListenOptions = {},
+): Promise<() => Promise<void>> {
+  if (!CHANNEL.test(channel)) throw new TypeError(`invalid channel name ${channel}`);
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let retryMs = FIRST_RETRY_MS;
+
+  async function connect(): Promise<void> {
+    const next = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000 });
+    next.on('notification', (message) => {
+      if (message.channel === channel) onPayload(message.payload ?? '');
+    });
+    next.on('error', (error) => {
+      options.onError?.(error);
+      scheduleReconnect(next);
+    });
+    next.on('end', () => scheduleReconnect(next));
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${channel}`);
+    } catch (error) {
+      next.removeAllListeners('end');
+      await next.end().catch(() => undefined);
+      throw error;
+    }
+    if (stopped) {
+      await next.end().catch(() => undefined);
+      return;
+    }
+    client = next;
+    retryMs = FIRST_RETRY_MS;
+  }
+
+  function scheduleReconnect(dead: pg.Client): void {
+    if (stopped || client !== dead || retryTimer) return;
+    client = undefined;
+    dead.removeAllListeners('end');
+    void dead.end().catch(() => undefined);
+    const attempt = () => {
+      retryTimer = setTimeout(async () => {
+        retryTimer = undefined;
+        if (stopped) return;
+        try {
+          await connect();
+          if (!stopped) options.onReconnect?.();
+        } catch (error) {
+          options.onError?.(error as Error);
+          retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
+          attempt();
+        }
+      }, retryMs);
+    };
+    attempt();
+  }
+
+  await connect();
+  return async () => {
+    stopped = true;
+    if (retryTimer) clearTimeout(retryTimer);
+    const current = client;
+    client = undefined;
+    if (current) {
+      current.removeAllListeners('end');
+      await current.end().catch(() => undefined);
+    }
+  };
+}
