@@ -1,0 +1,109 @@
+/**
+ * Sends due webhook deliveries. Runs in every server process; any number may run at once:
+ * each attempt is leased by exactly one process, and if that process dies mid-attempt the lease
+ * expires and another one attempts it again (at least once; the delivery id lets receivers
+ * de-duplicate).
+ */
+import type { Clock } from '../../app/deps.js';
+import type { WebhookDenyList } from '../../app/webhook-url.js';
+import type { Db } from '../../db/db.js';
+import {
+  claimDueWebhookDeliveries, markWebhookDead, markWebhookDelivered, rescheduleWebhookDelivery, type ClaimedWebhookDelivery,
+} from '../../db/queries/webhooks.js';
+import { guardedPost } from './guarded-post.js';
+import { DEFAULT_RETRY_SCHEDULE, retryDelayMs, type RetrySchedule } from './retry-schedule.js';
+import { ATTEMPT_HEADER, DELIVERY_ID_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.js';
+
+export interface WebhookWorkerOptions {
+  db: Db;
+  clock: Clock;
+  denyList: WebhookDenyList;
+  timeoutMs: number;
+  /** 0 disables the timer; runDue() still works (tests drive time through it). */
+  pollMs: number;
+  schedule?: RetrySchedule;
+  batchSize?: number;
+  /** In [0, 1); jitter source. */
+  random?: () => number;
+  onError?: (error: unknown) => void;
+}
+
+export interface WebhookWorker {
+  /** Claims and attempts every due delivery; returns how many attempts were made. */
+  runDue(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Margin beyond the POST timeout (DNS, database round trips) before a lease is presumed dead. */
+const LEASE_MARGIN_MS = 30_000;
+
+export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorker {
+  const schedule = options.schedule ?? DEFAULT_RETRY_SCHEDULE;
+  const batchSize = options.batchSize ?? 20;
+  const random = options.random ?? Math.random;
+  const leaseMs = options.timeoutMs + LEASE_MARGIN_MS;
+
+  async function attempt(delivery: ClaimedWebhookDelivery): Promise<void> {
+    const timestampSeconds = Math.floor(options.clock.now().getTime() / 1000);
+    const outcome = await guardedPost({
+      url: delivery.url, body: delivery.body, timeoutMs: options.timeoutMs, denyList: options.denyList,
+      headers: {
+        'content-type': 'application/json', 'user-agent': 'Rallypoint-Webhooks/1',
+        [DELIVERY_ID_HEADER]: delivery.deliveryId, [EVENT_HEADER]: delivery.event, [ATTEMPT_HEADER]: String(delivery.attempts),
+        [SIGNATURE_HEADER]: signatureHeader(delivery.webhookSecret, timestampSeconds, delivery.body),
+      },
+    });
+    const { id, attempts } = delivery;
+    if (outcome.kind === 'delivered') {
+      await markWebhookDelivered(options.db, { id, attempts, status: outcome.status, now: options.clock.now() });
+      return;
+    }
+    if (outcome.kind === 'refused') {
+      await markWebhookDead(options.db, { id, attempts, status: null, error: outcome.error });
+      return;
+    }
+    const nextAttemptAt = new Date(options.clock.now().getTime() + retryDelayMs(attempts, schedule, random()));
+    if (nextAttemptAt > delivery.retryUntil) {
+      const error = `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}; last: ${outcome.error}`;
+      await markWebhookDead(options.db, { id, attempts, status: outcome.status, error });
+      return;
+    }
+    await rescheduleWebhookDelivery(options.db, { id, attempts, status: outcome.status, error: outcome.error, nextAttemptAt });
+  }
+
+  async function runDue(): Promise<number> {
+    let total = 0;
+    // Loop until nothing is due: a delivered attempt can make the next delivery of its session eligible.
+    for (;;) {
+      const now = options.clock.now();
+      const claimed = await claimDueWebhookDeliveries(options.db, now, new Date(now.getTime() + leaseMs), batchSize);
+      if (claimed.length === 0) return total;
+      // Different subjects in one batch go out in parallel so one slow receiver does not hold up the rest.
+      const results = await Promise.allSettled(claimed.map(attempt));
+      for (const result of results) if (result.status === 'rejected') options.onError?.(result.reason);
+      total += claimed.length;
+    }
+  }
+
+  let stopped = false;
+  let running: Promise<unknown> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const tick = () => {
+    if (stopped) return;
+    running = runDue()
+      .catch((error) => options.onError?.(error))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, options.pollMs);
+      });
+  };
+  if (options.pollMs > 0) timer = setTimeout(tick, options.pollMs);
+
+  return {
+    runDue,
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}
