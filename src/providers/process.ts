@@ -1,0 +1,265 @@
+/**
+ * The process provider: each deployment is a real child process on this machine, running the
+ * version's `command` with its `arguments` (split as in ./process/arguments.ts), given a free
+ * host port for each of the version's ports and the environment an Edgegap game server reads.
+ *
+ * Readiness and death are watched in memory, because only this machine can see its processes;
+ * what must survive a restart is in the database: the pid (provider_data.pid) and ports. At
+ * start, reconcile() fails deployments whose process is gone and adopts the ones still running.
+ * Stopping is a durable job (deployment.stop) that may run in any server process on this host,
+ * so stop() works from the pid alone, not from a ChildProcess handle.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { ProcessProviderConfig } from '../config.js';
+import type { DeploymentRecord, VersionRecord } from '../domain/records.js';
+import { DeploymentStatus } from '../domain/session-rules.js';
+import type { Provider, ProviderLocation, StartedDeployment } from './provider.js';
+import { splitArguments } from './process/arguments.js';
+import { acceptsTcp, allocatePorts, portsMapping, usesTcp, type VersionPort } from './process/ports.js';
+
+export const PROCESS_PROVIDER = 'process';
+const PROBE_EVERY_MS = 150;
+/** Close of this server never waits longer than this per game server, whatever its grace period. */
+const CLOSE_GRACE_MS = 3000;
+
+/** How the provider tells the rest of the service what its processes do. */
+export interface ProcessReporter {
+  /** All TCP ports accept connections (or a UDP-only server stayed up): record ports, mark ready. */
+  ready(deploymentId: number, started: StartedDeployment): Promise<void>;
+  /** The process died (or never became ready) without being asked to stop. */
+  failed(deploymentId: number, detail: string): Promise<void>;
+  log(message: string, error?: unknown): void;
+}
+
+export interface ProcessProviderOptions {
+  config: ProcessProviderConfig;
+  /** Base URL of this service, for ARBITRIUM_DELETE_URL (read at each start: the port may be chosen at listen time). */
+  publicUrl: () => string;
+  reporter: ProcessReporter;
+}
+
+interface Watched {
+  deploymentId: number;
+  pid: number;
+  /** Absent for a process adopted after a restart: only its pid is known. */
+  child: ChildProcess | undefined;
+  started: StartedDeployment;
+  isStopping: boolean;
+  timers: Set<NodeJS.Timeout>;
+}
+
+/** The SHA-256 of a self-stop token, as stored in provider_data.deleteTokenHash. */
+export function hashDeleteToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** Alive, or alive but owned by someone else (EPERM). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Signals the process group first (a `sh -c` wrapper's children too), else the process. */
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, name);
+  } catch {
+    try {
+      process.kill(pid, name);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitGone(pid: number, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (isAlive(pid)) {
+    if (Date.now() >= deadline) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
+/** SIGTERM, then SIGKILL once the grace period is over. Resolves when the process is gone. */
+async function terminate(pid: number, graceMs: number): Promise<void> {
+  signal(pid, 'SIGTERM');
+  if (await waitGone(pid, graceMs)) return;
+  signal(pid, 'SIGKILL');
+  await waitGone(pid, 5000);
+}
+
+function versionEnvs(version: VersionRecord): Array<{ key: string; value: string }> {
+  const envs = version.spec['envs'];
+  return Array.isArray(envs) ? (envs as Array<{ key: string; value: string }>) : [];
+}
+
+export function createProcessProvider(options: ProcessProviderOptions): Provider {
+  const { config, reporter } = options;
+  const host = hostname();
+  const watched = new Map<number, Watched>();
+  let isClosing = false;
+
+  const later = (w: Watched, ms: number, fn: () => void) => {
+    const timer = setTimeout(() => {
+      w.timers.delete(timer);
+      fn();
+    }, ms);
+    timer.unref();
+    w.timers.add(timer);
+  };
+
+  function forget(w: Watched): void {
+    for (const timer of w.timers) clearTimeout(timer);
+    w.timers.clear();
+    watched.delete(w.deploymentId);
+  }
+
+  function died(w: Watched, detail: string): void {
+    const wasExpected = w.isStopping || isClosing;
+    forget(w);
+    if (wasExpected) return;
+    reporter.failed(w.deploymentId, detail).catch((error) => reporter.log('could not record a dead game server', error));
+  }
+
+  /** Polls until every TCP port accepts a connection, or (no TCP port) the process stayed up. */
+  function probeReadiness(w: Watched, sinceMs: number): void {
+    const tcpPorts = Object.values(w.started.ports).filter((p) => usesTcp(p.protocol)).map((p) => p.external);
+    const markReady = () => {
+      if (watched.get(w.deploymentId) !== w || w.isStopping) return;
+      reporter.ready(w.deploymentId, w.started).catch((error) => reporter.log('could not mark a game server ready', error));
+    };
+    if (tcpPorts.length === 0) {
+      later(w, config.udpReadyMs, markReady);
+      return;
+    }
+    const probe = async () => {
+      if (watched.get(w.deploymentId) !== w || w.isStopping) return;
+      const results = await Promise.all(tcpPorts.map((port) => acceptsTcp(port, 500)));
+      if (results.every(Boolean)) return markReady();
+      if (Date.now() - sinceMs > config.readyTimeoutMs) {
+        died(w, `The game server did not accept TCP connections on port(s) ${tcpPorts.join(', ')} within ${config.readyTimeoutMs} ms.`);
+        return;
+      }
+      later(w, PROBE_EVERY_MS, () => void probe());
+    };
+    later(w, 0, () => void probe());
+  }
+
+  /** A process this server did not spawn (adopted after a restart): its death is seen by polling. */
+  function pollLiveness(w: Watched): void {
+    later(w, 500, () => {
+      if (watched.get(w.deploymentId) !== w) return;
+      if (isAlive(w.pid)) pollLiveness(w);
+      else died(w, `The game server process (pid ${w.pid}) exited.`);
+    });
+  }
+
+  async function spawnChild(command: string, args: string[], env: Record<string, string>, logFile: string): Promise<ChildProcess> {
+    mkdirSync(config.logDir, { recursive: true });
+    const fd = openSync(logFile, 'a');
+    try {
+      // detached: its own process group, so a Ctrl-C on this server does not reach game servers
+      // and stop() can signal the whole group; output goes to a file, not a pipe that dies with us.
+      const child = spawn(command, args, { cwd: config.workDir, env, detached: true, stdio: ['ignore', fd, fd] });
+      await new Promise<void>((resolve, reject) => {
+        child.once('spawn', resolve);
+        child.once('error', reject);
+      });
+      return child;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  async function start(deployment: DeploymentRecord, version: VersionRecord, env: Array<{ key: string; value: string }>): Promise<StartedDeployment> {
+    const existing = watched.get(deployment.id);
+    if (existing) return existing.started; // the start job ran twice in this process
+    const command = deployment.command ?? (typeof version.spec['command'] === 'string' ? (version.spec['command'] as string) : '');
+    if (command.trim() === '') throw new Error(`version ${version.name} has no command for the process provider to run`);
+    const args = splitArguments(deployment.arguments ?? (version.spec['arguments'] as string | undefined));
+    const ports = await allocatePorts((version.spec['ports'] as VersionPort[] | undefined) ?? [], config.publicIp);
+    const token = randomBytes(32).toString('hex');
+    const childEnv: Record<string, string> = { ...config.inheritedEnv };
+    for (const e of [...versionEnvs(version), ...env]) childEnv[e.key] = e.value;
+    // Set last so a version env cannot impersonate another deployment.
+    Object.assign(childEnv, {
+      ARBITRIUM_REQUEST_ID: deployment.requestId,
+      ARBITRIUM_PUBLIC_IP: config.publicIp,
+      ARBITRIUM_PORTS_MAPPING: portsMapping(ports),
+      ARBITRIUM_DELETE_URL: `${options.publicUrl().replace(/\/+$/, '')}/v1/self/stop/${deployment.requestId}`,
+      ARBITRIUM_DELETE_TOKEN: token,
+      ARBITRIUM_DEPLOYMENT_TAGS: deployment.tags.join(','),
+    });
+    const logFile = join(config.logDir, `${deployment.requestId}.log`);
+    const child = await spawnChild(command, args, childEnv, logFile);
+    const grace = version.spec['termination_grace_period_seconds'];
+    const started: StartedDeployment = {
+      publicIp: config.publicIp, fqdn: config.publicIp, ports,
+      providerData: {
+        pid: child.pid, hostname: host, logFile, deleteTokenHash: hashDeleteToken(token),
+        graceSeconds: typeof grace === 'number' ? grace : config.stopGraceSeconds,
+      },
+    };
+    const w: Watched = { deploymentId: deployment.id, pid: child.pid!, child, started, isStopping: false, timers: new Set() };
+    watched.set(deployment.id, w);
+    child.once('exit', (code, sig) => died(w, `The game server process exited (${sig ? `signal ${sig}` : `code ${code}`}).`));
+    probeReadiness(w, Date.now());
+    return started;
+  }
+
+  async function stop(deployment: DeploymentRecord): Promise<void> {
+    const pid = deployment.providerData['pid'];
+    if (typeof pid !== 'number') return; // never started
+    if (deployment.providerData['hostname'] !== host) {
+      reporter.log(`deployment ${deployment.requestId} runs on host ${String(deployment.providerData['hostname'])}, not here; cannot signal it`);
+      return;
+    }
+    const w = watched.get(deployment.id);
+    if (w) w.isStopping = true;
+    const graceSeconds = deployment.providerData['graceSeconds'];
+    await terminate(pid, (typeof graceSeconds === 'number' ? graceSeconds : config.stopGraceSeconds) * 1000);
+    if (w) forget(w);
+  }
+
+  async function reconcile(live: DeploymentRecord[]): Promise<void> {
+    for (const deployment of live) {
+      const pid = deployment.providerData['pid'];
+      // No pid yet: its start job has not run and will start (or fail) it.
+      if (typeof pid !== 'number' || deployment.providerData['hostname'] !== host || watched.has(deployment.id)) continue;
+      if (!isAlive(pid)) {
+        await reporter.failed(deployment.id, `The game server process (pid ${pid}) was gone when Rallypoint restarted.`);
+        continue;
+      }
+      const started: StartedDeployment = { publicIp: deployment.publicIp, fqdn: deployment.fqdn, ports: deployment.ports, providerData: deployment.providerData };
+      const w: Watched = { deploymentId: deployment.id, pid, child: undefined, started, isStopping: false, timers: new Set() };
+      watched.set(deployment.id, w);
+      pollLiveness(w);
+      if (deployment.status !== DeploymentStatus.ready) probeReadiness(w, Date.now());
+    }
+  }
+
+  async function close(): Promise<void> {
+    isClosing = true;
+    const all = [...watched.values()];
+    for (const w of all) forget(w);
+    if (config.keepOnShutdown) {
+      for (const w of all) w.child?.unref();
+      return;
+    }
+    await Promise.all(all.map((w) => terminate(w.pid, CLOSE_GRACE_MS)));
+  }
+
+  const location: ProviderLocation = { provider: PROCESS_PROVIDER, ...config.location };
+  return { name: PROCESS_PROVIDER, locations: () => [location], start, stop, reconcile, close };
+}

@@ -1,0 +1,212 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { client, engine, seedVersion, startTestService, type TestService } from '../support/harness.js';
+import { noGeo } from '../../src/app/deps.js';
+import { openDb } from '../../src/db/open-db.js';
+import { selectDeploymentByRequestIdAnyOrg } from '../../src/db/queries/lifetimes.js';
+import { splitArguments } from '../../src/providers/process/arguments.js';
+
+const ECHO_PORTS = [{ port: 7777, protocol: 'UDP', name: 'game' }, { port: 7778, protocol: 'TCP', name: 'control' }];
+
+/** Polls until `check` returns a value; the bound only turns a hang into a failure. */
+async function eventually<T>(what: string, check: () => Promise<T | undefined>, withinMs = 20_000): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function udpEcho(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket('udp4');
+    const timer = setTimeout(() => { socket.close(); reject(new Error('no UDP echo')); }, 5000);
+    socket.on('message', (message) => { clearTimeout(timer); socket.close(); resolve(message.toString()); });
+    socket.send(text, port, '127.0.0.1');
+  });
+}
+
+function tcpEcho(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host: '127.0.0.1' }, () => socket.write(text));
+    let received = '';
+    socket.setTimeout(5000, () => { socket.destroy(); reject(new Error('no TCP echo')); });
+    socket.on('data', (data) => {
+      received += data.toString();
+      if (received.length >= text.length) { socket.end(); resolve(received); }
+    });
+    socket.on('error', reject);
+  });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('process provider', () => {
+  let t: TestService;
+  let call: ReturnType<typeof client>;
+  let app: string;
+  let version: string;
+  const pids: number[] = [];
+
+  before(async () => {
+    t = await startTestService({
+      geo: noGeo,
+      env: { PROVIDERS: 'registered,process', PROCESS_UDP_READY_MS: '200', PROCESS_LOG_DIR: mkdtempSync(join(tmpdir(), 'rp-proc-')) },
+    });
+    call = client(t.url, t.key);
+    ({ app, version } = await seedVersion(call, {
+      kind: 'Match', sockets: 2, autodeploy: true,
+      extra: { command: 'node', arguments: 'examples/echo-server/server.mjs', ports: ECHO_PORTS, termination_grace_period_seconds: 5 },
+    }));
+  });
+  after(async () => {
+    await t.close();
+    for (const pid of pids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  });
+
+  const pidOf = async (requestId: string) => {
+    const pid = (await selectDeploymentByRequestIdAnyOrg(t.service.deps.db, requestId))?.providerData['pid'];
+    assert.equal(typeof pid, 'number', 'the pid is stored in provider_data');
+    pids.push(pid as number);
+    return pid as number;
+  };
+  const statusOf = async (requestId: string) => (await call('GET', `/v1/status/${requestId}`)).body.current_status as string;
+
+  it('autodeploys the example server, turns the session Ready and echoes on the reported ports', async () => {
+    const created = await call('POST', '/v1/session', { app_name: app, version_name: version, ip_list: ['1.2.3.4'] });
+    assert.equal(created.status, 200);
+    const waiting = await call('GET', `/v1/session/${created.body.session_id}`);
+    assert.equal(waiting.body.status, 'Waiting');
+    assert.equal(waiting.body.linked, true);
+    assert.equal(waiting.body.ready, false);
+    await t.service.jobs.runDue();
+    const ready = await eventually('session Ready', async () => {
+      const got = await call('GET', `/v1/session/${created.body.session_id}`);
+      return got.body.status === 'Ready' ? got.body : undefined;
+    });
+    assert.equal(ready.ready, true);
+    assert.equal(ready.deployment.public_ip, '127.0.0.1');
+    const ports = ready.deployment.ports;
+    assert.equal(ports.game.protocol, 'UDP');
+    assert.equal(ports.control.protocol, 'TCP');
+    assert.notEqual(ports.game.external, 7777);
+    assert.equal(await udpEcho(ports.game.external, 'hello over udp'), 'hello over udp');
+    assert.equal(await tcpEcho(ports.control.external, 'hello over tcp\n'), 'hello over tcp\n');
+
+    // The process dies: the deployment fails and its sessions follow.
+    const requestId = created.body.deployment_request_id as string;
+    process.kill(await pidOf(requestId), 'SIGKILL');
+    assert.equal(await eventually('deployment error', async () => ((await statusOf(requestId)) === 'Status.ERROR' ? true : undefined)), true);
+    const failed = await call('GET', `/v1/session/${created.body.session_id}`);
+    assert.equal(failed.body.status, 'Error');
+    assert.equal(failed.body.ready, false);
+  });
+
+  it('POST /v1/deploy starts a process and DELETE /v1/stop ends it', async () => {
+    const deployed = await call('POST', '/v1/deploy', { app_name: app, version_name: version, ip_list: ['1.2.3.4'] });
+    assert.equal(deployed.status, 200);
+    assert.equal(deployed.body.city, 'Local');
+    const requestId = deployed.body.request_id as string;
+    await t.service.jobs.runDue();
+    await eventually('deployment ready', async () => ((await statusOf(requestId)) === 'Status.READY' ? true : undefined));
+    const pid = await pidOf(requestId);
+    assert.equal(isAlive(pid), true);
+    const stopped = await call('DELETE', `/v1/stop/${requestId}`);
+    assert.equal(stopped.status, 200);
+    await t.service.jobs.runDue();
+    assert.equal(isAlive(pid), false, 'the stop job waited for the process to exit');
+    assert.equal(await statusOf(requestId), 'Status.TERMINATED');
+    assert.equal((await call('DELETE', `/v1/stop/${requestId}`)).status, 410);
+  });
+
+  it('a game server stops itself through ARBITRIUM_DELETE_URL; a wrong token is refused', async () => {
+    const deployed = await call('POST', '/v1/deploy', { app_name: app, version_name: version });
+    const requestId = deployed.body.request_id as string;
+    await t.service.jobs.runDue();
+    await eventually('deployment ready', async () => ((await statusOf(requestId)) === 'Status.READY' ? true : undefined));
+    const pid = await pidOf(requestId);
+    const forged = await client(t.url, undefined)('DELETE', `/v1/self/stop/${requestId}`, undefined, { authorization: 'not-the-token' });
+    assert.equal(forged.status, 401);
+    assert.equal(forged.body.code, 'UNAUTHORIZED');
+    assert.equal(await statusOf(requestId), 'Status.READY');
+    const status = await call('GET', `/v1/status/${requestId}`);
+    await tcpEcho(status.body.ports.control.external, 'quit\n');
+    await eventually('self-stop', async () => ((await statusOf(requestId)) === 'Status.TERMINATING' ? true : undefined));
+    await t.service.jobs.runDue();
+    assert.equal(isAlive(pid), false);
+    assert.equal(await statusOf(requestId), 'Status.TERMINATED');
+  });
+
+  it('a version without a command fails its deployment instead of running anything', async () => {
+    const bare = await seedVersion(call, { kind: 'Match', sockets: 2, autodeploy: true });
+    const created = await call('POST', '/v1/session', { app_name: bare.app, ip_list: ['1.2.3.4'] });
+    await t.service.jobs.runDue();
+    const got = await call('GET', `/v1/session/${created.body.session_id}`);
+    assert.equal(got.body.status, 'Error');
+    assert.equal(got.body.ready, false);
+  });
+});
+
+describe('process arguments', () => {
+  it('splits like a shell, without one', () => {
+    assert.deepEqual(splitArguments(`a "b c" 'd "e"' f\\ g "h\\"i"`), ['a', 'b c', 'd "e"', 'f g', 'h"i']);
+    assert.deepEqual(splitArguments('["x y", "z"]'), ['x y', 'z']);
+    assert.deepEqual(splitArguments('  '), []);
+    assert.throws(() => splitArguments('"open'));
+  });
+});
+
+describe('process provider after a restart', () => {
+  it('fails deployments whose process is gone and adopts the ones still running', async () => {
+    const shared = engine === 'pglite' ? await openDb({ databaseUrl: undefined, dataDir: 'memory://', poolSize: 1 }) : undefined;
+    const env = { PROVIDERS: 'registered,process', PROCESS_UDP_READY_MS: '200', PROCESS_KEEP_ON_SHUTDOWN: 'true' };
+    const first = await startTestService({ env, geo: noGeo, ...(shared ? { db: shared } : {}) });
+    const pids: number[] = [];
+    let second: TestService | undefined;
+    try {
+      const call = client(first.url, first.key);
+      const { app, version } = await seedVersion(call, {
+        kind: 'Match', sockets: 2, autodeploy: true,
+        extra: { command: 'node', arguments: 'examples/echo-server/server.mjs', ports: ECHO_PORTS },
+      });
+      const ids: string[] = [];
+      for (let i = 0; i < 2; i++) ids.push((await call('POST', '/v1/deploy', { app_name: app, version_name: version })).body.request_id);
+      await first.service.jobs.runDue();
+      for (const id of ids) {
+        await eventually('ready', async () => ((await call('GET', `/v1/status/${id}`)).body.current_status === 'Status.READY' ? true : undefined));
+        pids.push((await selectDeploymentByRequestIdAnyOrg(first.service.deps.db, id))!.providerData['pid'] as number);
+      }
+      await first.close();
+      assert.equal(isAlive(pids[0]!), true, 'PROCESS_KEEP_ON_SHUTDOWN leaves game servers running');
+      process.kill(pids[0]!, 'SIGKILL');
+      await eventually('process gone', async () => (isAlive(pids[0]!) ? undefined : true));
+
+      second = await startTestService({ env, geo: noGeo, ...(shared ? { db: shared } : { databaseUrl: first.databaseUrl! }) });
+      const call2 = client(second.url, second.key);
+      const gone = await call2('GET', `/v1/status/${ids[0]}`);
+      assert.equal(gone.body.current_status, 'Status.ERROR', 'reconciled at start');
+      assert.equal((await call2('GET', `/v1/status/${ids[1]}`)).body.current_status, 'Status.READY', 'adopted');
+      process.kill(pids[1]!, 'SIGKILL');
+      await eventually('adopted process death seen', async () =>
+        ((await call2('GET', `/v1/status/${ids[1]}`)).body.current_status === 'Status.ERROR' ? true : undefined));
+    } finally {
+      await second?.close();
+      for (const pid of pids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      await shared?.close();
+    }
+  });
+});
