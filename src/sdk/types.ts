@@ -1,0 +1,94 @@
+/**
+ * Request and response types, derived from the TypeBox contract the server validates with, so
+ * they cannot drift. Only types are imported: the emitted JavaScript has no server code in it.
+ */
+import type { Static } from '@sinclair/typebox';
+import type * as Apps from '../contract/apps.js';
+import type * as Common from '../contract/common.js';
+import type * as Deployments from '../contract/deployments.js';
+import type * as Sessions from '../contract/sessions.js';
+
+export type Pagination = Static<typeof Common.Pagination>;
+export type PageQuery = Static<typeof Common.PageQuery>;
+export type ErrorBody = Static<typeof Common.ErrorBody>;
+
+export type SessionModel = Static<typeof Sessions.SessionModel>;
+export type SessionRequest = Static<typeof Sessions.SessionRequest>;
+export type SessionGet = Static<typeof Sessions.SessionGet>;
+export type SessionContext = Static<typeof Sessions.SessionContext>;
+export type SessionDelete = Static<typeof Sessions.SessionDelete>;
+export type SessionUserContext = Static<typeof Sessions.SessionUserContext>;
+export type PatchSessionModel = Static<typeof Sessions.PatchSessionModel>;
+export type SessionList = Static<typeof Sessions.Sessions>;
+export type SessionBulkStopPayload = Static<typeof Sessions.SessionBulkStopPayload>;
+export type SessionBulkStopResponse = Static<typeof Sessions.SessionBulkStopResponse>;
+export type SessionDeployment = Static<typeof Sessions.Deployment>;
+
+export type ApplicationPost = Static<typeof Apps.ApplicationPost>;
+export type ApplicationPatch = Static<typeof Apps.ApplicationPatch>;
+export type Application = Static<typeof Apps.Application>;
+export type ApplicationList = Static<typeof Apps.Applications>;
+export type AppDeleteResponse = Static<typeof Apps.AppDeleteResponse>;
+export type AppVersionPayload = Static<typeof Apps.AppVersionPayload>;
+export type AppVersionUpdatePayload = Static<typeof Apps.AppVersionUpdatePayload>;
+export type AppVersion = Static<typeof Apps.AppVersion>;
+export type AppVersionWriteResponse = Static<typeof Apps.AppVersionWriteResponse>;
+export type AppVersionDelete = Static<typeof Apps.AppVersionDelete>;
+export type AppVersionList = Static<typeof Apps.AppVersionList>;
+
+export type DeployModel = Static<typeof Deployments.DeployModel>;
+export type DeploymentRequest = Static<typeof Deployments.Request>;
+export type DeploymentStatus = Static<typeof Deployments.Status>;
+export type DeploymentDeleteResponse = Static<typeof Deployments.DeleteResponse>;
+export type DeploymentDeleteRequestReceived = Static<typeof Deployments.DeleteRequestReceived>;
+export type DeploymentList = Static<typeof Deployments.Deployments>;
+export type DeploymentListItem = Static<typeof Deployments.DeploymentListData>;
+export type DeploymentBulkStopPayload = Static<typeof Deployments.DeploymentBulkStopPayload>;
+export type DeploymentBulkStopResponse = Static<typeof Deployments.DeploymentBulkStopResponse>;
+export type DeploymentUpdatePayload = Static<typeof Deployments.DeploymentUpdatePayload>;
+export type DeploymentUpdateResponse = Static<typeof Deployments.DeploymentUpdateResponse>;
+export type RegisterServerPayload = Static<typeof Deployments.RegisterServerPayload>;
+
+/**
+ * API keys (ext). Written here by hand because the server declares this schema inside its route
+ * file rather than in src/contract; keep in step with src/http/routes/keys.ts.
+ */
+export interface ApiKey {
+  key_id: string;
+  name: string;
+  create_time: string;
+  revoked: boolean;
+  revoke_time?: string;
+}
+export interface CreatedApiKey extends ApiKey {
+  /** The secret key itself; shown only in this answer. */
+  key: string;
+}
+export interface ApiKeyList {
+  keys: ApiKey[];
+}
+
+/** (ext) Webhooks; by hand for the same reason as ApiKey (keep in step with src/http/routes/webhooks.ts). */
+export interface WebhookSecret {
+  webhook_secret: string;
+}
+export interface WebhookDelivery {
+  delivery_id: string;
+  event: string;
+  url: string;
+  state: 'pending' | 'delivered' | 'dead';
+  attempts: number;
+  session_id?: string;
+  request_id?: string;
+  last_status?: number;
+  last_error?: string;
+  next_attempt?: string;
+  last_attempt_time?: string;
+  delivered_time?: string;
+  create_time: string;
+  /** The JSON that is (or was) POSTed. */
+  body: unknown;
+}
+export interface WebhookDeliveryList {
+  deliveries: WebhookDelivery[];
+}
