@@ -1,0 +1,88 @@
+import type { Queryable } from '../db.js';
+
+/** One committed row of the event log; `id` is its position, the public id on the stream. */
+export interface EventRecord {
+  id: number;
+  orgId: number;
+  type: string;
+  sessionId: string | null;
+  requestId: string | null;
+  data: Record<string, unknown>;
+  createdAt: Date;
+}
+
+interface EventRow {
+  id: number; org_id: number; type: string; session_id: string | null; request_id: string | null;
+  data: Record<string, unknown>; created_at: Date;
+}
+
+const COLUMNS = 'position AS id, org_id, type, session_id, request_id, data, created_at';
+
+function toEvent(row: EventRow): EventRecord {
+  return {
+    id: row.id, orgId: row.org_id, type: row.type, sessionId: row.session_id, requestId: row.request_id,
+    data: row.data, createdAt: row.created_at,
+  };
+}
+
+export interface NewEvent {
+  orgId: number;
+  type: string;
+  sessionId: string | null;
+  requestId: string | null;
+  data: Record<string, unknown>;
+  createdAt: Date;
+}
+
+/**
+ * Logs an event. Its position is assigned, and NOTIFY sent, when the transaction commits (the
+ * events_publish trigger, migration 005); nothing is published if it rolls back.
+ */
+export async function insertEvent(db: Queryable, event: NewEvent): Promise<void> {
+  await db.query(
+    'INSERT INTO events (org_id, type, session_id, request_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
+    [event.orgId, event.type, event.sessionId, event.requestId, JSON.stringify(event.data), event.createdAt],
+  );
+}
+
+/**
+ * Drops up to `limit` events older than `before`. SKIP LOCKED: concurrent writers prune
+ * disjoint rows instead of waiting on each other inside their change transactions.
+ */
+export async function deleteEventsBefore(db: Queryable, before: Date, limit: number): Promise<number> {
+  const result = await db.query(
+    `DELETE FROM events WHERE id IN (
+       SELECT id FROM events WHERE created_at < $1 ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+    [before, limit],
+  );
+  return result.rowCount;
+}
+
+/** Events of an organisation after `afterId` (optionally one session's), oldest first. */
+export async function selectEventsAfter(
+  db: Queryable,
+  query: { orgId: number; afterId: number; sessionId?: string | undefined; limit: number },
+): Promise<EventRecord[]> {
+  const { rows } = await db.query<EventRow>(
+    `SELECT ${COLUMNS} FROM events WHERE org_id = $1 AND position > $2 AND ($3::text IS NULL OR session_id = $3)
+     ORDER BY position LIMIT $4`,
+    [query.orgId, query.afterId, query.sessionId ?? null, query.limit],
+  );
+  return rows.map(toEvent);
+}
+
+/** Events after `afterId` of every organisation, for a process catching up after a lost LISTEN. */
+export async function selectAllEventsAfter(db: Queryable, afterId: number, limit: number): Promise<EventRecord[]> {
+  const { rows } = await db.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2`, [afterId, limit]);
+  return rows.map(toEvent);
+}
+
+export async function selectEventById(db: Queryable, id: number): Promise<EventRecord | undefined> {
+  const { rows } = await db.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE position = $1`, [id]);
+  return rows[0] ? toEvent(rows[0]) : undefined;
+}
+
+export async function selectLatestEventId(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ id: number | null }>('SELECT max(position) AS id FROM events');
+  return rows[0]?.id ?? 0;
+}

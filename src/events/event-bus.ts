@@ -1,0 +1,102 @@
+/**
+ * Fans committed events out to this process's stream subscribers. One LISTEN per process (not
+ * per subscriber): PostgreSQL delivers each NOTIFY to every listening process, so a change made
+ * by any server process reaches the subscribers of all of them.
+ */
+import type { Db } from '../db/db.js';
+import { selectAllEventsAfter, selectEventById, selectLatestEventId } from '../db/queries/events.js';
+import { EVENTS_CHANNEL, wireEvent, type NotifyPayload, type WireEvent } from './event-log.js';
+
+export interface EventFilter {
+  orgId: number;
+  /** Only this session's events. */
+  sessionId?: string | undefined;
+}
+
+export type EventHandler = (event: WireEvent) => void;
+
+export interface EventBus {
+  /** Starts listening; events committed before this are only available through replay. */
+  start(): Promise<void>;
+  /** Calls `handler` with every committed event matching the filter; returns the unsubscribe. */
+  subscribe(filter: EventFilter, handler: EventHandler): () => void;
+  subscriberCount(): number;
+  stop(): Promise<void>;
+}
+
+export interface EventBusOptions {
+  db: Db;
+  onError?: (error: Error) => void;
+}
+
+/** Events a reconnecting LISTEN connection re-reads at most, per catch-up page. */
+const CATCH_UP_PAGE = 500;
+
+/** Created before the server (routes need it), started once the server exists (errors are logged). */
+export function createEventBus(options: EventBusOptions): EventBus {
+  const { db } = options;
+  const subscribers = new Set<{ filter: EventFilter; handler: EventHandler }>();
+  let highestId = 0;
+  const onError = (error: unknown) => options.onError?.(error instanceof Error ? error : new Error(String(error)));
+
+  function dispatch(orgId: number, event: WireEvent): void {
+    highestId = Math.max(highestId, event.id);
+    for (const subscriber of subscribers) {
+      const { filter } = subscriber;
+      if (filter.orgId !== orgId) continue;
+      if (filter.sessionId !== undefined && event.session_id !== filter.sessionId) continue;
+      try {
+        subscriber.handler(event);
+      } catch (error) {
+        onError(error);
+      }
+    }
+  }
+
+  async function receive(payload: string): Promise<void> {
+    const parsed = JSON.parse(payload) as NotifyPayload;
+    if ('event' in parsed) return dispatch(parsed.org_id, parsed.event);
+    const stored = await selectEventById(db, parsed.id);
+    if (stored) dispatch(stored.orgId, wireEvent(stored));
+  }
+
+  // Notifications sent while the LISTEN connection was down are gone; the log still has them.
+  async function catchUp(): Promise<void> {
+    for (;;) {
+      const missed = await selectAllEventsAfter(db, highestId, CATCH_UP_PAGE);
+      for (const event of missed) dispatch(event.orgId, wireEvent(event));
+      if (missed.length < CATCH_UP_PAGE) return;
+    }
+  }
+
+  // Serialised so events reach subscribers in the order PostgreSQL delivered them, even when
+  // one of them needs a lookup.
+  let queue: Promise<void> = Promise.resolve();
+  const enqueue = (work: () => Promise<void>) => {
+    queue = queue.then(work).catch(onError);
+  };
+
+  let unlisten: (() => Promise<void>) | undefined;
+  return {
+    async start() {
+      // Catch-up after a reconnect starts here, not at the log's beginning.
+      highestId = await selectLatestEventId(db);
+      if (!db.listen) return onError(new Error('this database adapter cannot LISTEN; live events are disabled'));
+      unlisten = await db.listen(EVENTS_CHANNEL, (payload) => enqueue(() => receive(payload)), {
+        onReconnect: () => enqueue(catchUp),
+        onError,
+      });
+    },
+    subscribe(filter, handler) {
+      const subscriber = { filter, handler };
+      subscribers.add(subscriber);
+      return () => void subscribers.delete(subscriber);
+    },
+    subscriberCount: () => subscribers.size,
+    async stop() {
+      subscribers.clear();
+      await unlisten?.();
+      await queue;
+    },
+  };
+}

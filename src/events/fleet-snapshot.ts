@@ -1,0 +1,40 @@
+/**
+ * The state a live view loads before following the event stream: live deployments with their
+ * place and seats, and sessions with their users' positions. `latest_event_id` is read first,
+ * so opening the stream with it as Last-Event-ID misses nothing that changed after the read.
+ */
+import type { AppDeps } from '../app/deps.js';
+import { selectLatestEventId } from '../db/queries/events.js';
+import { selectDeploymentsPage } from '../db/queries/deployments.js';
+import { selectSessionsPage } from '../db/queries/sessions.js';
+import { elapsedSeconds, formatTimestamp } from '../domain/time-format.js';
+
+/** Rows per kind; the dashboard is an overview, not an export. */
+export const SNAPSHOT_LIMIT = 500;
+
+export async function loadFleetSnapshot(deps: AppDeps, orgId: number) {
+  const latestEventId = await selectLatestEventId(deps.db);
+  const [{ deployments, total: deploymentTotal }, { sessions, total: sessionTotal }] = await Promise.all([
+    selectDeploymentsPage(deps.db, { orgId, offset: 0, limit: SNAPSHOT_LIMIT }),
+    selectSessionsPage(deps.db, { orgId, offset: 0, limit: SNAPSHOT_LIMIT }),
+  ]);
+  const now = deps.clock.now();
+  return {
+    latest_event_id: latestEventId,
+    time: now.toISOString(),
+    deployment_total: deploymentTotal,
+    session_total: sessionTotal,
+    deployments: deployments.map((d) => ({
+      request_id: d.requestId, app: d.appName, version: d.versionName, status: d.status, provider: d.provider,
+      sockets: d.sockets, sockets_usage: d.socketsUsage, is_joinable_by_session: d.isJoinable, public_ip: d.publicIp,
+      city: d.place.city, country: d.place.country, latitude: d.place.latitude, longitude: d.place.longitude,
+      start_time: formatTimestamp(d.readyAt ?? d.createdAt),
+    })),
+    sessions: sessions.map((s) => ({
+      session_id: s.sessionId, app: s.appName, version: s.versionName, status: s.status, kind: s.kind,
+      deployment_request_id: s.deploymentRequestId, user_count: s.users.length,
+      users: s.users.map((u) => ({ ip: u.ip, latitude: u.latitude ?? null, longitude: u.longitude ?? null })),
+      create_time: formatTimestamp(s.createdAt), elapsed: elapsedSeconds(s.createdAt, now),
+    })),
+  };
+}
