@@ -7,6 +7,7 @@ import type { AppDeps } from '../app/deps.js';
 import { ErrorBody } from '../contract/common.js';
 import { registerAuth } from './auth.js';
 import { registerIdempotency } from './idempotency.js';
+import { registerRateLimit } from './rate-limit.js';
 import { sendFailure, toFailure } from './errors.js';
 import { validatorCompiler } from './validation.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -21,11 +22,27 @@ export interface ServerOptions {
   bodyLimitBytes?: number;
   /** Extra authenticated /v1 routes (webhooks, events...) registered by other modules. */
   extraRoutes?: Array<(app: FastifyInstance, deps: AppDeps) => void>;
+  /** Per-key request rate limit; off when absent or perSecond is 0. */
+  rateLimit?: { perSecond: number; burst: number };
   /** Unauthenticated routes (metrics, dashboard assets...). */
   publicRoutes?: Array<(app: FastifyInstance, deps: AppDeps) => void | Promise<void>>;
 }
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  /** Registered inside the API-key plugin: every call needs a key of the organisation. */
+  readonly isAuthenticated: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route served, so tests cover a new route automatically. */
+    routeTable: RouteEntry[];
+  }
+}
 
 /** Builds the HTTP app around the given dependencies. Never listens by itself. */
 export async function buildServer(deps: AppDeps, options: ServerOptions = {}): Promise<FastifyInstance> {
@@ -41,6 +58,16 @@ export async function buildServer(deps: AppDeps, options: ServerOptions = {}): P
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
+  const routeTable: RouteEntry[] = [];
+  const keyedRoutes = new Set<string>();
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD') continue;
+      const id = `${method} ${route.url}`;
+      routeTable.push({ method, url: route.url, get isAuthenticated() { return keyedRoutes.has(id); } });
+    }
+  });
 
   // Clients send JSON under many content types (or none); every body is parsed as JSON.
   app.removeAllContentTypeParsers();
@@ -84,7 +111,11 @@ export async function buildServer(deps: AppDeps, options: ServerOptions = {}): P
   for (const route of options.publicRoutes ?? []) await route(app, deps);
 
   await app.register(async (v1) => {
+    v1.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) keyedRoutes.add(`${method} ${route.url}`);
+    });
     registerAuth(v1, deps.db);
+    if (options.rateLimit) registerRateLimit(v1, options.rateLimit);
     registerIdempotency(v1, deps);
     registerSessionRoutes(v1, deps);
     registerAppRoutes(v1, deps);
