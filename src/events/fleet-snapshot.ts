@@ -33,7 +33,11 @@ export async function loadFleetSnapshot(deps: AppDeps, orgId: number) {
     sessions: sessions.map((s) => ({
       session_id: s.sessionId, app: s.appName, version: s.versionName, status: s.status, kind: s.kind,
       deployment_request_id: s.deploymentRequestId, user_count: s.users.length,
-      users: s.users.map((u) => ({ ip: u.ip, latitude: u.latitude ?? null, longitude: u.longitude ?? null })),
+      users: s.users.map((u) => {
+        // Players sent as plain IPs are placed by the same IP geolocation placement uses.
+        const position = u.latitude !== undefined && u.longitude !== undefined ? u : deps.geo.positionOf(u.ip);
+        return { ip: u.ip, latitude: position?.latitude ?? null, longitude: position?.longitude ?? null };
+      }),
       create_time: formatTimestamp(s.createdAt), elapsed: elapsedSeconds(s.createdAt, now),
     })),
   };
