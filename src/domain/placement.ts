@@ -4,6 +4,7 @@
  * client input, and serves the property tests.
  */
 import { fail, ok, type Result } from './errors.js';
+import { equivalentPlaceNames } from './place-names.js';
 import { DeploymentStatus, isLiveDeployment } from './session-rules.js';
 
 export const LOCATION_FIELDS = ['city', 'country', 'continent', 'administrative_division', 'region'] as const;
@@ -44,6 +45,17 @@ function isLocationField(field: string): field is LocationField {
   return (LOCATION_FIELDS as readonly string[]).includes(field);
 }
 
+/**
+ * One client filter as constraints on lower-cased names, each value widened to its equivalent
+ * spellings ("CA" also matches "Canada"). `all` becomes one `any` per value: a deployment has a
+ * single country, so "all of [CA, Canada]" must mean "in the group of CA and in the group of
+ * Canada", not "equal to both strings".
+ */
+function constraintsOfFilter(field: LocationField, type: FilterType, values: readonly string[]): LocationConstraint[] {
+  if (type === 'all') return values.map((value) => ({ field, type: 'any', values: equivalentPlaceNames(field, value) }));
+  return [{ field, type, values: [...new Set(values.flatMap((value) => equivalentPlaceNames(field, value)))] }];
+}
+
 /** `filters` plus the plain city/country/... fields, each an `any` filter with one value. */
 export function locationConstraintsOf(request: PlacementRequest): Result<LocationConstraint[]> {
   const constraints: LocationConstraint[] = [];
@@ -51,11 +63,11 @@ export function locationConstraintsOf(request: PlacementRequest): Result<Locatio
     if (!isLocationField(filter.field)) {
       return fail('VALIDATION_FAILED', `Unknown filter field "${filter.field}"; use one of ${LOCATION_FIELDS.join(', ')}.`);
     }
-    constraints.push({ field: filter.field, type: filter.filter_type, values: filter.values.map((v) => v.trim().toLowerCase()) });
+    constraints.push(...constraintsOfFilter(filter.field, filter.filter_type, filter.values));
   }
   for (const field of LOCATION_FIELDS) {
     const value = request[field];
-    if (value !== undefined && value.trim() !== '') constraints.push({ field, type: 'any', values: [value.trim().toLowerCase()] });
+    if (value !== undefined && value.trim() !== '') constraints.push(...constraintsOfFilter(field, 'any', [value]));
   }
   return ok(constraints);
 }

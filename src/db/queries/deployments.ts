@@ -1,6 +1,6 @@
 import type { Queryable } from '../db.js';
 import type { DeploymentRecord, PlaceRecord, PortRecord } from '../../domain/records.js';
-import type { LocationConstraint, LocationField, Position } from '../../domain/placement.js';
+import { compareCandidates, type CandidateView, type LocationConstraint, type LocationField, type Position } from '../../domain/placement.js';
 import { LIVE_DEPLOYMENT_STATUSES, DeploymentStatus } from '../../domain/session-rules.js';
 
 interface DeploymentRow {
@@ -131,41 +131,120 @@ export interface SeatRequest {
   skipLocked: boolean;
 }
 
-/**
- * Takes `seats` on the best qualifying deployment in one statement, or returns undefined.
- * The inner SELECT ... FOR UPDATE re-checks room on the newest row version after locking, so two
- * transactions can never both take the last seats; the table's CHECK backs this up.
- */
-export async function reserveSeatsOnBestDeployment(db: Queryable, request: SeatRequest): Promise<DeploymentRecord | undefined> {
-  const params: unknown[] = [request.versionId, LIVE_DEPLOYMENT_STATUSES, request.seats, request.requiredTags];
-  const where: string[] = [];
-  for (const constraint of request.constraints) {
+// These fragments repeat the predicate and expressions of the index of migration 004 word for
+// word: the planner only uses a partial or expression index when the query says the same thing.
+const PLACEMENT_SCOPE = `version_id = $1 AND is_joinable AND status IN ('Status.READY', 'Status.DEPLOYING', 'Status.INITIALIZING')`;
+const IS_READY = `(status = 'Status.READY')`;
+const FREE_SEATS = `(sockets - sockets_usage)`;
+/** A place: readiness, coordinates (NULL indexed as NaN) and names. Constraints read only names. */
+const PLACE_KEY = [
+  ['ready', IS_READY], ['lat', `(coalesce(latitude, 'NaN'::float8))`], ['lon', `(coalesce(longitude, 'NaN'::float8))`],
+  ['city', 'city'], ['country', 'country'], ['continent', 'continent'], ['administrative_division', 'administrative_division'], ['region', 'region'],
+] as const;
+const PLACE_COLUMNS = PLACE_KEY.map(([name, expression]) => `${expression} AS ${name}`).join(', ');
+const PLACE_LIST = PLACE_KEY.map(([, expression]) => expression).join(', ');
+const PLACE_TUPLE = `(${PLACE_LIST})`;
+
+/** Location constraints on the columns of `alias`; pushes their parameters. */
+function constraintsSql(request: SeatRequest, params: unknown[], alias: string): string[] {
+  return request.constraints.map((constraint) => {
     params.push(constraint.values);
-    const column = `lower(${CONSTRAINT_COLUMN[constraint.field]})`;
+    const column = `lower(${alias}.${CONSTRAINT_COLUMN[constraint.field]})`;
     const p = `$${params.length}::text[]`;
-    where.push(constraint.type === 'any' ? `${column} = ANY(${p})` : constraint.type === 'all' ? `${column} = ALL(${p})` : `NOT (${column} = ANY(${p}))`);
-  }
-  let distance = 'NULL::float8';
-  if (request.position) {
-    params.push(request.position.latitude, request.position.longitude);
-    const lat = `$${params.length - 1}::float8`;
-    const lon = `$${params.length}::float8`;
-    distance = `asin(sqrt(power(sin(radians(latitude - ${lat}) / 2), 2) + cos(radians(${lat})) * cos(radians(latitude)) * power(sin(radians(longitude - ${lon}) / 2), 2)))`;
-  }
+    return constraint.type === 'any' ? `${column} = ANY(${p})` : constraint.type === 'all' ? `${column} = ALL(${p})` : `NOT (${column} = ANY(${p}))`;
+  });
+}
+
+/** One place with room for the request, and its best deployment when it was read. */
+export interface PlacementPlace {
+  key: { ready: boolean; lat: number | null; lon: number | null; city: string; country: string; continent: string; administrative_division: string; region: string };
+  bestId: number;
+  bestFreeSeats: number;
+}
+
+/**
+ * The places of the version where a qualifying deployment has room, each with its fullest such
+ * deployment (oldest among equals). Walks the distinct places with a loose index scan, one index
+ * seek per place and one per qualifying place, so its cost follows the number of places, not of
+ * deployments. Location constraints read only place columns, so they filter places, not rows.
+ */
+export async function selectPlacementPlaces(db: Queryable, request: SeatRequest): Promise<PlacementPlace[]> {
+  const params: unknown[] = [request.versionId, request.seats, request.requiredTags];
+  const constraints = constraintsSql(request, params, 'p');
+  const keyNames = PLACE_KEY.map(([name]) => name);
+  const { rows } = await db.query<PlacementPlace['key'] & { best_id: number; best_free: number }>(
+    `WITH RECURSIVE places AS (
+       (SELECT ${PLACE_COLUMNS} FROM deployments WHERE ${PLACEMENT_SCOPE} ORDER BY ${PLACE_LIST} LIMIT 1)
+       UNION ALL
+       SELECT next.* FROM places p CROSS JOIN LATERAL (
+         SELECT ${PLACE_COLUMNS} FROM deployments
+         WHERE ${PLACEMENT_SCOPE} AND ${PLACE_TUPLE} > (${keyNames.map((n) => `p.${n}`).join(', ')})
+         ORDER BY ${PLACE_LIST} LIMIT 1) next
+     )
+     SELECT p.ready, CASE WHEN p.lat = 'NaN' THEN NULL ELSE p.lat END AS lat, CASE WHEN p.lon = 'NaN' THEN NULL ELSE p.lon END AS lon,
+       p.city, p.country, p.continent, p.administrative_division, p.region, best.id AS best_id, best.free AS best_free
+     FROM places p
+     -- A LATERAL with LIMIT: a plain join or EXISTS may become a hash join over every row.
+     CROSS JOIN LATERAL (
+       SELECT id, ${FREE_SEATS} AS free FROM deployments
+       WHERE ${PLACEMENT_SCOPE} AND ${PLACE_TUPLE} = (${keyNames.map((n) => `p.${n}`).join(', ')})
+         AND ${FREE_SEATS} >= $2 AND tags @> $3::text[]
+       ORDER BY ${FREE_SEATS}, id LIMIT 1) best
+     ${constraints.length > 0 ? `WHERE ${constraints.join(' AND ')}` : ''}`,
+    params,
+  );
+  return rows.map(({ best_id, best_free, ...key }) => ({ key, bestId: best_id, bestFreeSeats: best_free }));
+}
+
+/**
+ * Takes `seats` on the fullest qualifying deployment at one place (oldest among equals), or
+ * returns undefined. FOR UPDATE re-checks room on the newest row version after locking and moves
+ * on to the next row when it no longer qualifies, so two transactions can never both take the
+ * last seats; the table's CHECK backs this up.
+ */
+export async function reserveSeatsAtPlace(db: Queryable, request: SeatRequest, place: PlacementPlace['key']): Promise<DeploymentRecord | undefined> {
+  const params: unknown[] = [request.versionId, request.seats, request.requiredTags];
+  const key = PLACE_KEY.map(([name, expression]) => {
+    params.push(place[name]);
+    const p = `$${params.length}`;
+    return name === 'lat' || name === 'lon' ? `${expression} = coalesce(${p}::float8, 'NaN')` : `${expression} = ${p}${name === 'ready' ? '::boolean' : '::text'}`;
+  });
   const { rows } = await db.query<DeploymentRow>(
     `WITH pick AS (
        SELECT id FROM deployments
-       WHERE version_id = $1 AND is_joinable AND status = ANY($2::text[]) AND sockets - sockets_usage >= $3
-         AND tags @> $4::text[] ${where.map((w) => `AND ${w}`).join(' ')}
-       ORDER BY (status = 'Status.READY') DESC, ${distance} ASC NULLS LAST, sockets - sockets_usage ASC, id ASC
+       WHERE ${PLACEMENT_SCOPE} AND ${key.join(' AND ')} AND ${FREE_SEATS} >= $2 AND tags @> $3::text[]
+       ORDER BY ${FREE_SEATS} ASC, id ASC
        LIMIT 1 FOR UPDATE ${request.skipLocked ? 'SKIP LOCKED' : ''}
      )
-     UPDATE deployments d SET sockets_usage = d.sockets_usage + $3, emptied_at = CASE WHEN $3 > 0 THEN NULL ELSE d.emptied_at END
+     UPDATE deployments d SET sockets_usage = d.sockets_usage + $2, emptied_at = CASE WHEN $2 > 0 THEN NULL ELSE d.emptied_at END
      FROM pick WHERE d.id = pick.id
      RETURNING ${COLUMNS}`,
     params,
   );
   return rows[0] ? toDeployment(rows[0]) : undefined;
+}
+
+/**
+ * Takes `seats` on the best qualifying deployment (CONTRACT §6.3): ready before deploying, then
+ * nearest to the players, then fullest, then oldest; or returns undefined. Places are ranked by
+ * the domain's own comparison applied to each place's best deployment, so the first place's best
+ * is the best overall; when a concurrent transaction took it meanwhile, the next deployment there
+ * or the next place follows. Distances are computed here, not in SQL: PostgreSQL raises an
+ * underflow error on trigonometry of tiny coordinate differences, which a client can send.
+ */
+export async function reserveSeatsOnBestDeployment(db: Queryable, request: SeatRequest): Promise<DeploymentRecord | undefined> {
+  const places = await selectPlacementPlaces(db, request);
+  const asCandidate = (place: PlacementPlace): CandidateView => ({
+    id: place.bestId, status: place.key.ready ? DeploymentStatus.ready : DeploymentStatus.deploying, isJoinable: true,
+    sockets: place.bestFreeSeats, socketsUsage: 0, tags: [],
+    place: { ...place.key, latitude: place.key.lat, longitude: place.key.lon },
+  });
+  places.sort((a, b) => compareCandidates(asCandidate(a), asCandidate(b), request.position));
+  for (const place of places) {
+    const reserved = await reserveSeatsAtPlace(db, request, place.key);
+    if (reserved) return reserved;
+  }
+  return undefined;
 }
 
 /** Takes `seats` on one given deployment if it is live, joinable and has room. */
