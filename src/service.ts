@@ -4,17 +4,29 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
-import { emptyListeners, noGeo, systemClock, type AppDeps, type Clock, type GeoLocator } from './app/deps.js';
+import { emptyListeners, systemClock, type AppDeps, type Clock, type GeoLocator } from './app/deps.js';
 import { bootstrapOrganisation } from './app/keys.js';
 import type { Db } from './db/db.js';
 import { migrate } from './db/migrate.js';
 import { openDb } from './db/open-db.js';
+import { loadDbipLocator } from './geo/dbip-locator.js';
 import { buildServer, type ServerOptions } from './http/server.js';
 import { deploymentJobHandlers } from './jobs/deployment-jobs.js';
 import { createJobWorker, type JobHandler, type JobWorker } from './jobs/worker.js';
 import { ProviderRegistry, type Provider } from './providers/provider.js';
 import { createRegisteredProvider } from './providers/registered.js';
+import { addProcessProvider, reconcileProviders } from './providers/process/wiring.js';
+import { registerSelfStopRoute } from './providers/process/self-stop.js';
+import { lifetimeJobHandlers, scheduleLifetimeSweep } from './jobs/lifetimes.js';
 import { createMetrics, registerMetricsRoute, type Metrics } from './observability/metrics.js';
+import { createWebhookDenyList } from './app/webhook-url.js';
+import { registerWebhookRoutes } from './http/routes/webhooks.js';
+import { createWebhookWorker, type WebhookWorker } from './jobs/webhooks/delivery-worker.js';
+import { registerWebhookOutbox } from './jobs/webhooks/outbox.js';
+import { registerEventLog } from './events/event-log.js';
+import { createEventBus, type EventBus } from './events/event-bus.js';
+import { eventRoutes } from './http/routes/events.js';
+import { registerDashboardPage, registerDashboardState } from './http/routes/dashboard.js';
 
 export interface ServiceOptions {
   config: Config;
@@ -33,8 +45,12 @@ export interface Service {
   app: FastifyInstance;
   metrics: Metrics;
   jobs: JobWorker;
+  /** Webhook delivery; runDue() attempts every due delivery now (tests drive time through it). */
+  webhooks: WebhookWorker;
   /** Set when this start created the first organisation with a random key. */
   printedKey: string | undefined;
+  /** Committed session and deployment events of every process, for /v1/events subscribers. */
+  events: EventBus;
   close(): Promise<void>;
 }
 
@@ -47,33 +63,58 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const deps: AppDeps = {
     db,
     clock: options.clock ?? systemClock,
-    geo: options.geo ?? noGeo,
+    // Default: the DB-IP city database from node_modules, loaded once per process.
+    geo: options.geo ?? (await loadDbipLocator()),
     providers: new ProviderRegistry([createRegisteredProvider(), ...(options.providers ?? [])]),
     listeners: emptyListeners(),
+    webhookDenyList: createWebhookDenyList(config.webhookDenyCidrs),
   };
+  registerWebhookOutbox(deps.listeners, { clock: deps.clock, maxAgeMs: config.webhookMaxAgeMs });
+  registerEventLog(deps);
+  const events = createEventBus({ db, onError: (error) => app.log.error({ err: error }, 'event stream') });
+  if (config.providers.includes('process')) {
+    addProcessProvider(deps, config, {
+      log: (message, error) => app.log.error({ err: error }, message),
+      listeningPort: () => (app.server.address() as { port?: number } | null)?.port,
+    });
+  }
   const metrics = createMetrics(deps);
   metrics.attachObserver(deps);
   const serverOptions = options.server ?? {};
   const app = await buildServer(deps, {
     logLevel: config.logLevel, bodyLimitBytes: config.bodyLimitBytes, ...serverOptions,
+    rateLimit: { perSecond: config.rateLimitPerSecond, burst: Math.max(1, config.rateLimitBurst || config.rateLimitPerSecond) },
     publicRoutes: [
       (root) => {
         metrics.attach(root);
         registerMetricsRoute(root, metrics, config.metricsToken);
       },
+      registerSelfStopRoute,
+      registerDashboardPage,
       ...(serverOptions.publicRoutes ?? []),
     ],
+    extraRoutes: [(v1, d) => registerWebhookRoutes(v1, d, { maxAgeMs: config.webhookMaxAgeMs }), eventRoutes({ bus: events }), registerDashboardState, ...(serverOptions.extraRoutes ?? [])],
   });
+  await events.start();
   const jobs = createJobWorker({
     db, clock: deps.clock, pollMs: config.jobPollMs,
-    handlers: { ...deploymentJobHandlers(deps), ...(options.jobHandlers?.(deps) ?? {}) },
+    handlers: { ...deploymentJobHandlers(deps), ...lifetimeJobHandlers(deps, config.lifetimeSweepMs), ...(options.jobHandlers?.(deps) ?? {}) },
     onError: (error, job) => app.log.error({ err: error, job: job?.kind }, 'background job failed'),
   });
+  await scheduleLifetimeSweep(db, { at: deps.clock.now(), intervalMs: config.lifetimeSweepMs, nextSlot: false });
+  await reconcileProviders(deps);
+  const webhooks = createWebhookWorker({
+    db, clock: deps.clock, denyList: deps.webhookDenyList!, timeoutMs: config.webhookTimeoutMs, pollMs: config.jobPollMs,
+    schedule: { baseMs: config.webhookRetryBaseMs, maxDelayMs: 60 * 60_000 },
+    onError: (error) => app.log.error({ err: error }, 'webhook delivery failed'),
+  });
   return {
-    deps, app, jobs, metrics, printedKey: bootstrap.printedKey,
+    deps, app, jobs, webhooks, metrics, events, printedKey: bootstrap.printedKey,
     async close() {
       await app.close();
+      await events.stop();
       await jobs.stop();
+      await webhooks.stop();
       for (const provider of deps.providers.all()) await provider.close?.();
       if (ownsDb) await db.close();
     },

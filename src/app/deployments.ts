@@ -32,7 +32,7 @@ export async function deploy(deps: AppDeps, orgId: number, input: DeployModel): 
   const bad = invalidIps(ips);
   if (bad.length > 0) return fail('VALIDATION_FAILED', `Not an IP address: ${bad.slice(0, 5).map((ip) => JSON.stringify(ip)).join(', ')}.`);
   if (input.webhook_url !== undefined) {
-    const checked = checkWebhookUrl(input.webhook_url);
+    const checked = checkWebhookUrl(input.webhook_url, deps.webhookDenyList);
     if (!checked.ok) return checked;
   }
   const version = await versionFor(deps, orgId, input.app_name, input.version_name);

@@ -2,15 +2,31 @@ import type { Db, Queryable } from '../db/db.js';
 import type { Position } from '../domain/placement.js';
 import type { DeploymentRecord, SessionRecord } from '../domain/records.js';
 import type { ProviderRegistry } from '../providers/provider.js';
+import type { WebhookDenyList } from './webhook-url.js';
 
 export interface Clock {
   now(): Date;
 }
 export const systemClock: Clock = { now: () => new Date() };
 
+/** What an IP database says about a public address (GET /v1/ip/{ip}/lookup). */
+export interface IpPlace {
+  family: 'ipv4' | 'ipv6';
+  /** ISO 3166-1 alpha-2, upper case; '' when the database has none. */
+  countryCode: string;
+  /** AF, AN, AS, EU, NA, OC, SA; '' when unknown. */
+  continentCode: string;
+  city: string;
+  administrativeDivision: string;
+  latitude: number;
+  longitude: number;
+}
+
 /** IP to position; unknown, private and loopback addresses have none. */
 export interface GeoLocator {
   positionOf(ip: string): Position | null;
+  /** The full place when the locator knows it (the IP lookup routes); absent: position only. */
+  placeOf?(ip: string): IpPlace | null;
 }
 export const noGeo: GeoLocator = { positionOf: () => null };
 
@@ -38,6 +54,8 @@ export interface AppDeps {
   providers: ProviderRegistry;
   listeners: ChangeListeners;
   observer?: AppObserver;
+  /** Addresses a webhook_url may not point at (WEBHOOK_DENY_CIDRS); absent: the default list. */
+  webhookDenyList?: WebhookDenyList;
 }
 
 export function emptyListeners(): ChangeListeners {

@@ -59,7 +59,7 @@ export async function createSession(deps: AppDeps, orgId: number, input: Session
   const constraints = locationConstraintsOf(input);
   if (!constraints.ok) return constraints;
   if (input.webhook_url !== undefined) {
-    const checked = checkWebhookUrl(input.webhook_url);
+    const checked = checkWebhookUrl(input.webhook_url, deps.webhookDenyList);
     if (!checked.ok) return checked;
   }
   const resolved = await resolveVersion(deps, orgId, input.app_name, input.version_name);
