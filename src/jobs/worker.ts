@@ -1,6 +1,7 @@
 import type { Db } from '../db/db.js';
 import { claimDueJobs, deleteJob, rescheduleJob, type JobRecord } from '../db/queries/jobs.js';
 import type { Clock } from '../app/deps.js';
+import { startPollLoop } from './poll-loop.js';
 
 export type JobHandler = (job: JobRecord) => Promise<void>;
 
@@ -55,25 +56,6 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     }
   }
 
-  let stopped = false;
-  let running: Promise<unknown> = Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
-  const tick = () => {
-    if (stopped) return;
-    running = runDue()
-      .catch((error) => options.onError?.(error, undefined))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, options.pollMs);
-      });
-  };
-  if (options.pollMs > 0) timer = setTimeout(tick, options.pollMs);
-
-  return {
-    runDue,
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-  };
+  const loop = startPollLoop(runDue, options.pollMs, (error) => options.onError?.(error, undefined));
+  return { runDue, stop: () => loop.stop() };
 }

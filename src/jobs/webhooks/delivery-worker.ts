@@ -13,6 +13,7 @@ import {
 import { guardedPost } from './guarded-post.js';
 import { DEFAULT_RETRY_SCHEDULE, retryDelayMs, type RetrySchedule } from './retry-schedule.js';
 import { ATTEMPT_HEADER, DELIVERY_ID_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.js';
+import { startPollLoop } from '../poll-loop.js';
 
 export interface WebhookWorkerOptions {
   db: Db;
@@ -26,6 +27,8 @@ export interface WebhookWorkerOptions {
   /** In [0, 1); jitter source. */
   random?: () => number;
   onError?: (error: unknown) => void;
+  /** Told the outcome and duration (seconds, real time) of every attempt, for metrics. */
+  observe?: (outcome: 'delivered' | 'failed' | 'dead', seconds: number) => void;
 }
 
 export interface WebhookWorker {
@@ -45,6 +48,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
 
   async function attempt(delivery: ClaimedWebhookDelivery): Promise<void> {
     const timestampSeconds = Math.floor(options.clock.now().getTime() / 1000);
+    const startedAt = performance.now();
     const outcome = await guardedPost({
       url: delivery.url, body: delivery.body, timeoutMs: options.timeoutMs, denyList: options.denyList,
       headers: {
@@ -54,20 +58,25 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
       },
     });
     const { id, attempts } = delivery;
+    const observe = (result: 'delivered' | 'failed' | 'dead') => options.observe?.(result, (performance.now() - startedAt) / 1000);
     if (outcome.kind === 'delivered') {
+      observe('delivered');
       await markWebhookDelivered(options.db, { id, attempts, status: outcome.status, now: options.clock.now() });
       return;
     }
     if (outcome.kind === 'refused') {
+      observe('dead');
       await markWebhookDead(options.db, { id, attempts, status: null, error: outcome.error });
       return;
     }
     const nextAttemptAt = new Date(options.clock.now().getTime() + retryDelayMs(attempts, schedule, random()));
     if (nextAttemptAt > delivery.retryUntil) {
+      observe('dead');
       const error = `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}; last: ${outcome.error}`;
       await markWebhookDead(options.db, { id, attempts, status: outcome.status, error });
       return;
     }
+    observe('failed');
     await rescheduleWebhookDelivery(options.db, { id, attempts, status: outcome.status, error: outcome.error, nextAttemptAt });
   }
 
@@ -85,25 +94,6 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
     }
   }
 
-  let stopped = false;
-  let running: Promise<unknown> = Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
-  const tick = () => {
-    if (stopped) return;
-    running = runDue()
-      .catch((error) => options.onError?.(error))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, options.pollMs);
-      });
-  };
-  if (options.pollMs > 0) timer = setTimeout(tick, options.pollMs);
-
-  return {
-    runDue,
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-  };
+  const loop = startPollLoop(runDue, options.pollMs, (error) => options.onError?.(error));
+  return { runDue, stop: () => loop.stop() };
 }
