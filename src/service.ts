@@ -107,6 +107,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     db, clock: deps.clock, denyList: deps.webhookDenyList!, timeoutMs: config.webhookTimeoutMs, pollMs: config.jobPollMs,
     schedule: { baseMs: config.webhookRetryBaseMs, maxDelayMs: 60 * 60_000 },
     onError: (error) => app.log.error({ err: error }, 'webhook delivery failed'),
+    observe: (outcome, seconds) => metrics.observeWebhook(outcome, seconds),
   });
   return {
     deps, app, jobs, webhooks, metrics, events, printedKey: bootstrap.printedKey,

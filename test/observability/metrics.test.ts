@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { client, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
+import { createServer } from 'node:http';
+import { client, FakeClock, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
 
 /** The value of one sample line, e.g. metric('rallypoint_placements_total{outcome="linked"}'). */
 function sample(text: string, series: string): number {
@@ -11,8 +12,9 @@ function sample(text: string, series: string): number {
 describe('GET /metrics', () => {
   let t: TestService;
   let call: ReturnType<typeof client>;
+  const clock = new FakeClock(new Date());
   before(async () => {
-    t = await startTestService();
+    t = await startTestService({ clock });
     call = client(t.url, t.key);
   });
   after(() => t.close());
@@ -48,6 +50,31 @@ describe('GET /metrics', () => {
     // No ids as labels: neither session nor deployment ids appear anywhere.
     assert.ok(!text.includes(linked.body.session_id));
     assert.ok(!text.includes(linked.body.deployment_request_id));
+  });
+
+  it('counts webhook attempts by outcome', async () => {
+    let answers = [500, 200];
+    const receiver = createServer((req, res) => req.resume().on('end', () => res.writeHead(answers.shift() ?? 200).end()));
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = receiver.address() as { port: number };
+      const { app, version } = await seedVersion(call, { sockets: 2 });
+      await registerServer(call, { app, version, sockets: 2 });
+      const before = await (await fetch(`${t.url}/metrics`)).text();
+      await call('POST', '/v1/session', { app_name: app, ip_list: ['4.4.4.4'], webhook_url: `http://127.0.0.1:${port}/hook` });
+      await t.service.webhooks.runDue();
+      clock.advance(60_000);
+      await t.service.webhooks.runDue();
+      const text = await (await fetch(`${t.url}/metrics`)).text();
+      const delta = (series: string) => sample(text, series) - sample(before, series);
+      assert.equal(delta('rallypoint_webhook_deliveries_total{outcome="failed"}'), 1);
+      assert.equal(delta('rallypoint_webhook_deliveries_total{outcome="delivered"}'), 1);
+      assert.equal(delta('rallypoint_webhook_delivery_duration_seconds_count{outcome="delivered"}'), 1);
+      assert.deepEqual(answers, []);
+    } finally {
+      answers = [];
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 
   it('requires the token when METRICS_TOKEN is set', async () => {
