@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -48,7 +48,8 @@ declare module 'fastify' {
 export async function buildServer(deps: AppDeps, options: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: options.logLevel ?? 'info' },
-    disableRequestLogging: true,
+    // One line per request is written by the onResponse hook below, with the organisation.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
     requestIdHeader: false,
@@ -87,7 +88,7 @@ export async function buildServer(deps: AppDeps, options: ServerOptions = {}): P
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info({
-      reqId: request.id, org: request.orgId || undefined, method: request.method, route: request.routeOptions.url ?? 'unmatched',
+      org: request.orgId || undefined, method: request.method, route: request.routeOptions.url ?? 'unmatched',
       status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100,
     }, 'request');
   });
