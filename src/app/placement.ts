@@ -3,7 +3,8 @@
  * best existing one, or a new one started through a provider (autodeploy).
  */
 import type { Queryable } from '../db/db.js';
-import { insertDeployment, reserveSeatsOnBestDeployment, reserveSeatsOnDeployment, selectDeploymentByRequestId } from '../db/queries/deployments.js';
+import { insertDeployment, reserveSeatsOnDeployment, selectDeploymentByRequestId } from '../db/queries/deployments.js';
+import { reserveSeatsOnBestDeployment } from '../db/queries/placement.js';
 import { insertJob } from '../db/queries/jobs.js';
 import { fail, ok, type Result } from '../domain/errors.js';
 import { distanceKm, type PlacementCriteria, type Position } from '../domain/placement.js';

@@ -1,0 +1,139 @@
+/**
+ * Placement statements: find the places of a version with room for a session and take seats at
+ * the best one. Cost follows the number of distinct places, not the number of deployments.
+ */
+import type { Queryable } from '../db.js';
+import type { DeploymentRecord } from '../../domain/records.js';
+import { compareCandidates, type CandidateView, type LocationConstraint, type LocationField, type Position } from '../../domain/placement.js';
+import { DeploymentStatus } from '../../domain/session-rules.js';
+import { COLUMNS, toDeployment, type DeploymentRow } from './deployment-rows.js';
+
+const CONSTRAINT_COLUMN: Record<LocationField, string> = {
+  city: 'city', country: 'country', continent: 'continent', administrative_division: 'administrative_division', region: 'region',
+};
+
+export interface SeatRequest {
+  versionId: number;
+  seats: number;
+  requiredTags: string[];
+  constraints: LocationConstraint[];
+  position: Position | null;
+  /** Skip rows another transaction holds; callers retry without it before concluding "full". */
+  skipLocked: boolean;
+}
+
+// These fragments repeat the predicate and expressions of the index of migration 004 word for
+// word: the planner only uses a partial or expression index when the query says the same thing.
+const PLACEMENT_SCOPE = `version_id = $1 AND is_joinable AND status IN ('Status.READY', 'Status.DEPLOYING', 'Status.INITIALIZING')`;
+const IS_READY = `(status = 'Status.READY')`;
+const FREE_SEATS = `(sockets - sockets_usage)`;
+/** A place: readiness, coordinates (NULL indexed as NaN) and names. Constraints read only names. */
+const PLACE_KEY = [
+  ['ready', IS_READY], ['lat', `(coalesce(latitude, 'NaN'::float8))`], ['lon', `(coalesce(longitude, 'NaN'::float8))`],
+  ['city', 'city'], ['country', 'country'], ['continent', 'continent'], ['administrative_division', 'administrative_division'], ['region', 'region'],
+] as const;
+const PLACE_COLUMNS = PLACE_KEY.map(([name, expression]) => `${expression} AS ${name}`).join(', ');
+const PLACE_LIST = PLACE_KEY.map(([, expression]) => expression).join(', ');
+const PLACE_TUPLE = `(${PLACE_LIST})`;
+
+/** Location constraints on the columns of `alias`; pushes their parameters. */
+function constraintsSql(request: SeatRequest, params: unknown[], alias: string): string[] {
+  return request.constraints.map((constraint) => {
+    params.push(constraint.values);
+    const column = `lower(${alias}.${CONSTRAINT_COLUMN[constraint.field]})`;
+    const p = `$${params.length}::text[]`;
+    return constraint.type === 'any' ? `${column} = ANY(${p})` : constraint.type === 'all' ? `${column} = ALL(${p})` : `NOT (${column} = ANY(${p}))`;
+  });
+}
+
+/** One place with room for the request, and its best deployment when it was read. */
+export interface PlacementPlace {
+  key: { ready: boolean; lat: number | null; lon: number | null; city: string; country: string; continent: string; administrative_division: string; region: string };
+  bestId: number;
+  bestFreeSeats: number;
+}
+
+/**
+ * The places of the version where a qualifying deployment has room, each with its fullest such
+ * deployment (oldest among equals). Walks the distinct places with a loose index scan, one index
+ * seek per place and one per qualifying place, so its cost follows the number of places, not of
+ * deployments. Location constraints read only place columns, so they filter places, not rows.
+ */
+export async function selectPlacementPlaces(db: Queryable, request: SeatRequest): Promise<PlacementPlace[]> {
+  const params: unknown[] = [request.versionId, request.seats, request.requiredTags];
+  const constraints = constraintsSql(request, params, 'p');
+  const keyNames = PLACE_KEY.map(([name]) => name);
+  const { rows } = await db.query<PlacementPlace['key'] & { best_id: number; best_free: number }>(
+    `WITH RECURSIVE places AS (
+       (SELECT ${PLACE_COLUMNS} FROM deployments WHERE ${PLACEMENT_SCOPE} ORDER BY ${PLACE_LIST} LIMIT 1)
+       UNION ALL
+       SELECT next.* FROM places p CROSS JOIN LATERAL (
+         SELECT ${PLACE_COLUMNS} FROM deployments
+         WHERE ${PLACEMENT_SCOPE} AND ${PLACE_TUPLE} > (${keyNames.map((n) => `p.${n}`).join(', ')})
+         ORDER BY ${PLACE_LIST} LIMIT 1) next
+     )
+     SELECT p.ready, CASE WHEN p.lat = 'NaN' THEN NULL ELSE p.lat END AS lat, CASE WHEN p.lon = 'NaN' THEN NULL ELSE p.lon END AS lon,
+       p.city, p.country, p.continent, p.administrative_division, p.region, best.id AS best_id, best.free AS best_free
+     FROM places p
+     -- A LATERAL with LIMIT: a plain join or EXISTS may become a hash join over every row.
+     CROSS JOIN LATERAL (
+       SELECT id, ${FREE_SEATS} AS free FROM deployments
+       WHERE ${PLACEMENT_SCOPE} AND ${PLACE_TUPLE} = (${keyNames.map((n) => `p.${n}`).join(', ')})
+         AND ${FREE_SEATS} >= $2 AND tags @> $3::text[]
+       ORDER BY ${FREE_SEATS}, id LIMIT 1) best
+     ${constraints.length > 0 ? `WHERE ${constraints.join(' AND ')}` : ''}`,
+    params,
+  );
+  return rows.map(({ best_id, best_free, ...key }) => ({ key, bestId: best_id, bestFreeSeats: best_free }));
+}
+
+/**
+ * Takes `seats` on the fullest qualifying deployment at one place (oldest among equals), or
+ * returns undefined. FOR UPDATE re-checks room on the newest row version after locking and moves
+ * on to the next row when it no longer qualifies, so two transactions can never both take the
+ * last seats; the table's CHECK backs this up.
+ */
+export async function reserveSeatsAtPlace(db: Queryable, request: SeatRequest, place: PlacementPlace['key']): Promise<DeploymentRecord | undefined> {
+  const params: unknown[] = [request.versionId, request.seats, request.requiredTags];
+  const key = PLACE_KEY.map(([name, expression]) => {
+    params.push(place[name]);
+    const p = `$${params.length}`;
+    return name === 'lat' || name === 'lon' ? `${expression} = coalesce(${p}::float8, 'NaN')` : `${expression} = ${p}${name === 'ready' ? '::boolean' : '::text'}`;
+  });
+  const { rows } = await db.query<DeploymentRow>(
+    `WITH pick AS (
+       SELECT id FROM deployments
+       WHERE ${PLACEMENT_SCOPE} AND ${key.join(' AND ')} AND ${FREE_SEATS} >= $2 AND tags @> $3::text[]
+       ORDER BY ${FREE_SEATS} ASC, id ASC
+       LIMIT 1 FOR UPDATE ${request.skipLocked ? 'SKIP LOCKED' : ''}
+     )
+     UPDATE deployments d SET sockets_usage = d.sockets_usage + $2, emptied_at = CASE WHEN $2 > 0 THEN NULL ELSE d.emptied_at END
+     FROM pick WHERE d.id = pick.id
+     RETURNING ${COLUMNS}`,
+    params,
+  );
+  return rows[0] ? toDeployment(rows[0]) : undefined;
+}
+
+/**
+ * Takes `seats` on the best qualifying deployment (CONTRACT §6.3): ready before deploying, then
+ * nearest to the players, then fullest, then oldest; or returns undefined. Places are ranked by
+ * the domain's own comparison applied to each place's best deployment, so the first place's best
+ * is the best overall; when a concurrent transaction took it meanwhile, the next deployment there
+ * or the next place follows. Distances are computed here, not in SQL: PostgreSQL raises an
+ * underflow error on trigonometry of tiny coordinate differences, which a client can send.
+ */
+export async function reserveSeatsOnBestDeployment(db: Queryable, request: SeatRequest): Promise<DeploymentRecord | undefined> {
+  const places = await selectPlacementPlaces(db, request);
+  const asCandidate = (place: PlacementPlace): CandidateView => ({
+    id: place.bestId, status: place.key.ready ? DeploymentStatus.ready : DeploymentStatus.deploying, isJoinable: true,
+    sockets: place.bestFreeSeats, socketsUsage: 0, tags: [],
+    place: { ...place.key, latitude: place.key.lat, longitude: place.key.lon },
+  });
+  places.sort((a, b) => compareCandidates(asCandidate(a), asCandidate(b), request.position));
+  for (const place of places) {
+    const reserved = await reserveSeatsAtPlace(db, request, place.key);
+    if (reserved) return reserved;
+  }
+  return undefined;
+}
