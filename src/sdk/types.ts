@@ -7,6 +7,8 @@ import type * as Apps from '../contract/apps.js';
 import type * as Common from '../contract/common.js';
 import type * as Deployments from '../contract/deployments.js';
 import type * as Sessions from '../contract/sessions.js';
+import type * as Keys from '../contract/keys.js';
+import type * as Webhooks from '../contract/webhooks.js';
 
 export type Pagination = Static<typeof Common.Pagination>;
 export type PageQuery = Static<typeof Common.PageQuery>;
@@ -49,46 +51,10 @@ export type DeploymentUpdatePayload = Static<typeof Deployments.DeploymentUpdate
 export type DeploymentUpdateResponse = Static<typeof Deployments.DeploymentUpdateResponse>;
 export type RegisterServerPayload = Static<typeof Deployments.RegisterServerPayload>;
 
-/**
- * API keys (ext). Written here by hand because the server declares this schema inside its route
- * file rather than in src/contract; keep in step with src/http/routes/keys.ts.
- */
-export interface ApiKey {
-  key_id: string;
-  name: string;
-  create_time: string;
-  revoked: boolean;
-  revoke_time?: string;
-}
-export interface CreatedApiKey extends ApiKey {
-  /** The secret key itself; shown only in this answer. */
-  key: string;
-}
-export interface ApiKeyList {
-  keys: ApiKey[];
-}
+export type ApiKey = Static<typeof Keys.ApiKey>;
+export type CreatedApiKey = Static<typeof Keys.CreatedApiKey>;
+export type ApiKeyList = Static<typeof Keys.ApiKeyList>;
 
-/** (ext) Webhooks; by hand for the same reason as ApiKey (keep in step with src/http/routes/webhooks.ts). */
-export interface WebhookSecret {
-  webhook_secret: string;
-}
-export interface WebhookDelivery {
-  delivery_id: string;
-  event: string;
-  url: string;
-  state: 'pending' | 'delivered' | 'dead';
-  attempts: number;
-  session_id?: string;
-  request_id?: string;
-  last_status?: number;
-  last_error?: string;
-  next_attempt?: string;
-  last_attempt_time?: string;
-  delivered_time?: string;
-  create_time: string;
-  /** The JSON that is (or was) POSTed. */
-  body: unknown;
-}
-export interface WebhookDeliveryList {
-  deliveries: WebhookDelivery[];
-}
+export type WebhookSecret = Static<typeof Webhooks.WebhookSecret>;
+export type WebhookDelivery = Static<typeof Webhooks.WebhookDelivery>;
+export type WebhookDeliveryList = Static<typeof Webhooks.WebhookDeliveryList>;

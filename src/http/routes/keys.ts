@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { ApiKey, ApiKeyCreate, ApiKeyList, CreatedApiKey, KeyIdParams } from '../../contract/keys.js';
 import type { AppDeps } from '../../app/deps.js';
 import { createApiKey, listApiKeys, revokeKey } from '../../app/keys.js';
 import type { ApiKeyRecord } from '../../domain/records.js';
@@ -9,9 +9,6 @@ import { sendResult } from '../errors.js';
 import { errors } from './common.js';
 
 const tags = ['API keys (ext)'];
-const ApiKey = Type.Object({
-  key_id: Type.String(), name: Type.String(), create_time: Type.String(), revoked: Type.Boolean(), revoke_time: Type.Optional(Type.String()),
-});
 
 function keyView(k: ApiKeyRecord) {
   return { key_id: k.keyId, name: k.name, create_time: formatTimestamp(k.createdAt), revoked: k.revokedAt !== null, ...(k.revokedAt ? { revoke_time: formatTimestamp(k.revokedAt) } : {}) };
@@ -23,18 +20,18 @@ export function registerKeyRoutes(parent: FastifyInstance, deps: AppDeps): void 
 
   app.post('/v1/keys', {
     schema: {
-      tags, operationId: 'key-create', body: Type.Object({ name: Type.Optional(Type.String({ maxLength: 128 })) }),
-      response: { 200: Type.Composite([ApiKey, Type.Object({ key: Type.String() })]), ...errors() },
+      tags, operationId: 'key-create', body: ApiKeyCreate,
+      response: { 200: CreatedApiKey, ...errors() },
     },
   }, async (request) => {
     const { key, record } = await createApiKey(deps, request.orgId, request.body?.name ?? '');
     return { ...keyView(record), key };
   });
 
-  app.get('/v1/keys', { schema: { tags, operationId: 'key-list', response: { 200: Type.Object({ keys: Type.Array(ApiKey) }), ...errors() } } },
+  app.get('/v1/keys', { schema: { tags, operationId: 'key-list', response: { 200: ApiKeyList, ...errors() } } },
     async (request) => ({ keys: (await listApiKeys(deps, request.orgId)).map(keyView) }));
 
   app.delete('/v1/keys/:key_id', {
-    schema: { tags, operationId: 'key-revoke', params: Type.Object({ key_id: Type.String({ maxLength: 64 }) }), response: { 200: ApiKey, ...errors(404) } },
+    schema: { tags, operationId: 'key-revoke', params: KeyIdParams, response: { 200: ApiKey, ...errors(404) } },
   }, async (request, reply) => sendResult(reply, await revokeKey(deps, request.orgId, request.params.key_id), keyView));
 }
