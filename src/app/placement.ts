@@ -73,8 +73,10 @@ export interface AutodeployRequest {
  * session's seats already taken, and a durable job that asks the provider to start it.
  */
 export async function startDeploymentIn(deps: AppDeps, tx: Queryable, request: AutodeployRequest): Promise<Result<DeploymentRecord>> {
-  const location = nearestLocation(deps.providers.locations(), request.position);
-  if (!location) return fail('NO_PROVIDER', 'No provider can start a deployment; register servers or configure a provider.');
+  const location = nearestLocation(deps.providers.locations(request.version), request.position);
+  if (!location) {
+    return fail('NO_PROVIDER', `No provider can start a deployment of version "${request.version.name}"; register servers, or configure a provider (the process provider needs the version's command).`);
+  }
   const sockets = request.version.sockets ?? Math.max(1, request.seats);
   if (request.seats > sockets) return fail('NOT_ENOUGH_SEATS', `The session needs ${request.seats} sockets; a deployment of this version has ${sockets}.`);
   const now = deps.clock.now();

@@ -261,5 +261,8 @@ export function createProcessProvider(options: ProcessProviderOptions): Provider
   }
 
   const location: ProviderLocation = { provider: PROCESS_PROVIDER, ...config.location };
-  return { name: PROCESS_PROVIDER, locations: () => [location], start, stop, reconcile, close };
+  // A version without a command has nothing to run here: autodeploy then answers NO_PROVIDER
+  // instead of starting a deployment that can only fail.
+  const accepts = (version: VersionRecord) => typeof version.spec['command'] === 'string' && version.spec['command'].trim() !== '';
+  return { name: PROCESS_PROVIDER, locations: () => [location], accepts, start, stop, reconcile, close };
 }

@@ -26,6 +26,8 @@ export interface Provider {
   readonly name: string;
   /** Places this provider can start deployments at; empty for providers that cannot start any. */
   locations(): ProviderLocation[];
+  /** Whether it can start this version at all (absent: any version). */
+  accepts?(version: VersionRecord): boolean;
   /**
    * Starts the game server of a deployment row already written with status DEPLOYING.
    * Readiness or failure is reported later through the reporter.
@@ -57,8 +59,10 @@ export class ProviderRegistry {
     return [...this.byName.values()];
   }
 
-  /** Every place any provider can deploy to. */
-  locations(): ProviderLocation[] {
-    return this.all().flatMap((provider) => provider.locations());
+  /** Every place any provider can deploy to; with a version, only providers that can start it. */
+  locations(version?: VersionRecord): ProviderLocation[] {
+    return this.all()
+      .filter((provider) => version === undefined || (provider.accepts?.(version) ?? true))
+      .flatMap((provider) => provider.locations());
   }
 }

@@ -151,13 +151,18 @@ describe('process provider', () => {
     assert.equal(await statusOf(requestId), 'Status.TERMINATED');
   });
 
-  it('a version without a command fails its deployment instead of running anything', async () => {
+  it('a version without a command is not autodeployed: the session is Unprocessable and says why', async () => {
     const bare = await seedVersion(call, { kind: 'Match', sockets: 2, autodeploy: true });
     const created = await call('POST', '/v1/session', { app_name: bare.app, ip_list: ['1.2.3.4'] });
     await t.service.jobs.runDue();
     const got = await call('GET', `/v1/session/${created.body.session_id}`);
-    assert.equal(got.body.status, 'Error');
+    assert.equal(got.body.status, 'Unprocessable');
     assert.equal(got.body.ready, false);
+    assert.equal(got.body.linked, false);
+    assert.match(got.body.error, /No provider can start a deployment.*command/);
+    const deploy = await call('POST', '/v1/deploy', { app_name: bare.app });
+    assert.equal(deploy.status, 422);
+    assert.equal(deploy.body.code, 'NO_PROVIDER');
   });
 });
 
