@@ -30,6 +30,11 @@ export interface ServerOptions {
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 
+/** JSON.parse reviver: drops object properties whose value is null (returning undefined removes them). */
+function nullPropertiesAsAbsent(this: unknown, _key: string, value: unknown): unknown {
+  return value === null && !Array.isArray(this) ? undefined : value;
+}
+
 export interface RouteEntry {
   method: string;
   url: string;
@@ -70,13 +75,15 @@ export async function buildServer(deps: AppDeps, options: ServerOptions = {}): P
     }
   });
 
-  // Clients send JSON under many content types (or none); every body is parsed as JSON.
+  // Clients send JSON under many content types (or none); every body is parsed as JSON. Some
+  // generated Edgegap clients send unset optional fields as null: an object property that is
+  // null counts as absent (no request field has a meaningful null). Nulls in arrays stay.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
     try {
-      done(null, JSON.parse(text));
+      done(null, JSON.parse(text, nullPropertiesAsAbsent));
     } catch {
       const error = new SyntaxError('The request body is not valid JSON.');
       done(error, undefined);

@@ -97,6 +97,20 @@ describe('errors and general wire rules', () => {
     expectOk(appPatch, 'Application');
   });
 
+  it('treats null optional fields as absent, as some generated clients send them', async () => {
+    const { app, version } = await seedVersion(call);
+    await registerServer(call, { app, version });
+    const created = await call('POST', '/v1/session', {
+      app_name: app, version_name: null, ip_list: ['3.3.3.3'], geo_ip_list: null, deployment_request_id: null, location: null,
+      city: null, selectors: null, webhook_url: null, filters: null, skip_telemetry: null,
+    });
+    expectOk(created, 'SessionRequest');
+    assert.equal(created.body.version, version);
+    // A null where a value is required, or inside a list, is still refused.
+    expectError(await call('POST', '/v1/session', { app_name: null }), 400, 'VALIDATION_FAILED');
+    expectError(await call('PUT', `/v1/session/${created.body.session_id}/users`, { ip_list: [null] }), 400, 'VALIDATION_FAILED');
+  });
+
   it('never answers 5xx to odd but well-formed input', async () => {
     const { app } = await seedVersion(call);
     const odd = [
