@@ -61,15 +61,43 @@ export function keyFromAuthorization(header: string | string[] | undefined): str
   return undefined;
 }
 
+/**
+ * How long this process trusts a key it verified without asking the database again: the lookup
+ * was one of only two or three queries behind a GET (issue #6). A revoke through this process's
+ * API takes effect at once (it clears the cache); a revoke through another process sharing the
+ * database takes effect here within this long. Only valid keys are cached.
+ */
+export const KEY_CACHE_TTL_MS = 5_000;
+const KEY_CACHE_MAX_ENTRIES = 10_000;
+/** Per database (each service, and each test's service, has its own): key hash -> org and expiry. */
+const verifiedKeys = new WeakMap<Queryable, Map<string, { orgId: number; expiresAtMs: number }>>();
+
+function keyCacheOf(db: Queryable): Map<string, { orgId: number; expiresAtMs: number }> {
+  let cache = verifiedKeys.get(db);
+  if (!cache) verifiedKeys.set(db, (cache = new Map()));
+  return cache;
+}
+
 /** The organisation of an active key. The stored hash is compared in constant time. */
 export async function authenticate(db: Queryable, key: string): Promise<number | undefined> {
   if (key.length > 512) return undefined;
   const hash = hashApiKey(key);
+  const cache = keyCacheOf(db);
+  // Monotonic time: a cache freshness bound, not business time (which comes from deps.clock).
+  const nowMs = performance.now();
+  const cached = cache.get(hash);
+  if (cached && cached.expiresAtMs > nowMs) return cached.orgId;
   const found = await selectActiveKeyByHash(db, hash);
-  if (!found) return undefined;
+  if (!found) {
+    cache.delete(hash);
+    return undefined;
+  }
   const a = Buffer.from(found.keyHash, 'hex');
   const b = Buffer.from(hash, 'hex');
-  return a.length === b.length && timingSafeEqual(a, b) ? found.orgId : undefined;
+  if (a.length !== b.length || !timingSafeEqual(a, b)) return undefined;
+  if (cache.size >= KEY_CACHE_MAX_ENTRIES) cache.clear();
+  cache.set(hash, { orgId: found.orgId, expiresAtMs: nowMs + KEY_CACHE_TTL_MS });
+  return found.orgId;
 }
 
 export async function createApiKey(deps: Pick<AppDeps, 'db'>, orgId: number, name: string): Promise<{ key: string; record: ApiKeyRecord }> {
@@ -84,6 +112,8 @@ export function listApiKeys(deps: Pick<AppDeps, 'db'>, orgId: number): Promise<A
 
 export async function revokeKey(deps: Pick<AppDeps, 'db' | 'clock'>, orgId: number, keyId: string): Promise<Result<ApiKeyRecord>> {
   const record = await revokeApiKey(deps.db, orgId, keyId, deps.clock.now());
+  // Only the hash identifies a cached key, so a revoke forgets every verified key of this process.
+  keyCacheOf(deps.db).clear();
   return record ? ok(record) : fail('KEY_NOT_FOUND', `API key ${keyId} does not exist.`);
 }
 
