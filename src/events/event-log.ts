@@ -11,8 +11,15 @@ import type { DeploymentRecord, SessionRecord } from '../domain/records.js';
 
 /** The channel migration 005's trigger notifies on. */
 export const EVENTS_CHANNEL = 'rallypoint_events';
-/** Old rows each insert removes at most, so pruning never makes one change slow. */
+/**
+ * Pruning runs in the change's transaction but not on every insert (it was 4 of the ~15 round
+ * trips of a session create, issue #6): at most once per PRUNE_EVERY inserts or PRUNE_INTERVAL_MS
+ * of clock time, removing up to twice the rows inserted since, so the log never outgrows its
+ * window, and at least PRUNE_BATCH, so one change is never slow.
+ */
 const PRUNE_BATCH = 50;
+const PRUNE_EVERY = 100;
+const PRUNE_INTERVAL_MS = 1000;
 
 export interface EventLogOptions {
   /** How long events stay available for replay. Default one hour. */
@@ -47,23 +54,31 @@ export function deploymentEventData(d: DeploymentRecord): Record<string, unknown
   };
 }
 
-async function record(deps: AppDeps, tx: Queryable, event: Omit<NewEvent, 'createdAt'>, retentionMs: number): Promise<void> {
+interface PruneState { insertsSince: number; lastAtMs: number }
+
+async function record(deps: AppDeps, tx: Queryable, event: Omit<NewEvent, 'createdAt'>, retentionMs: number, prune: PruneState): Promise<void> {
   const now = deps.clock.now();
   await insertEvent(tx, { ...event, createdAt: now });
-  await deleteEventsBefore(tx, new Date(now.getTime() - retentionMs), PRUNE_BATCH);
+  prune.insertsSince += 1;
+  if (prune.insertsSince < PRUNE_EVERY && now.getTime() - prune.lastAtMs < PRUNE_INTERVAL_MS) return;
+  const limit = Math.max(PRUNE_BATCH, 2 * prune.insertsSince);
+  prune.insertsSince = 0;
+  prune.lastAtMs = now.getTime();
+  await deleteEventsBefore(tx, new Date(now.getTime() - retentionMs), limit);
 }
 
 /** Adds the event-log listeners to the app's change listeners. */
 export function registerEventLog(deps: AppDeps, options: EventLogOptions = {}): void {
   const retentionMs = options.retentionMs ?? 60 * 60 * 1000;
+  const prune: PruneState = { insertsSince: 0, lastAtMs: Number.NEGATIVE_INFINITY };
   deps.listeners.session.push((tx, event: SessionEvent, session: SessionRecord, deployment: DeploymentRecord | null) =>
     record(deps, tx, {
       orgId: session.orgId, type: `session.${event}`, sessionId: session.sessionId, requestId: deployment?.requestId ?? null,
       data: sessionContextView(session, deployment?.requestId ?? null) as unknown as Record<string, unknown>,
-    }, retentionMs));
+    }, retentionMs, prune));
   deps.listeners.deployment.push((tx, event: DeploymentEvent, deployment: DeploymentRecord) =>
     record(deps, tx, {
       orgId: deployment.orgId, type: `deployment.${event}`, sessionId: null, requestId: deployment.requestId,
       data: deploymentEventData(deployment),
-    }, retentionMs));
+    }, retentionMs, prune));
 }
