@@ -1,0 +1,215 @@
+/**
+ * `npm run bench`: Rallypoint against the ceilings of this machine, in one run (issue #6).
+ *
+ *   npm run bench                      # everything, ~10 s per measurement
+ *   BENCH_DURATION_S=3 BENCH_ENGINES=pglite npm run bench
+ *
+ * Servers run in their own processes (node dist/src/main.js, a bare Fastify server, PostgreSQL);
+ * autocannon drives them from this one. Prints a table and writes bench/results/latest.json.
+ * Figures only: nothing here passes or fails on time.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { measureSeatTransaction } from './db-ceiling.js';
+import { measureScenario, type LoadPlan, type ScenarioFigures } from './load.js';
+import { rssMb, startBareHttp, startPostgres, startRallypoint, stopEverything, stopRallypoint } from './processes.js';
+import { renderMachine, renderTable, writeJson, type BenchResults, type ScenarioResult } from './report.js';
+import { bareRequests, createRequests, getRequests, listRequests, mixedRequests, usersRequests, type Target } from './scenarios.js';
+import { bulkInsertSessions, createSessions, seedFleet, type Api } from './seed.js';
+
+const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 10);
+const ENGINES = (process.env['BENCH_ENGINES'] ?? 'postgres,pglite').split(',');
+const SCALE_SESSIONS = Number(process.env['BENCH_SCALE_SESSIONS'] ?? 100_000);
+const SCALE = process.env['BENCH_SCALE'] !== 'off';
+/** Only these scenarios (create,get,users,list,mixed,bulk), for profiling one at a time. */
+const ONLY = process.env['BENCH_ONLY']?.split(',');
+/** Rallypoint's DATABASE_POOL_SIZE (default 10); the DB ceiling uses as many connections. */
+const POOL_SIZE = Number(process.env['BENCH_POOL_SIZE'] ?? 10);
+const FIXED_RATE = 1000;
+const RESULTS = fileURLToPath(new URL('../../bench/results/latest.json', import.meta.url));
+/** Extra environment for the Rallypoint servers, e.g. BENCH_SERVER_NODE_OPTIONS=--cpu-prof. */
+const SERVER_ENV: Record<string, string> = {
+  DATABASE_POOL_SIZE: String(POOL_SIZE),
+  ...(process.env['BENCH_SERVER_NODE_OPTIONS']
+    ? { NODE_OPTIONS: process.env['BENCH_SERVER_NODE_OPTIONS'], BENCH_PROFILE_DIR: process.env['BENCH_PROFILE_DIR'] ?? '/tmp' }
+    : {}),
+  // Experiments, e.g. BENCH_SERVER_ENV='{"RALLYPOINT_DATA_DIR":"memory://"}'.
+  ...(JSON.parse(process.env['BENCH_SERVER_ENV'] ?? '{}') as Record<string, string>),
+};
+
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+function plan(url: string): LoadPlan {
+  return { url, durationS: DURATION_S, saturationConnections: 64, fixedRate: FIXED_RATE, fixedRateConnections: 50 };
+}
+
+function machine(postgresVersion: string): Record<string, string | number> {
+  return {
+    nproc: Number(execFileSync('nproc').toString().trim()),
+    cpu: cpus()[0]?.model ?? 'unknown',
+    memoryGb: Math.round(totalmem() / 1024 ** 3),
+    node: process.version,
+    postgres: postgresVersion,
+    layout: 'load generator, Rallypoint, bare Fastify and PostgreSQL all on this one machine',
+  };
+}
+
+/** Every scenario against one running server whose fleet is `target`. */
+async function runScenarios(engine: 'postgres' | 'pglite', api: Api, target: Target, bulkApp: { app: string; requestId: string }): Promise<ScenarioResult[]> {
+  const p = plan(api.url);
+  const results: ScenarioResult[] = [];
+  const measure = async (name: string, requests: () => ReturnType<typeof createRequests>, note?: string) => {
+    log(`${engine}: ${name}`);
+    const figures = await measureScenario(p, requests);
+    results.push({ engine, name, ...figures, ...(note ? { note } : {}) });
+    return figures;
+  };
+  const runs = (name: string) => ONLY === undefined || ONLY.includes(name);
+  if (runs('create')) await measure('session create', () => createRequests(target), 'Seat, 1-4 players');
+  // Without the create scenario, the read and users scenarios still need live sessions.
+  if (target.sessionIds.length === 0) target.sessionIds.push(...(await createSessions(api, { app: target.app, count: 2000 })));
+  if (runs('get')) await measure('get session', () => getRequests(target));
+  if (runs('users')) await measure('users put + delete', () => usersRequests(target), 'req/s counts PUT and DELETE each');
+  if (runs('list')) await measure('list sessions (100)', () => listRequests(target), 'page of 100, newest first');
+  if (runs('mixed')) {
+    const mixed = await measure('matchmaker mix', () => mixedRequests(target), 'create, poll, add user, delete');
+    results.at(-1)!.note += `; ${Math.round(mixed.saturated.rps / 4).toLocaleString('en-US')} flows/s`;
+  }
+  if (!runs('bulk')) return results;
+
+  log(`${engine}: bulk-stop of 1,000 sessions`);
+  const ids = await createSessions(api, { app: bulkApp.app, count: 1000, deploymentRequestId: bulkApp.requestId });
+  const started = performance.now();
+  const response = await fetch(`${api.url}/v1/sessions/bulk-stop`, {
+    method: 'POST', headers: { authorization: `token ${api.key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ filters: [{ field: 'request_id', filter_type: 'any', values: [bulkApp.requestId] }] }),
+  });
+  const body = (await response.json()) as { processable?: unknown[] };
+  const elapsedMs = performance.now() - started;
+  results.push({
+    engine, name: 'bulk-stop 1,000 sessions',
+    note: `${Math.round(elapsedMs)} ms for ${body.processable?.length ?? 0}/${ids.length} sessions (${Math.round((ids.length / elapsedMs) * 1000)} sessions/s); one request, status ${response.status}`,
+  });
+  return results;
+}
+
+async function seedMain(api: Api): Promise<{ target: Target; bulk: { app: string; requestId: string } }> {
+  const main = await seedFleet(api, { app: 'bench-main', deployments: 10, sockets: 1_000_000 });
+  const bulk = await seedFleet(api, { app: 'bench-bulk', deployments: 1, sockets: 10_000 });
+  return { target: { key: api.key, app: main.app, version: main.version, sessionIds: [] }, bulk: { app: bulk.app, requestId: bulk.requestIds[0]! } };
+}
+
+async function runPostgres(results: BenchResults): Promise<void> {
+  const postgres = await startPostgres();
+  const client = new pg.Client({ connectionString: postgres.url });
+  await client.connect();
+  results.machine = machine(((await client.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? '?'));
+  await client.end();
+  const key = `rp_bench_${randomBytes(16).toString('hex')}`;
+  const server = await startRallypoint({ databaseUrl: postgres.url, key, env: SERVER_ENV });
+  const api: Api = { url: server.url, key };
+  results.rss['postgres: after start'] = rssMb(server.pid);
+  const { target, bulk } = await seedMain(api);
+  await seedFleet(api, { app: 'bench-ceiling', deployments: 10, sockets: 1_000_000 });
+  log('postgres: bare seat-reservation transaction');
+  results.ceilings.db = await measureSeatTransaction({ databaseUrl: postgres.url, appName: 'bench-ceiling', poolSize: POOL_SIZE, durationS: DURATION_S });
+  log('postgres: the same transaction writing 4 event rows');
+  results.ceilings.dbWithEvents = await measureSeatTransaction({
+    databaseUrl: postgres.url, appName: 'bench-ceiling', poolSize: POOL_SIZE, durationS: DURATION_S, eventRows: 4,
+  });
+  results.scenarios.push(...(await runScenarios('postgres', api, target, bulk)));
+  results.rss['postgres: after scenarios'] = rssMb(server.pid);
+
+  if (SCALE) {
+    const fleets = [[10, 1_000_000], [1000, 10_000], [10_000, 64]] as const;
+    for (const [count, sockets] of fleets) {
+      log(`postgres: seeding ${count} deployments`);
+      await seedFleet(api, { app: `bench-scale-${count}`, deployments: count, sockets });
+    }
+    log(`postgres: bulk insert of ${SCALE_SESSIONS} live sessions on the 10,000-deployment fleet`);
+    await bulkInsertSessions(postgres.url, 'bench-scale-10000', SCALE_SESSIONS);
+    const counter = new pg.Client({ connectionString: postgres.url });
+    await counter.connect();
+    for (const [count] of fleets) {
+      const live = Number((await counter.query<{ n: string }>('SELECT count(*) AS n FROM sessions WHERE deleted_at IS NULL')).rows[0]?.n ?? 0);
+      log(`postgres: scale, create with ${count} deployments (${live} live sessions)`);
+      const scaleTarget: Target = { key, app: `bench-scale-${count}`, version: 'v1', sessionIds: [] };
+      const create: ScenarioFigures = await measureScenario(plan(api.url), () => createRequests(scaleTarget, false));
+      results.scale.push({ deployments: count, liveSessions: live, create, rssMb: rssMb(server.pid) });
+    }
+    await counter.end();
+    results.rss['postgres: at 100,000+ live sessions'] = rssMb(server.pid);
+  }
+  await stopRallypoint(server);
+}
+
+async function runPglite(results: BenchResults): Promise<void> {
+  const key = `rp_bench_${randomBytes(16).toString('hex')}`;
+  const server = await startRallypoint({ key, env: SERVER_ENV });
+  const api: Api = { url: server.url, key };
+  const { target, bulk } = await seedMain(api);
+  results.scenarios.push(...(await runScenarios('pglite', api, target, bulk)));
+  results.rss['pglite: after scenarios'] = rssMb(server.pid);
+  await stopRallypoint(server);
+}
+
+function addRatiosAndGoals(results: BenchResults): void {
+  const http = results.ceilings.http?.saturated.rps;
+  const db = results.ceilings.db?.txPerSecond;
+  for (const s of results.scenarios) {
+    if (!s.saturated) continue;
+    // Writes are bound by the seat transaction's commit rate on PostgreSQL; reads (and PGlite,
+    // whose database runs inside the server process) by the HTTP ceiling.
+    const isWrite = !/^(get|list)/.test(s.name);
+    if (s.engine === 'postgres' && isWrite && db) Object.assign(s, { boundBy: 'db', ratio: s.saturated.rps / db });
+    else if (http) Object.assign(s, { boundBy: 'http', ratio: s.saturated.rps / http });
+  }
+  const find = (engine: string, name: string) => results.scenarios.find((s) => s.engine === engine && s.name === name);
+  const pgCreate = find('postgres', 'session create');
+  const liteCreate = find('pglite', 'session create');
+  const get = find('postgres', 'get session');
+  const goals: BenchResults['goals'] = [];
+  if (pgCreate?.saturated) {
+    goals.push({ goal: 'create >= 5,000/s (PostgreSQL)', figure: `${pgCreate.saturated.rps}/s`, met: pgCreate.saturated.rps >= 5000 });
+    if (db) goals.push({ goal: 'create >= 60% of bare seat tx', figure: `${Math.round((pgCreate.saturated.rps / db) * 100)}% (${db} tx/s)`, met: pgCreate.saturated.rps >= 0.6 * db });
+    goals.push({ goal: 'p99 <= 20 ms at 1,000 creates/s (PostgreSQL)', figure: `${pgCreate.atFixedRate!.p99Ms} ms`, met: pgCreate.atFixedRate!.p99Ms <= 20 });
+  }
+  if (liteCreate?.saturated) goals.push({ goal: 'create >= 1,000/s (PGlite)', figure: `${liteCreate.saturated.rps}/s`, met: liteCreate.saturated.rps >= 1000 });
+  if (get?.saturated && http) goals.push({ goal: 'get >= 50% of bare Fastify', figure: `${Math.round((get.saturated.rps / http) * 100)}% (${http} req/s)`, met: get.saturated.rps >= 0.5 * http });
+  const small = results.scale.find((s) => s.deployments === 10);
+  const large = results.scale.find((s) => s.deployments === 10_000);
+  if (small && large) {
+    const ratio = large.create.saturated.rps / small.create.saturated.rps;
+    goals.push({ goal: '10,000 deployments: create >= 80% of 10', figure: `${Math.round(ratio * 100)}% (${large.create.saturated.rps} vs ${small.create.saturated.rps}/s)`, met: ratio >= 0.8 });
+    if (large.rssMb !== null) goals.push({ goal: 'server RSS <= 200 MB at 100,000 live sessions', figure: `${large.rssMb} MB`, met: large.rssMb <= 200 });
+  }
+  results.goals = goals;
+}
+
+async function main(): Promise<void> {
+  const results: BenchResults = {
+    machine: {}, settings: { durationS: DURATION_S, fixedRate: FIXED_RATE, poolSize: POOL_SIZE, saturationConnections: 64, fixedRateConnections: 50 },
+    ceilings: {}, scenarios: [], scale: [], rss: {}, goals: [],
+  };
+  log('bare Fastify (HTTP ceiling)');
+  const bare = await startBareHttp();
+  results.ceilings.http = await measureScenario(plan(bare.url), bareRequests);
+  await bare.stop();
+  if (ENGINES.includes('postgres')) await runPostgres(results);
+  else results.machine = machine('not used');
+  if (ENGINES.includes('pglite')) await runPglite(results);
+  addRatiosAndGoals(results);
+  process.stdout.write(`\n${renderMachine(results)}\n\n${renderTable(results)}\n\nRSS (MB): ${JSON.stringify(results.rss)}\n`);
+  writeJson(RESULTS, results);
+  process.stdout.write(`\nwritten: ${RESULTS}\n`);
+}
+
+process.on('SIGINT', () => void stopEverything().then(() => process.exit(130)));
+main().then(stopEverything, async (error) => {
+  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+  await stopEverything();
+  process.exitCode = 1;
+});
