@@ -25,6 +25,7 @@ import { createWebhookWorker, type WebhookWorker } from './jobs/webhooks/deliver
 import { registerWebhookOutbox } from './jobs/webhooks/outbox.js';
 import { registerEventLog } from './events/event-log.js';
 import { createEventBus, type EventBus } from './events/event-bus.js';
+import { startEventSequencer, type EventSequencer } from './events/event-sequencer.js';
 import { eventRoutes } from './http/routes/events.js';
 import { registerDashboardPage, registerDashboardState } from './http/routes/dashboard.js';
 
@@ -51,6 +52,8 @@ export interface Service {
   printedKey: string | undefined;
   /** Committed session and deployment events of every process, for /v1/events subscribers. */
   events: EventBus;
+  /** Numbers committed events for the stream; runDue() does it now. */
+  eventSequencer: EventSequencer;
   close(): Promise<void>;
 }
 
@@ -96,6 +99,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     extraRoutes: [(v1, d) => registerWebhookRoutes(v1, d, { maxAgeMs: config.webhookMaxAgeMs }), eventRoutes({ bus: events }), registerDashboardState, ...(serverOptions.extraRoutes ?? [])],
   });
   await events.start();
+  const eventSequencer = startEventSequencer({
+    db, intervalMs: config.eventSequenceMs, onError: (error) => app.log.error({ err: error }, 'event sequencer'),
+  });
   const jobs = createJobWorker({
     db, clock: deps.clock, pollMs: config.jobPollMs,
     handlers: { ...deploymentJobHandlers(deps), ...lifetimeJobHandlers(deps, config.lifetimeSweepMs), ...(options.jobHandlers?.(deps) ?? {}) },
@@ -110,9 +116,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     observe: (outcome, seconds) => metrics.observeWebhook(outcome, seconds),
   });
   return {
-    deps, app, jobs, webhooks, metrics, events, printedKey: bootstrap.printedKey,
+    deps, app, jobs, webhooks, metrics, events, eventSequencer, printedKey: bootstrap.printedKey,
     async close() {
       await app.close();
+      await eventSequencer.stop();
       await events.stop();
       await jobs.stop();
       await webhooks.stop();

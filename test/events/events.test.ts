@@ -176,7 +176,7 @@ describe('live events across two server processes (PostgreSQL LISTEN/NOTIFY)', {
     await a?.close();
   });
 
-  it('numbers events in commit order, so a reconnect after position N has seen everything below N', async () => {
+  it('numbers only committed events, so a reconnect after position N has seen everything below N', async () => {
     const db = a.service.deps.db;
     // Its own organisation, so the other tests' streams never see these events.
     const org = await createOrganisation(a.service.deps, 'ordering');
@@ -195,8 +195,13 @@ describe('live events across two server processes (PostgreSQL LISTEN/NOTIFY)', {
     });
     await firstInserted;
     await db.transaction((tx) => insertEvent(tx, event('test.inserted_second')));
+    // The sequencer numbers what is committed: the second event now, the first once it commits.
+    await a.service.eventSequencer.runDue();
+    const beforeFirstCommits = await selectEventsAfter(db, { orgId, afterId: 0, sessionId: 'order-test', limit: 10 });
+    assert.deepEqual(beforeFirstCommits.map((e) => e.type), ['test.inserted_second']);
     release();
     await first;
+    await a.service.eventSequencer.runDue();
     const logged = await selectEventsAfter(db, { orgId, afterId: 0, sessionId: 'order-test', limit: 10 });
     assert.deepEqual(logged.map((e) => e.type), ['test.inserted_second', 'test.inserted_first']);
     assert.ok(logged[0]!.id < logged[1]!.id);

@@ -35,8 +35,8 @@ export interface NewEvent {
 }
 
 /**
- * Logs an event. Its position is assigned, and NOTIFY sent, when the transaction commits (the
- * events_publish trigger, migration 005); nothing is published if it rolls back.
+ * Logs an event. It gets its position, and is announced, once it is committed and the sequencer
+ * numbers it (migration 007); nothing is published if the transaction rolls back.
  */
 export async function insertEvent(db: Queryable, event: NewEvent): Promise<void> {
   await db.query(
@@ -80,6 +80,36 @@ export async function selectAllEventsAfter(db: Queryable, afterId: number, limit
 export async function selectEventById(db: Queryable, id: number): Promise<EventRecord | undefined> {
   const { rows } = await db.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE position = $1`, [id]);
   return rows[0] ? toEvent(rows[0]) : undefined;
+}
+
+/** Any fixed number: the sequencer's lock, held for its whole (short) transaction. */
+const SEQUENCER_LOCK = 5_005_005_005;
+
+/**
+ * Numbers up to `limit` committed, unnumbered events in id order and announces each with NOTIFY,
+ * inside `tx`. Only the transaction holding the lock numbers anything (others return 0 at once),
+ * and it reads the highest position after taking it, so positions only ever grow and are given
+ * to committed rows only. Returns how many were numbered.
+ */
+export async function sequencePendingEvents(tx: Queryable, channel: string, limit: number): Promise<number> {
+  const { rows: locked } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [SEQUENCER_LOCK]);
+  if (!locked[0]?.locked) return 0;
+  const { rowCount } = await tx.query(
+    `WITH base AS (SELECT COALESCE(max(position), 0) AS top FROM events),
+          pending AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM events WHERE position IS NULL ORDER BY id LIMIT $2),
+          numbered AS (
+            UPDATE events e SET position = base.top + pending.n FROM pending, base WHERE e.id = pending.id
+            RETURNING e.org_id, e.position, e.type, e.created_at, e.session_id, e.request_id, e.data
+          )
+     SELECT pg_notify($1, CASE WHEN octet_length(payload) > 7500
+                              THEN json_build_object('org_id', org_id, 'id', position)::text ELSE payload END)
+     FROM (SELECT org_id, position, json_build_object('org_id', org_id, 'event', json_strip_nulls(json_build_object(
+             'id', position, 'type', type, 'time', to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+             'session_id', session_id, 'request_id', request_id, 'data', data)))::text AS payload
+           FROM numbered ORDER BY position) announced`,
+    [channel, limit],
+  );
+  return rowCount;
 }
 
 export async function selectLatestEventId(db: Queryable): Promise<number> {
