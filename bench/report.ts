@@ -47,7 +47,7 @@ export function renderTable(results: BenchResults): string {
   const events = results.ceilings.dbWithEvents;
   if (events && db) {
     lines.push(row(['postgres', 'diagnostic: seat tx + 4 event rows', n(events.txPerSecond), '', ms(events.p50Ms), ms(events.p99Ms), '', `${pct(events.txPerSecond / db.txPerSecond)} (db)`,
-      'event-log trigger: advisory lock + NOTIFY held through commit']));
+      'the event rows a create writes (numbered after commit by the sequencer)']));
   }
   for (const s of results.scenarios) {
     const errors = (s.saturated?.non2xx ?? 0) + (s.saturated?.errors ?? 0) + (s.atFixedRate?.non2xx ?? 0) + (s.atFixedRate?.errors ?? 0);
