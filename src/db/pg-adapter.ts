@@ -88,6 +88,13 @@ export function createPgDb(options: PgDbOptions): Db {
       exec: async (sql) => void (await run(client, sql)),
     };
     let broken = false;
+    // The pool listens for errors only on idle clients. A connection that drops while checked
+    // out emits 'error' too, which would crash the process with no listener: note it, and let
+    // the failing query report the outage.
+    const onConnectionError = () => {
+      broken = true;
+    };
+    client.on('error', onConnectionError);
     try {
       await tx.query('BEGIN');
       const result = await fn(tx);
@@ -101,6 +108,7 @@ export function createPgDb(options: PgDbOptions): Db {
       }
       throw error;
     } finally {
+      client.off('error', onConnectionError);
       client.release(broken);
     }
   }

@@ -78,8 +78,8 @@ describe('database outage', { skip: skipUnlessPostgres }, () => {
     try {
       await sleep(1_000);
       cluster.pause();
-      const res = await fetch(`${server.url}/readyz`, { signal: AbortSignal.timeout(10_000) });
-      readyDuring = { status: res.status, body: (await res.json()) as { message?: string } };
+      const res = await fetch(`${server.url}/readyz`, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+      if (res) readyDuring = { status: res.status, body: (await res.json()) as { message?: string } };
       await sleep(3_000);
       cluster.resume();
       for (const deadline = Date.now() + 20_000; !recovered && Date.now() < deadline; await sleep(200)) {
