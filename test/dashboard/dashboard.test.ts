@@ -48,6 +48,12 @@ describe('dashboard', () => {
     const missing = await fetch(`${t.url}/dashboard/secrets.txt`);
     assert.equal(missing.status, 404);
     assert.equal((await missing.json()).code, 'ROUTE_NOT_FOUND');
+    // Found by the fuzzer: an inherited property name used to answer 500.
+    for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+      const inherited = await fetch(`${t.url}/dashboard/${name}`);
+      assert.equal(inherited.status, 404, name);
+      assert.equal((await inherited.json()).code, 'ROUTE_NOT_FOUND');
+    }
   });
 
   it('loads the state it shows through an authenticated /v1 route', async () => {

@@ -7,12 +7,13 @@ import { errors } from './common.js';
 
 /** Shipped beside the compiled code by scripts/copy-assets.mjs; nothing is fetched from a CDN. */
 const ASSET_DIR = new URL('../../dashboard/', import.meta.url);
-const ASSETS: Record<string, string> = {
-  'index.html': 'text/html; charset=utf-8',
-  'dashboard.css': 'text/css; charset=utf-8',
-  'dashboard.js': 'text/javascript; charset=utf-8',
-  'world-map.js': 'text/javascript; charset=utf-8',
-};
+/** A Map, not an object: a name like "toString" must not find an inherited property. */
+const ASSETS = new Map<string, string>([
+  ['index.html', 'text/html; charset=utf-8'],
+  ['dashboard.css', 'text/css; charset=utf-8'],
+  ['dashboard.js', 'text/javascript; charset=utf-8'],
+  ['world-map.js', 'text/javascript; charset=utf-8'],
+]);
 // The page only talks to this origin; the key lives in sessionStorage, so no inline script may run.
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
@@ -20,7 +21,7 @@ const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
 export async function registerDashboardPage(app: FastifyInstance): Promise<void> {
   const cache = new Map<string, Buffer>();
   async function serve(file: string, reply: import('fastify').FastifyReply) {
-    const type = ASSETS[file];
+    const type = ASSETS.get(file);
     if (!type) return sendFailure(reply, { code: 'ROUTE_NOT_FOUND', message: `No dashboard file ${file}.` });
     let body = cache.get(file);
     if (!body) {
