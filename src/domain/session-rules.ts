@@ -38,10 +38,6 @@ export function isLiveDeployment(status: string): boolean {
   return (LIVE_DEPLOYMENT_STATUSES as readonly string[]).includes(status);
 }
 
-export function isEndedDeployment(status: string): boolean {
-  return status === DeploymentStatus.error || status === DeploymentStatus.terminating || status === DeploymentStatus.terminated;
-}
-
 /** Sockets a session of `kind` with `userCount` users holds. */
 export function seatsFor(kind: SessionKind, userCount: number): number {
   if (kind === 'Seat') return userCount;

@@ -17,6 +17,27 @@ export interface SessionEventWatch {
  * Opens the stream; undefined when the server has none (older server, proxy) or it failed.
  * @example const watch = await watchSessionEvents(config, '950dd2eaff09-S', signal);
  */
+/**
+ * Reads a server-sent event stream and calls `onBlock` with each block (the text between blank
+ * lines), until the stream ends. Rejects when the stream is aborted or drops.
+ * @example await readSseBlocks(response.body, (block) => console.log(block));
+ */
+export async function readSseBlocks(body: ReadableStream<Uint8Array>, onBlock: (block: string) => void): Promise<void> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    buffer += decoder.decode(value, { stream: true });
+    let cut: number;
+    while ((cut = buffer.indexOf('\n\n')) >= 0) {
+      onBlock(buffer.slice(0, cut));
+      buffer = buffer.slice(cut + 2);
+    }
+  }
+}
+
 export async function watchSessionEvents(config: RallypointConfig, sessionId: string, signal: AbortSignal): Promise<SessionEventWatch | undefined> {
   const fetchFn = config.fetch ?? (globalThis as { fetch?: typeof fetch }).fetch?.bind(globalThis);
   if (!fetchFn) return undefined;
@@ -42,23 +63,16 @@ export async function watchSessionEvents(config: RallypointConfig, sessionId: st
   let pending = 0;
   let open = true;
   let wake: (() => void) | undefined;
-  const reader = response.body.getReader();
+  const body = response.body;
   void (async () => {
-    const decoder = new TextDecoder();
-    let buffer = '';
     try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        buffer += decoder.decode(value, { stream: true });
-        let cut: number;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          // Only blocks with data are events; comment lines are heartbeats.
-          if (/^data: /m.test(buffer.slice(0, cut))) pending += 1;
-          buffer = buffer.slice(cut + 2);
+      await readSseBlocks(body, (block) => {
+        // Only blocks with data are events; comment lines are heartbeats.
+        if (/^data: /m.test(block)) {
+          pending += 1;
+          wake?.();
         }
-        if (pending > 0) wake?.();
-      }
+      });
     } catch {
       /* aborted or dropped: same as ended */
     } finally {

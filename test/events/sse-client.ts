@@ -1,4 +1,5 @@
 /** A minimal Server-Sent Events reader over fetch, for tests: events queue up until taken. */
+import { readSseBlocks } from '../../src/sdk/session-events.js';
 export interface SseEvent {
   id: string | undefined;
   event: string | undefined;
@@ -47,20 +48,8 @@ export async function openSse(url: string, headers: Record<string, string> = {})
 
   const ended = (async () => {
     if (!response.body || response.status !== 200) return;
-    const reader = response.body.getReader();
-    const decoder = new TextDecoder();
-    let buffer = '';
     try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        buffer += decoder.decode(value, { stream: true });
-        let cut: number;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          parseBlock(buffer.slice(0, cut));
-          buffer = buffer.slice(cut + 2);
-        }
-      }
+      await readSseBlocks(response.body, parseBlock);
     } catch {
       /* aborted by close() */
     } finally {
