@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { DatabaseUnavailableError, PgCode, pgErrorCode, type Db, type Queryable, type QueryResult } from './db.js';
+import { DatabaseUnavailableError, PgCode, pgErrorCode, runTransactionBody, type Db, type Queryable, type QueryResult, type Tx } from './db.js';
 import { listenWithClient } from './pg-listener.js';
 
 const INT8_OID = 20;
@@ -26,9 +26,31 @@ function translate(error: unknown): never {
   throw isOutage(error) ? new DatabaseUnavailableError(error) : error;
 }
 
+/** Most distinct statements a connection keeps prepared; beyond it, statements run unnamed. */
+const MAX_PREPARED = 500;
+const statementNames = new Map<string, string>();
+
+/**
+ * A name for a parameterised statement, so each connection parses and plans it once instead of
+ * on every call (the placement statement costs more to plan than to run). Our SQL comes in a
+ * bounded number of shapes; the cap guards the connections' memory should that ever change.
+ */
+function statementName(sql: string): string | undefined {
+  let name = statementNames.get(sql);
+  if (name === undefined && statementNames.size < MAX_PREPARED) {
+    name = `rp${statementNames.size}`;
+    statementNames.set(sql, name);
+  }
+  return name;
+}
+
 async function run<Row>(client: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
   try {
-    const result = await client.query(sql, params as unknown[] | undefined);
+    // Only parameterised statements: a script of several statements cannot be prepared.
+    const name = params !== undefined ? statementName(sql) : undefined;
+    const result = await (name !== undefined
+      ? client.query({ text: sql, values: params as unknown[], name })
+      : client.query(sql, params as unknown[] | undefined));
     return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
   } catch (error) {
     translate(error);
@@ -76,7 +98,7 @@ export function createPgDb(options: PgDbOptions): Db {
   });
   pool.on('error', (error) => options.onIdleError?.(error));
 
-  async function transactionOnce<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  async function transactionOnce<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await pool.connect();
@@ -97,7 +119,7 @@ export function createPgDb(options: PgDbOptions): Db {
     client.on('error', onConnectionError);
     try {
       await tx.query('BEGIN');
-      const result = await fn(tx);
+      const result = await runTransactionBody(tx, fn);
       await tx.query('COMMIT');
       return result;
     } catch (error) {
