@@ -2,7 +2,7 @@
  * Deployment state changes and what follows from them for its sessions. Providers, the stop
  * routes and background jobs all go through here, so sessions always follow their deployment.
  */
-import type { Queryable } from '../db/db.js';
+import type { Queryable, Tx } from '../db/db.js';
 import { lockDeployment, recountDeploymentUsage, selectDeploymentById, updateDeploymentStatus } from '../db/queries/deployments.js';
 import { insertJob } from '../db/queries/jobs.js';
 import { markSessionsFailed, markSessionsReady } from '../db/queries/sessions.js';
@@ -32,7 +32,7 @@ export async function markDeploymentReady(deps: AppDeps, deploymentId: number): 
  */
 export async function endDeploymentIn(
   deps: AppDeps,
-  tx: Queryable,
+  tx: Tx,
   deploymentId: number,
   outcome: { status: typeof DeploymentStatus.error | typeof DeploymentStatus.terminating; detail: string },
 ): Promise<{ before: DeploymentRecord; after: DeploymentRecord } | undefined> {

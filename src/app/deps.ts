@@ -1,4 +1,4 @@
-import type { Db, Queryable } from '../db/db.js';
+import type { Db, Tx } from '../db/db.js';
 import type { Position } from '../domain/placement.js';
 import type { DeploymentRecord, SessionRecord } from '../domain/records.js';
 import type { ProviderRegistry } from '../providers/provider.js';
@@ -38,8 +38,8 @@ export type DeploymentEvent = 'created' | 'ready' | 'stopped' | 'error' | 'usage
  * outbox rows, event log rows) commits or rolls back with it.
  */
 export interface ChangeListeners {
-  session: Array<(tx: Queryable, event: SessionEvent, session: SessionRecord, deployment: DeploymentRecord | null) => Promise<void>>;
-  deployment: Array<(tx: Queryable, event: DeploymentEvent, deployment: DeploymentRecord) => Promise<void>>;
+  session: Array<(tx: Tx, event: SessionEvent, session: SessionRecord, deployment: DeploymentRecord | null) => Promise<void>>;
+  deployment: Array<(tx: Tx, event: DeploymentEvent, deployment: DeploymentRecord) => Promise<void>>;
 }
 
 /** Measurements use cases report; optional so tests and tools can run without metrics. */
@@ -62,10 +62,10 @@ export function emptyListeners(): ChangeListeners {
   return { session: [], deployment: [] };
 }
 
-export async function emitSession(deps: AppDeps, tx: Queryable, event: SessionEvent, session: SessionRecord, deployment: DeploymentRecord | null): Promise<void> {
+export async function emitSession(deps: AppDeps, tx: Tx, event: SessionEvent, session: SessionRecord, deployment: DeploymentRecord | null): Promise<void> {
   for (const listener of deps.listeners.session) await listener(tx, event, session, deployment);
 }
 
-export async function emitDeployment(deps: AppDeps, tx: Queryable, event: DeploymentEvent, deployment: DeploymentRecord): Promise<void> {
+export async function emitDeployment(deps: AppDeps, tx: Tx, event: DeploymentEvent, deployment: DeploymentRecord): Promise<void> {
   for (const listener of deps.listeners.deployment) await listener(tx, event, deployment);
 }

@@ -2,7 +2,7 @@
  * Finding a deployment for a session inside the caller's transaction: a given deployment, the
  * best existing one, or a new one started through a provider (autodeploy).
  */
-import type { Queryable } from '../db/db.js';
+import type { Queryable, Tx } from '../db/db.js';
 import { insertDeployment, reserveSeatsOnDeployment, selectDeploymentByRequestId } from '../db/queries/deployments.js';
 import { reserveSeatsOnBestDeployment } from '../db/queries/placement.js';
 import { insertJob } from '../db/queries/jobs.js';
@@ -72,7 +72,7 @@ export interface AutodeployRequest {
  * Writes a new DEPLOYING deployment at the provider location nearest the players, with the
  * session's seats already taken, and a durable job that asks the provider to start it.
  */
-export async function startDeploymentIn(deps: AppDeps, tx: Queryable, request: AutodeployRequest): Promise<Result<DeploymentRecord>> {
+export async function startDeploymentIn(deps: AppDeps, tx: Tx, request: AutodeployRequest): Promise<Result<DeploymentRecord>> {
   const location = nearestLocation(deps.providers.locations(request.version), request.position);
   if (!location) {
     return fail('NO_PROVIDER', `No provider can start a deployment of version "${request.version.name}"; register servers, or configure a provider (the process provider needs the version's command).`);

@@ -19,9 +19,33 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
+/** A transaction's connection. */
+export interface Tx extends Queryable {
+  /**
+   * Runs `step` once the transaction's body has returned, just before COMMIT, in the order steps
+   * were added (a step may add more). Writers that gather rows during a change (the event log)
+   * write them here in one statement: every statement is a round trip, and round trips are what
+   * a change costs (issue #6).
+   */
+  beforeCommit(step: () => Promise<void>): void;
+}
+
+/** The body of a transaction on `connection`, followed by its before-commit steps. */
+export async function runTransactionBody<T>(connection: Queryable, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const steps: Array<() => Promise<void>> = [];
+  const tx: Tx = {
+    query: (sql, params) => connection.query(sql, params),
+    exec: (sql) => connection.exec(sql),
+    beforeCommit: (step) => void steps.push(step),
+  };
+  const result = await fn(tx);
+  for (let i = 0; i < steps.length; i += 1) await steps[i]!();
+  return result;
+}
+
 export interface Db extends Queryable {
   readonly engine: 'postgres' | 'pglite';
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Connections in use and in total, for readiness and metrics. */
   poolStats(): { total: number; idle: number; waiting: number };
   /**

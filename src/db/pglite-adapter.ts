@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
-import type { Db, Queryable, QueryResult } from './db.js';
+import { runTransactionBody, type Db, type Queryable, type QueryResult } from './db.js';
 
 /**
  * The embedded engine. Traps worth knowing:
@@ -47,7 +47,7 @@ export async function createPgliteDb(options: PgliteDbOptions): Promise<Db> {
     async transaction(fn) {
       active += 1;
       try {
-        return await pglite.transaction((tx) => fn(wrap(tx)));
+        return await pglite.transaction((tx) => runTransactionBody(wrap(tx), fn));
       } finally {
         active -= 1;
       }

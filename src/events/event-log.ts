@@ -1,12 +1,13 @@
 /**
  * Writes every session and deployment change to the event log inside the change's own
- * transaction: a rolled-back change leaves no event. The database publishes it (NOTIFY, with its
- * commit-ordered position) when the transaction commits; see migration 005.
+ * transaction: a rolled-back change leaves no event. A change's events are gathered and written
+ * in one statement just before its COMMIT. Once committed, the sequencer gives them their
+ * commit-ordered positions and announces them (migration 007, event-sequencer.ts).
  */
 import type { AppDeps, DeploymentEvent, SessionEvent } from '../app/deps.js';
 import { sessionContextView } from '../contract/views.js';
-import type { Queryable } from '../db/db.js';
-import { deleteEventsBefore, insertEvent, type EventRecord, type NewEvent } from '../db/queries/events.js';
+import type { Tx } from '../db/db.js';
+import { deleteEventsBefore, insertEvents, type EventRecord, type NewEvent } from '../db/queries/events.js';
 import type { DeploymentRecord, SessionRecord } from '../domain/records.js';
 
 /** The channel migration 005's trigger notifies on. */
@@ -56,10 +57,25 @@ export function deploymentEventData(d: DeploymentRecord): Record<string, unknown
 
 interface PruneState { insertsSince: number; lastAtMs: number }
 
-async function record(deps: AppDeps, tx: Queryable, event: Omit<NewEvent, 'createdAt'>, retentionMs: number, prune: PruneState): Promise<void> {
+/** Events of each open transaction, written together just before it commits. */
+const pendingEvents = new WeakMap<Tx, NewEvent[]>();
+
+function record(deps: AppDeps, tx: Tx, event: Omit<NewEvent, 'createdAt'>, retentionMs: number, prune: PruneState): void {
+  const pending = pendingEvents.get(tx);
+  if (pending) {
+    pending.push({ ...event, createdAt: deps.clock.now() });
+    return;
+  }
+  const events = [{ ...event, createdAt: deps.clock.now() }];
+  pendingEvents.set(tx, events);
+  tx.beforeCommit(() => writeEvents(deps, tx, events, retentionMs, prune));
+}
+
+async function writeEvents(deps: AppDeps, tx: Tx, events: NewEvent[], retentionMs: number, prune: PruneState): Promise<void> {
+  pendingEvents.delete(tx);
+  await insertEvents(tx, events);
   const now = deps.clock.now();
-  await insertEvent(tx, { ...event, createdAt: now });
-  prune.insertsSince += 1;
+  prune.insertsSince += events.length;
   if (prune.insertsSince < PRUNE_EVERY && now.getTime() - prune.lastAtMs < PRUNE_INTERVAL_MS) return;
   const limit = Math.max(PRUNE_BATCH, 2 * prune.insertsSince);
   prune.insertsSince = 0;
@@ -71,12 +87,12 @@ async function record(deps: AppDeps, tx: Queryable, event: Omit<NewEvent, 'creat
 export function registerEventLog(deps: AppDeps, options: EventLogOptions = {}): void {
   const retentionMs = options.retentionMs ?? 60 * 60 * 1000;
   const prune: PruneState = { insertsSince: 0, lastAtMs: Number.NEGATIVE_INFINITY };
-  deps.listeners.session.push((tx, event: SessionEvent, session: SessionRecord, deployment: DeploymentRecord | null) =>
+  deps.listeners.session.push(async (tx, event: SessionEvent, session: SessionRecord, deployment: DeploymentRecord | null) =>
     record(deps, tx, {
       orgId: session.orgId, type: `session.${event}`, sessionId: session.sessionId, requestId: deployment?.requestId ?? null,
       data: sessionContextView(session, deployment?.requestId ?? null) as unknown as Record<string, unknown>,
     }, retentionMs, prune));
-  deps.listeners.deployment.push((tx, event: DeploymentEvent, deployment: DeploymentRecord) =>
+  deps.listeners.deployment.push(async (tx, event: DeploymentEvent, deployment: DeploymentRecord) =>
     record(deps, tx, {
       orgId: deployment.orgId, type: `deployment.${event}`, sessionId: null, requestId: deployment.requestId,
       data: deploymentEventData(deployment),

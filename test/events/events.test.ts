@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { authenticate, createOrganisation } from '../../src/app/keys.js';
-import { insertEvent, selectEventsAfter } from '../../src/db/queries/events.js';
+import { insertEvents, selectEventsAfter } from '../../src/db/queries/events.js';
 import { client, engine, FakeClock, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
 import { openSse, type SseEvent, type SseStream } from './sse-client.js';
 
@@ -189,12 +189,12 @@ describe('live events across two server processes (PostgreSQL LISTEN/NOTIFY)', {
     const firstInserted = new Promise<void>((resolve) => (inserted = resolve));
     // Inserted first, committed last.
     const first = db.transaction(async (tx) => {
-      await insertEvent(tx, event('test.inserted_first'));
+      await insertEvents(tx, [event('test.inserted_first')]);
       inserted();
       await gate;
     });
     await firstInserted;
-    await db.transaction((tx) => insertEvent(tx, event('test.inserted_second')));
+    await db.transaction((tx) => insertEvents(tx, [event('test.inserted_second')]));
     // The sequencer numbers what is committed: the second event now, the first once it commits.
     await a.service.eventSequencer.runDue();
     const beforeFirstCommits = await selectEventsAfter(db, { orgId, afterId: 0, sessionId: 'order-test', limit: 10 });

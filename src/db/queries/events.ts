@@ -35,13 +35,21 @@ export interface NewEvent {
 }
 
 /**
- * Logs an event. It gets its position, and is announced, once it is committed and the sequencer
- * numbers it (migration 007); nothing is published if the transaction rolls back.
+ * Logs events, in their order, in one statement whatever their number (one text, so one prepared
+ * statement). They get positions, and are announced, once committed and numbered by the
+ * sequencer (migration 007); nothing is published if the transaction rolls back.
  */
-export async function insertEvent(db: Queryable, event: NewEvent): Promise<void> {
+export async function insertEvents(db: Queryable, events: readonly NewEvent[]): Promise<void> {
+  if (events.length === 0) return;
   await db.query(
-    'INSERT INTO events (org_id, type, session_id, request_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
-    [event.orgId, event.type, event.sessionId, event.requestId, JSON.stringify(event.data), event.createdAt],
+    `INSERT INTO events (org_id, type, session_id, request_id, data, created_at)
+     SELECT o, t, s, r, d, c
+     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[]) WITH ORDINALITY AS e(o, t, s, r, d, c, n)
+     ORDER BY n`,
+    [
+      events.map((e) => e.orgId), events.map((e) => e.type), events.map((e) => e.sessionId), events.map((e) => e.requestId),
+      events.map((e) => JSON.stringify(e.data)), events.map((e) => e.createdAt),
+    ],
   );
 }
 
