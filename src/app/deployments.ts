@@ -1,10 +1,9 @@
-import { selectApp } from '../db/queries/apps.js';
 import {
   insertDeployment, selectDeploymentByRequestId, selectDeploymentsPage, selectLiveDeploymentIdsMatching,
   updateDeploymentHeartbeat, updateDeploymentJoinable,
 } from '../db/queries/deployments.js';
 import { selectSessionsOfDeployment } from '../db/queries/sessions.js';
-import { selectNewestActiveVersion, selectVersion } from '../db/queries/versions.js';
+import { selectAppVersion } from '../db/queries/versions.js';
 import type { DeployModel, RegisterServerPayload } from '../contract/deployments.js';
 import { fail, ok, type Result } from '../domain/errors.js';
 import type { DeploymentRecord, PortRecord, SessionRecord, VersionRecord } from '../domain/records.js';
@@ -18,9 +17,9 @@ import { invalidIps, playersPosition } from './sessions.js';
 import { checkWebhookUrl } from './webhook-url.js';
 
 async function versionFor(deps: AppDeps, orgId: number, appName: string, versionName: string | undefined): Promise<Result<VersionRecord>> {
-  const app = await selectApp(deps.db, orgId, appName);
-  if (!app) return fail('UNKNOWN_APP', `Application "${appName}" does not exist.`);
-  const version = versionName ? await selectVersion(deps.db, app.id, versionName) : await selectNewestActiveVersion(deps.db, app.id);
+  const found = await selectAppVersion(deps.db, orgId, appName, versionName || undefined);
+  if (!found) return fail('UNKNOWN_APP', `Application "${appName}" does not exist.`);
+  const version = found.version;
   if (!version) return fail('UNKNOWN_VERSION', versionName ? `Application "${appName}" has no version named "${versionName}".` : `Application "${appName}" has no active version.`);
   if (!version.isActive) return fail('VERSION_INACTIVE', `Version "${version.name}" of "${appName}" is not active.`);
   return ok(version);

@@ -1,4 +1,4 @@
-import { lockDeployment, releaseSeats, reserveSeatsOnDeployment, selectDeploymentById } from '../db/queries/deployments.js';
+import { lockDeployment, releaseSeats, reserveSeatsOnDeployment } from '../db/queries/deployments.js';
 import { lockSession, selectSession, updateSessionUsers } from '../db/queries/sessions.js';
 import { fail, ok, type Result } from '../domain/errors.js';
 import type { SessionRecord } from '../domain/records.js';
@@ -48,18 +48,20 @@ async function changeUsers(deps: AppDeps, orgId: number, sessionId: string, chan
     const seats = session.deploymentId === null || !acceptsUsers(session.status) ? session.seats : seatsFor(session.kind, users.length);
     const delta = seats - session.seats;
     const now = deps.clock.now();
+    // The deployment as this change leaves it; it stays locked until commit.
+    let current = session.deploymentId === null ? null : (deployment ?? null);
     if (delta > 0 && deployment) {
       const reserved = await reserveSeatsOnDeployment(tx, deployment.id, delta);
       if (!reserved) {
         const free = deployment.sockets - deployment.socketsUsage;
         return fail('NOT_ENOUGH_SEATS', `Deployment ${deployment.requestId} has ${free} free socket(s); ${delta} more are needed.`);
       }
+      current = reserved;
     } else if (delta < 0 && session.deploymentId !== null) {
-      await releaseSeats(tx, session.deploymentId, -delta, now);
+      current = (await releaseSeats(tx, session.deploymentId, -delta, now)) ?? current;
     }
     await updateSessionUsers(tx, session.id, users, seats);
     const updated = { ...session, users, seats };
-    const current = session.deploymentId === null ? null : ((await selectDeploymentById(tx, session.deploymentId)) ?? null);
     await emitSession(deps, tx, 'users_changed', updated, current);
     if (current && delta !== 0) await emitDeployment(deps, tx, 'usage_changed', current);
     return ok(users);

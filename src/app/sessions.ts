@@ -1,9 +1,8 @@
 import { isIP } from 'node:net';
-import type { Queryable } from '../db/db.js';
-import { selectApp } from '../db/queries/apps.js';
-import { lockDeployment, releaseSeats, selectDeploymentById } from '../db/queries/deployments.js';
-import { insertSession, lockSession, markSessionDeleted, selectSession, selectSessionIdsMatching, selectSessionsPage, type SessionFilter } from '../db/queries/sessions.js';
-import { selectNewestActiveVersion, selectVersion } from '../db/queries/versions.js';
+import type { Queryable, Tx } from '../db/db.js';
+import { lockDeployment, releaseSeats } from '../db/queries/deployments.js';
+import { insertSession, lockSession, selectSessionWithDeployment, markSessionDeleted, selectSession, selectSessionIdsMatching, selectSessionsPage, type SessionFilter } from '../db/queries/sessions.js';
+import { selectAppVersion } from '../db/queries/versions.js';
 import { fail, ok, type Result } from '../domain/errors.js';
 import { allSelectorTags, centroid, locationConstraintsOf, requiredTagsOf, type Position } from '../domain/placement.js';
 import type { DeploymentRecord, SessionRecord, VersionRecord } from '../domain/records.js';
@@ -19,10 +18,10 @@ export function invalidIps(ips: readonly string[]): string[] {
 }
 
 async function resolveVersion(deps: AppDeps, orgId: number, appName: string, versionName: string | undefined): Promise<Result<VersionRecord>> {
-  const app = await selectApp(deps.db, orgId, appName);
-  if (!app) return fail('UNKNOWN_APP', `Application "${appName}" does not exist.`);
-  if (!app.isActive) return fail('APP_INACTIVE', `Application "${appName}" is not active.`);
-  const version = versionName ? await selectVersion(deps.db, app.id, versionName) : await selectNewestActiveVersion(deps.db, app.id);
+  const found = await selectAppVersion(deps.db, orgId, appName, versionName || undefined);
+  if (!found) return fail('UNKNOWN_APP', `Application "${appName}" does not exist.`);
+  if (!found.appIsActive) return fail('APP_INACTIVE', `Application "${appName}" is not active.`);
+  const version = found.version;
   if (!version) {
     return fail('UNKNOWN_VERSION', versionName ? `Application "${appName}" has no version named "${versionName}".` : `Application "${appName}" has no active version.`);
   }
@@ -128,30 +127,26 @@ export interface SessionView {
 }
 
 export async function getSession(deps: AppDeps, orgId: number, sessionId: string): Promise<Result<SessionView>> {
-  const session = await selectSession(deps.db, orgId, sessionId);
-  if (!session || session.deletedAt) return fail('SESSION_NOT_FOUND', `Session ${sessionId} does not exist.`);
-  const deployment = session.deploymentId === null ? null : ((await selectDeploymentById(deps.db, session.deploymentId)) ?? null);
-  return ok({ session, deployment });
+  const found = await selectSessionWithDeployment(deps.db, orgId, sessionId);
+  if (!found || found.session.deletedAt) return fail('SESSION_NOT_FOUND', `Session ${sessionId} does not exist.`);
+  return ok(found);
 }
 
 /**
  * Deletes a session inside `tx`: its seats are freed at once and it answers 404 from then on.
  * Locks the deployment before the session, the order every writer uses, so writers never deadlock.
  */
-async function deleteSessionIn(deps: AppDeps, tx: Queryable, session: SessionRecord): Promise<Result<SessionRecord>> {
+async function deleteSessionIn(deps: AppDeps, tx: Tx, session: SessionRecord): Promise<Result<SessionRecord>> {
   const deployment = session.deploymentId === null ? null : ((await lockDeployment(tx, session.deploymentId)) ?? null);
   const locked = await lockSession(tx, session.id);
   if (!locked) return fail('SESSION_NOT_FOUND', `Session ${session.sessionId} does not exist.`);
   if (locked.deletedAt) return fail('ALREADY_TERMINATING', `Session ${session.sessionId} is already terminating.`);
   const now = deps.clock.now();
-  if (locked.deploymentId !== null && locked.seats > 0) await releaseSeats(tx, locked.deploymentId, locked.seats, now);
+  const released = locked.deploymentId !== null ? await releaseSeats(tx, locked.deploymentId, locked.seats, now) : undefined;
   await markSessionDeleted(tx, locked.id, now);
   const deleted = { ...locked, status: SessionStatus.terminating, seats: 0, deletedAt: now };
   await emitSession(deps, tx, 'deleted', deleted, deployment);
-  if (deployment && locked.seats > 0) {
-    const updated = await selectDeploymentById(tx, deployment.id);
-    if (updated) await emitDeployment(deps, tx, 'usage_changed', updated);
-  }
+  if (deployment && released) await emitDeployment(deps, tx, 'usage_changed', released);
   return ok(deleted);
 }
 

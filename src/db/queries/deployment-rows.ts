@@ -11,13 +11,35 @@ export interface DeploymentRow {
   heartbeat_timeout_seconds: number | null; heartbeat_at: Date | null; created_at: Date; ready_at: Date | null; ended_at: Date | null;
 }
 
+const TABLE_COLUMNS = [
+  'id', 'request_id', 'org_id', 'app_id', 'version_id', 'provider', 'status', 'last_status', 'is_joinable', 'public_ip', 'fqdn',
+  'ports', 'city', 'country', 'continent', 'administrative_division', 'region', 'timezone', 'latitude', 'longitude', 'tags',
+  'sockets', 'sockets_usage', 'request_user_count', 'webhook_url', 'error_detail', 'command', 'arguments', 'provider_data',
+  'heartbeat_timeout_seconds', 'heartbeat_at', 'created_at', 'ready_at', 'ended_at',
+] as const;
+
+/** The deployment columns of `d` plus the app and version names, each named `${prefix}column`. */
+function columnsNamed(prefix: string): string {
+  return [
+    ...TABLE_COLUMNS.map((c) => (prefix ? `d.${c} AS ${prefix}${c}` : `d.${c}`)),
+    `(SELECT name FROM apps WHERE apps.id = d.app_id) AS ${prefix}app_name`,
+    `(SELECT name FROM versions WHERE versions.id = d.version_id) AS ${prefix}version_name`,
+  ].join(', ');
+}
+
 /** Columns of `d` (deployments) plus the app and version names, for SELECT and RETURNING alike. */
-export const COLUMNS = `d.id, d.request_id, d.org_id, d.app_id, d.version_id, d.provider, d.status, d.last_status, d.is_joinable,
-  d.public_ip, d.fqdn, d.ports, d.city, d.country, d.continent, d.administrative_division, d.region, d.timezone, d.latitude,
-  d.longitude, d.tags, d.sockets, d.sockets_usage, d.request_user_count, d.webhook_url, d.error_detail, d.command, d.arguments,
-  d.provider_data, d.heartbeat_timeout_seconds, d.heartbeat_at, d.created_at, d.ready_at, d.ended_at,
-  (SELECT name FROM apps WHERE apps.id = d.app_id) AS app_name,
-  (SELECT name FROM versions WHERE versions.id = d.version_id) AS version_name`;
+export const COLUMNS = columnsNamed('');
+
+/** The same columns named `d_…`, to read a deployment beside another table's row in one query. */
+export const PREFIXED_COLUMNS = columnsNamed('d_');
+
+/** The deployment of a row read with PREFIXED_COLUMNS, or null when the join found none. */
+export function toPrefixedDeployment(row: Record<string, unknown>): DeploymentRecord | null {
+  if (row['d_id'] === null || row['d_id'] === undefined) return null;
+  const unprefixed: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(row)) if (name.startsWith('d_')) unprefixed[name.slice(2)] = value;
+  return toDeployment(unprefixed as unknown as DeploymentRow);
+}
 
 export function toDeployment(row: DeploymentRow): DeploymentRecord {
   return {

@@ -103,14 +103,17 @@ export async function recountDeploymentUsage(db: Queryable, deploymentId: number
 }
 
 /** Gives back seats; marks when the deployment became empty, which the empty-TTL timer counts from. */
-export async function releaseSeats(db: Queryable, deploymentId: number, seats: number, now: Date): Promise<void> {
-  if (seats <= 0) return;
-  await db.query(
-    `UPDATE deployments SET sockets_usage = sockets_usage - $2,
-       emptied_at = CASE WHEN sockets_usage - $2 = 0 THEN $3 ELSE emptied_at END
-     WHERE id = $1`,
+/** Gives back `seats`; returns the deployment as it is now (undefined when none was freed). */
+export async function releaseSeats(db: Queryable, deploymentId: number, seats: number, now: Date): Promise<DeploymentRecord | undefined> {
+  if (seats <= 0) return undefined;
+  const { rows } = await db.query<DeploymentRow>(
+    `UPDATE deployments d SET sockets_usage = d.sockets_usage - $2,
+       emptied_at = CASE WHEN d.sockets_usage - $2 = 0 THEN $3 ELSE d.emptied_at END
+     WHERE d.id = $1
+     RETURNING ${COLUMNS}`,
     [deploymentId, seats, now],
   );
+  return rows[0] ? toDeployment(rows[0]) : undefined;
 }
 
 export async function updateDeploymentJoinable(db: Queryable, orgId: number, requestId: string, isJoinable: boolean): Promise<boolean | undefined> {

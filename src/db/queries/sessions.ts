@@ -1,5 +1,6 @@
 import type { Queryable } from '../db.js';
-import type { SessionRecord } from '../../domain/records.js';
+import type { DeploymentRecord, SessionRecord } from '../../domain/records.js';
+import { PREFIXED_COLUMNS as PREFIXED_DEPLOYMENT_COLUMNS, toPrefixedDeployment } from './deployment-rows.js';
 import type { SessionKind, SessionUser } from '../../domain/session-rules.js';
 
 interface SessionRow {
@@ -53,6 +54,21 @@ export async function insertSession(db: Queryable, s: NewSession): Promise<Sessi
       s.status === 'Unprocessable'],
   );
   return toSession(rows[0]!);
+}
+
+/** A session the organisation can see (with deleted_at) and its deployment, in one round trip. */
+export async function selectSessionWithDeployment(
+  db: Queryable,
+  orgId: number,
+  sessionId: string,
+): Promise<{ session: SessionRecord; deployment: DeploymentRecord | null } | undefined> {
+  const { rows } = await db.query<SessionRow & Record<string, unknown>>(
+    `SELECT ${COLUMNS}, ${PREFIXED_DEPLOYMENT_COLUMNS} FROM sessions s LEFT JOIN deployments d ON d.id = s.deployment_id
+     WHERE s.session_id = $1 AND s.org_id = $2`,
+    [sessionId, orgId],
+  );
+  const row = rows[0];
+  return row ? { session: toSession(row), deployment: toPrefixedDeployment(row) } : undefined;
 }
 
 /** A session the organisation can see (not deleted). */

@@ -9,9 +9,10 @@ interface VersionRow {
   created_at: Date; updated_at: Date;
 }
 
-const SELECT = `SELECT v.id, v.org_id, v.app_id, a.name AS app_name, v.name, v.is_active, v.spec, v.session_kind, v.sockets,
+const COLUMNS = `v.id, v.org_id, v.app_id, a.name AS app_name, v.name, v.is_active, v.spec, v.session_kind, v.sockets,
   v.autodeploy, v.empty_ttl_minutes, v.session_max_duration_minutes, (v.spec ? 'session_config') AS has_session_config,
-  v.created_at, v.updated_at FROM versions v JOIN apps a ON a.id = v.app_id`;
+  v.created_at, v.updated_at`;
+const SELECT = `SELECT ${COLUMNS} FROM versions v JOIN apps a ON a.id = v.app_id`;
 
 const toVersion = (row: VersionRow): VersionRecord => ({
   id: row.id, orgId: row.org_id, appId: row.app_id, appName: row.app_name, name: row.name, isActive: row.is_active,
@@ -63,6 +64,33 @@ export async function selectNewestActiveVersion(db: Queryable, appId: number): P
     [appId],
   );
   return rows[0] ? toVersion(rows[0]) : undefined;
+}
+
+export interface AppVersion {
+  appIsActive: boolean;
+  /** Undefined when the app has no such version (or, unnamed, no active one). */
+  version: VersionRecord | undefined;
+}
+
+/**
+ * The app named `appName` with the version named `versionName`, or without a name its newest
+ * active version; undefined when there is no such app. One round trip for what a session
+ * create asks first.
+ */
+export async function selectAppVersion(db: Queryable, orgId: number, appName: string, versionName: string | undefined): Promise<AppVersion | undefined> {
+  const { rows } = await db.query<Partial<VersionRow> & { app_is_active: boolean }>(
+    versionName !== undefined
+      ? `SELECT a.is_active AS app_is_active, ${COLUMNS} FROM apps a LEFT JOIN versions v ON v.app_id = a.id AND v.name = $3
+         WHERE a.org_id = $1 AND a.name = $2`
+      : `SELECT a.is_active AS app_is_active, ${COLUMNS} FROM apps a
+         LEFT JOIN LATERAL (SELECT * FROM versions WHERE app_id = a.id AND is_active ORDER BY created_at DESC, id DESC LIMIT 1) v ON true
+         WHERE a.org_id = $1 AND a.name = $2`,
+    versionName !== undefined ? [orgId, appName, versionName] : [orgId, appName],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  const { app_is_active, ...version } = row;
+  return { appIsActive: app_is_active, version: version.id == null ? undefined : toVersion(version as VersionRow) };
 }
 
 export async function selectVersions(db: Queryable, appId: number): Promise<VersionRecord[]> {
