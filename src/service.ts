@@ -9,6 +9,7 @@ import { bootstrapOrganisation } from './app/keys.js';
 import type { Db } from './db/db.js';
 import { migrate } from './db/migrate.js';
 import { openDb } from './db/open-db.js';
+import { createTransactionBatcher } from './db/transaction-batcher.js';
 import { loadDbipLocator } from './geo/dbip-locator.js';
 import { buildServer, type ServerOptions } from './http/server.js';
 import { deploymentJobHandlers } from './jobs/deployment-jobs.js';
@@ -71,6 +72,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     providers: new ProviderRegistry([createRegisteredProvider(), ...(options.providers ?? [])]),
     listeners: emptyListeners(),
     webhookDenyList: createWebhookDenyList(config.webhookDenyCidrs),
+    createBatcher: createTransactionBatcher(db, {
+      maxBatch: config.createBatchMax,
+      // PGlite has one connection: more runners would only split the queue into smaller batches.
+      maxConcurrent: db.engine === 'pglite' ? 1 : Math.max(1, Math.floor(config.databasePoolSize / 2)),
+    }),
   };
   registerWebhookOutbox(deps.listeners, { clock: deps.clock, maxAgeMs: config.webhookMaxAgeMs });
   registerEventLog(deps);

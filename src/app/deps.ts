@@ -1,4 +1,5 @@
 import type { Db, Tx } from '../db/db.js';
+import type { TransactionBatcher } from '../db/transaction-batcher.js';
 import type { Position } from '../domain/placement.js';
 import type { DeploymentRecord, SessionRecord } from '../domain/records.js';
 import type { ProviderRegistry } from '../providers/provider.js';
@@ -56,6 +57,8 @@ export interface AppDeps {
   observer?: AppObserver;
   /** Addresses a webhook_url may not point at (WEBHOOK_DENY_CIDRS); absent: the default list. */
   webhookDenyList?: WebhookDenyList;
+  /** Group commit for session creates (CREATE_BATCH_MAX); absent: one transaction each. */
+  createBatcher?: TransactionBatcher;
 }
 
 export function emptyListeners(): ChangeListeners {

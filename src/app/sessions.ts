@@ -70,7 +70,10 @@ export async function createSession(deps: AppDeps, orgId: number, input: Session
 
   const startedAt = performance.now();
   let autodeployed = false;
-  const result = await deps.db.transaction(async (tx): Promise<Result<CreatedSession>> => {
+  const transaction = deps.createBatcher ? deps.createBatcher.run : deps.db.transaction.bind(deps.db);
+  // Run again from the start when its batch rolls back (transaction-batcher.ts): set nothing outside.
+  const result = await transaction(async (tx): Promise<Result<CreatedSession>> => {
+    autodeployed = false;
     let deployment: DeploymentRecord | undefined;
     let error: string | null = null;
     if (input.deployment_request_id !== undefined) {
