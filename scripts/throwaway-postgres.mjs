@@ -40,6 +40,8 @@ export async function startThrowawayPostgres({ durable = false } = {}) {
   const settings = [
     `-p ${port}`, `-k ${dir}`, "-c listen_addresses=127.0.0.1", '-c max_connections=400', '-c shared_buffers=256MB',
     ...(durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
+    // For profiling, e.g. THROWAWAY_PG_SETTINGS='-c shared_preload_libraries=pg_stat_statements'.
+    ...(process.env.THROWAWAY_PG_SETTINGS ? [process.env.THROWAWAY_PG_SETTINGS] : []),
   ].join(' ');
   run(pgCtl, ['-D', data, '-l', join(dir, 'log'), '-o', settings, '-w', '-t', '60', 'start']);
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
