@@ -4,7 +4,7 @@
  */
 import type { Queryable, Tx } from '../db/db.js';
 import { insertDeployment, reserveSeatsOnDeployment, selectDeploymentByRequestId } from '../db/queries/deployments.js';
-import { reserveSeatsOnBestDeployment } from '../db/queries/placement.js';
+import { reserveSeatsOnBestDeployment, type LinkedWrite, type Reservation } from '../db/queries/placement.js';
 import { insertJob } from '../db/queries/jobs.js';
 import { fail, ok, type Result } from '../domain/errors.js';
 import { distanceKm, type PlacementCriteria, type Position } from '../domain/placement.js';
@@ -41,11 +41,16 @@ export async function reserveOnNamedDeployment(
  * which spreads concurrent sessions; when that finds nothing, once more waiting for those locks,
  * so a session is refused only when no qualifying deployment has room.
  */
-export async function reserveOnBestDeployment(tx: Queryable, version: VersionRecord, criteria: PlacementCriteria): Promise<DeploymentRecord | undefined> {
+export async function reserveOnBestDeployment<T>(
+  tx: Queryable,
+  version: VersionRecord,
+  criteria: PlacementCriteria,
+  linked?: LinkedWrite<T>,
+): Promise<Reservation<T> | undefined> {
   const request = { versionId: version.id, ...criteria };
   return (
-    (await reserveSeatsOnBestDeployment(tx, { ...request, skipLocked: true })) ??
-    (await reserveSeatsOnBestDeployment(tx, { ...request, skipLocked: false }))
+    (await reserveSeatsOnBestDeployment(tx, { ...request, skipLocked: true }, linked)) ??
+    (await reserveSeatsOnBestDeployment(tx, { ...request, skipLocked: false }, linked))
   );
 }
 

@@ -1,12 +1,12 @@
 import { isIP } from 'node:net';
 import type { Queryable, Tx } from '../db/db.js';
 import { lockDeployment, releaseSeats } from '../db/queries/deployments.js';
-import { insertSession, lockSession, selectSessionWithDeployment, markSessionDeleted, selectSession, selectSessionIdsMatching, selectSessionsPage, type SessionFilter } from '../db/queries/sessions.js';
+import { insertLinkedSessionSql, insertSession, lockSession, readSession, selectSessionWithDeployment, type LinkedSession, markSessionDeleted, selectSession, selectSessionIdsMatching, selectSessionsPage, type SessionFilter } from '../db/queries/sessions.js';
 import { selectAppVersion } from '../db/queries/versions.js';
 import { fail, ok, type Result } from '../domain/errors.js';
 import { allSelectorTags, centroid, locationConstraintsOf, requiredTagsOf, type Position } from '../domain/placement.js';
 import type { DeploymentRecord, SessionRecord, VersionRecord } from '../domain/records.js';
-import { addUsers, seatsFor, sessionStatusForDeployment, SessionStatus, type SessionUser } from '../domain/session-rules.js';
+import { addUsers, DeploymentStatus, seatsFor, sessionStatusForDeployment, SessionStatus, type SessionUser } from '../domain/session-rules.js';
 import type { SessionModel } from '../contract/sessions.js';
 import { emitDeployment, emitSession, type AppDeps } from './deps.js';
 import { newSessionId } from './ids.js';
@@ -46,6 +46,21 @@ export function playersPosition(deps: Pick<AppDeps, 'geo'>, input: Pick<SessionM
   return centroid(located);
 }
 
+/** sessionStatusForDeployment as a table, for the statement that links a session as it takes seats. */
+const SESSION_STATUS_BY_DEPLOYMENT_STATUS: Record<string, string> = Object.fromEntries(
+  Object.values(DeploymentStatus).map((status) => [status, sessionStatusForDeployment(status)]),
+);
+
+/** What placement needs to run again later (location, filters...), as the client sent it. */
+function placementOf(input: SessionModel): Record<string, unknown> {
+  return {
+    ...(input.location ? { location: input.location } : {}), ...(input.filters ? { filters: input.filters } : {}),
+    ...(input.city ? { city: input.city } : {}), ...(input.country ? { country: input.country } : {}),
+    ...(input.continent ? { continent: input.continent } : {}), ...(input.region ? { region: input.region } : {}),
+    ...(input.administrative_division ? { administrative_division: input.administrative_division } : {}),
+  };
+}
+
 export interface CreatedSession {
   session: SessionRecord;
   deployment: DeploymentRecord | null;
@@ -74,14 +89,24 @@ export async function createSession(deps: AppDeps, orgId: number, input: Session
   // Run again from the start when its batch rolls back (transaction-batcher.ts): set nothing outside.
   const result = await transaction(async (tx): Promise<Result<CreatedSession>> => {
     autodeployed = false;
+    const fields: LinkedSession = {
+      sessionId: newSessionId(), orgId, appId: version.appId, versionId: version.id, kind: version.sessionKind, seats, users, selectors,
+      placement: placementOf(input), customId: input.custom_id ?? null, webhookUrl: input.webhook_url ?? null, now: deps.clock.now(),
+      statusByDeploymentStatus: SESSION_STATUS_BY_DEPLOYMENT_STATUS,
+    };
     let deployment: DeploymentRecord | undefined;
+    let session: SessionRecord | undefined;
     let error: string | null = null;
     if (input.deployment_request_id !== undefined) {
       const named = await reserveOnNamedDeployment(tx, orgId, version, input.deployment_request_id, seats);
       if (!named.ok) return named;
       deployment = named.value;
     } else {
-      deployment = await reserveOnBestDeployment(tx, version, { seats, requiredTags: requiredTagsOf(input), constraints: constraints.value, position });
+      // The usual case: the session row is written by the statement that takes its seats.
+      const linked = { sql: (params: unknown[], from: string) => insertLinkedSessionSql(fields, params, from), read: readSession };
+      const reserved = await reserveOnBestDeployment(tx, version, { seats, requiredTags: requiredTagsOf(input), constraints: constraints.value, position }, linked);
+      deployment = reserved?.deployment;
+      session = reserved?.linked;
       if (!deployment && version.autodeploy) {
         const env = selectors.flatMap((s) => Object.entries(s.env ?? {}).map(([key, value]) => ({ key, value })));
         const started = await startDeploymentIn(deps, tx, {
@@ -95,17 +120,10 @@ export async function createSession(deps: AppDeps, orgId: number, input: Session
         error = 'No deployment of this version can take this session (capacity, tags or location) and autodeploy is off.';
       }
     }
-    const session = await insertSession(tx, {
-      sessionId: newSessionId(), orgId, appId: version.appId, versionId: version.id, kind: version.sessionKind,
+    session ??= await insertSession(tx, {
+      ...fields,
       status: deployment ? sessionStatusForDeployment(deployment.status) : SessionStatus.unprocessable,
-      deploymentId: deployment?.id ?? null, seats: deployment ? seats : 0, users, selectors,
-      placement: {
-        ...(input.location ? { location: input.location } : {}), ...(input.filters ? { filters: input.filters } : {}),
-        ...(input.city ? { city: input.city } : {}), ...(input.country ? { country: input.country } : {}),
-        ...(input.continent ? { continent: input.continent } : {}), ...(input.region ? { region: input.region } : {}),
-        ...(input.administrative_division ? { administrative_division: input.administrative_division } : {}),
-      },
-      customId: input.custom_id ?? null, webhookUrl: input.webhook_url ?? null, error, now: deps.clock.now(),
+      deploymentId: deployment?.id ?? null, seats: deployment ? seats : 0, error,
     });
     await emitSession(deps, tx, 'created', session, deployment ?? null);
     if (deployment) {

@@ -85,7 +85,7 @@ describe('placement SQL matches the pure rules', () => {
       const expected = bestCandidate(views, criteria);
       // Rolled back, so each request sees the fleet as generated.
       const chosen = await deps.db.transaction(async (tx) => {
-        const picked = await reserveSeatsOnBestDeployment(tx, { versionId: version.value.id, ...criteria, skipLocked: false });
+        const picked = (await reserveSeatsOnBestDeployment(tx, { versionId: version.value.id, ...criteria, skipLocked: false }))?.deployment;
         throw new Rollback(picked);
       }).catch((error: unknown) => {
         if (error instanceof Rollback) return error.picked;

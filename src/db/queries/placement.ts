@@ -6,7 +6,7 @@ import type { Queryable } from '../db.js';
 import type { DeploymentRecord } from '../../domain/records.js';
 import { compareCandidates, type CandidateView, type LocationConstraint, type LocationField, type Position } from '../../domain/placement.js';
 import { DeploymentStatus } from '../../domain/session-rules.js';
-import { COLUMNS, toDeployment, type DeploymentRow } from './deployment-rows.js';
+import { PREFIXED_COLUMNS, toPrefixedDeployment } from './deployment-rows.js';
 
 const CONSTRAINT_COLUMN: Record<LocationField, string> = {
   city: 'city', country: 'country', continent: 'continent', administrative_division: 'administrative_division', region: 'region',
@@ -88,31 +88,56 @@ export async function selectPlacementPlaces(db: Queryable, request: SeatRequest)
 }
 
 /**
+ * A row to write in the same statement that takes the seats, from the deployment row it leaves
+ * (the CTE `from`, with PREFIXED_COLUMNS): the new session, in one round trip with its seats.
+ */
+export interface LinkedWrite<T> {
+  sql(params: unknown[], from: string): string;
+  read(row: Record<string, unknown>): T;
+}
+
+export interface Reservation<T> {
+  deployment: DeploymentRecord;
+  /** What the LinkedWrite wrote, when one was given. */
+  linked: T | undefined;
+}
+
+/**
  * Takes `seats` on the fullest qualifying deployment at one place (oldest among equals), or
  * returns undefined. FOR UPDATE re-checks room on the newest row version after locking and moves
  * on to the next row when it no longer qualifies, so two transactions can never both take the
  * last seats; the table's CHECK backs this up.
  */
-export async function reserveSeatsAtPlace(db: Queryable, request: SeatRequest, place: PlacementPlace['key']): Promise<DeploymentRecord | undefined> {
+export async function reserveSeatsAtPlace<T>(
+  db: Queryable,
+  request: SeatRequest,
+  place: PlacementPlace['key'],
+  linked?: LinkedWrite<T>,
+): Promise<Reservation<T> | undefined> {
   const params: unknown[] = [request.versionId, request.seats, request.requiredTags];
   const key = PLACE_KEY.map(([name, expression]) => {
     params.push(place[name]);
     const p = `$${params.length}`;
     return name === 'lat' || name === 'lon' ? `${expression} = coalesce(${p}::float8, 'NaN')` : `${expression} = ${p}${name === 'ready' ? '::boolean' : '::text'}`;
   });
-  const { rows } = await db.query<DeploymentRow>(
+  const { rows } = await db.query<Record<string, unknown>>(
     `WITH pick AS (
        SELECT id FROM deployments
        WHERE ${PLACEMENT_SCOPE} AND ${key.join(' AND ')} AND ${FREE_SEATS} >= $2 AND tags @> $3::text[]
        ORDER BY ${FREE_SEATS} ASC, id ASC
        LIMIT 1 FOR UPDATE ${request.skipLocked ? 'SKIP LOCKED' : ''}
+     ),
+     taken AS (
+       UPDATE deployments d SET sockets_usage = d.sockets_usage + $2, emptied_at = CASE WHEN $2 > 0 THEN NULL ELSE d.emptied_at END
+       FROM pick WHERE d.id = pick.id
+       RETURNING ${PREFIXED_COLUMNS}
      )
-     UPDATE deployments d SET sockets_usage = d.sockets_usage + $2, emptied_at = CASE WHEN $2 > 0 THEN NULL ELSE d.emptied_at END
-     FROM pick WHERE d.id = pick.id
-     RETURNING ${COLUMNS}`,
+     ${linked ? `, linked AS (${linked.sql(params, 'taken')}) SELECT * FROM taken CROSS JOIN linked` : 'SELECT * FROM taken'}`,
     params,
   );
-  return rows[0] ? toDeployment(rows[0]) : undefined;
+  const row = rows[0];
+  if (!row) return undefined;
+  return { deployment: toPrefixedDeployment(row)!, linked: linked ? linked.read(row) : undefined };
 }
 
 /**
@@ -123,7 +148,7 @@ export async function reserveSeatsAtPlace(db: Queryable, request: SeatRequest, p
  * or the next place follows. Distances are computed here, not in SQL: PostgreSQL raises an
  * underflow error on trigonometry of tiny coordinate differences, which a client can send.
  */
-export async function reserveSeatsOnBestDeployment(db: Queryable, request: SeatRequest): Promise<DeploymentRecord | undefined> {
+export async function reserveSeatsOnBestDeployment<T>(db: Queryable, request: SeatRequest, linked?: LinkedWrite<T>): Promise<Reservation<T> | undefined> {
   const places = await selectPlacementPlaces(db, request);
   const asCandidate = (place: PlacementPlace): CandidateView => ({
     id: place.bestId, status: place.key.ready ? DeploymentStatus.ready : DeploymentStatus.deploying, isJoinable: true,
@@ -132,7 +157,7 @@ export async function reserveSeatsOnBestDeployment(db: Queryable, request: SeatR
   });
   places.sort((a, b) => compareCandidates(asCandidate(a), asCandidate(b), request.position));
   for (const place of places) {
-    const reserved = await reserveSeatsAtPlace(db, request, place.key);
+    const reserved = await reserveSeatsAtPlace(db, request, place.key, linked);
     if (reserved) return reserved;
   }
   return undefined;

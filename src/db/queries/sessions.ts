@@ -56,6 +56,37 @@ export async function insertSession(db: Queryable, s: NewSession): Promise<Sessi
   return toSession(rows[0]!);
 }
 
+/** A new session linked to a deployment another statement is taking seats on. */
+export type LinkedSession = Omit<NewSession, 'status' | 'deploymentId' | 'error'> & {
+  /** The session's status for each deployment status (the domain's rule, as a lookup table). */
+  statusByDeploymentStatus: Record<string, string>;
+};
+
+/**
+ * An INSERT of `s`, linked to the one deployment the CTE `from` returned (its columns read with
+ * PREFIXED_COLUMNS), for the same statement that takes the seats: one round trip instead of two.
+ * Returns the session's columns; read them with `readSession`.
+ */
+export function insertLinkedSessionSql(s: LinkedSession, params: unknown[], from: string): string {
+  const p = (value: unknown, type: string) => {
+    params.push(value);
+    return `$${params.length}::${type}`;
+  };
+  return `INSERT INTO sessions AS s (session_id, org_id, app_id, version_id, kind, status, deployment_id, seats, users, user_count,
+       selectors, placement, custom_id, webhook_url, error, created_at)
+     SELECT ${p(s.sessionId, 'text')}, ${p(s.orgId, 'bigint')}, ${p(s.appId, 'bigint')}, ${p(s.versionId, 'bigint')}, ${p(s.kind, 'text')},
+       ${p(JSON.stringify(s.statusByDeploymentStatus), 'jsonb')} ->> ${from}.d_status, ${from}.d_id, ${p(s.seats, 'integer')},
+       ${p(JSON.stringify(s.users), 'jsonb')}, ${p(s.users.length, 'integer')}, ${p(JSON.stringify(s.selectors), 'jsonb')},
+       ${p(JSON.stringify(s.placement), 'jsonb')}, ${p(s.customId, 'text')}, ${p(s.webhookUrl, 'text')}, NULL, ${p(s.now, 'timestamptz')}
+     FROM ${from}
+     RETURNING ${COLUMNS}`;
+}
+
+/** The session of a row that carries the session columns (RETURNING of insertLinkedSessionSql). */
+export function readSession(row: Record<string, unknown>): SessionRecord {
+  return toSession(row as unknown as SessionRow);
+}
+
 /** A session the organisation can see (with deleted_at) and its deployment, in one round trip. */
 export async function selectSessionWithDeployment(
   db: Queryable,
