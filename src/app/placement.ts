@@ -4,7 +4,7 @@
  */
 import type { Queryable, Tx } from '../db/db.js';
 import { insertDeployment, reserveSeatsOnDeployment, selectDeploymentByRequestId } from '../db/queries/deployments.js';
-import { reserveSeatsOnBestDeployment, type LinkedWrite, type Reservation } from '../db/queries/placement.js';
+import { reserveSeatsOnBestDeployment, type LinkedWrite, type PlacementPlace, type Reservation } from '../db/queries/placement.js';
 import { insertJob } from '../db/queries/jobs.js';
 import { fail, ok, type Result } from '../domain/errors.js';
 import { distanceKm, type PlacementCriteria, type Position } from '../domain/placement.js';
@@ -46,10 +46,12 @@ export async function reserveOnBestDeployment<T>(
   version: VersionRecord,
   criteria: PlacementCriteria,
   linked?: LinkedWrite<T>,
+  /** The version's places with room, when just read with the version; the waiting pass reads them again. */
+  places?: PlacementPlace[],
 ): Promise<Reservation<T> | undefined> {
   const request = { versionId: version.id, ...criteria };
   return (
-    (await reserveSeatsOnBestDeployment(tx, { ...request, skipLocked: true }, linked)) ??
+    (await reserveSeatsOnBestDeployment(tx, { ...request, skipLocked: true }, linked, places)) ??
     (await reserveSeatsOnBestDeployment(tx, { ...request, skipLocked: false }, linked))
   );
 }

@@ -2,11 +2,12 @@ import { isIP } from 'node:net';
 import type { Queryable, Tx } from '../db/db.js';
 import { lockDeployment, releaseSeats } from '../db/queries/deployments.js';
 import { insertLinkedSessionSql, insertSession, lockSession, readSession, selectSessionWithDeployment, type LinkedSession, markSessionDeleted, selectSession, selectSessionIdsMatching, selectSessionsPage, type SessionFilter } from '../db/queries/sessions.js';
-import { selectAppVersion } from '../db/queries/versions.js';
+import { selectVersionWithPlaces } from '../db/queries/placement.js';
+import type { AppVersion } from '../db/queries/versions.js';
 import { fail, ok, type Result } from '../domain/errors.js';
 import { allSelectorTags, centroid, locationConstraintsOf, requiredTagsOf, type Position } from '../domain/placement.js';
 import type { DeploymentRecord, SessionRecord, VersionRecord } from '../domain/records.js';
-import { addUsers, DeploymentStatus, seatsFor, sessionStatusForDeployment, SessionStatus, type SessionUser } from '../domain/session-rules.js';
+import { addUsers, DeploymentStatus, SESSION_KINDS, seatsFor, sessionStatusForDeployment, SessionStatus, type SessionUser } from '../domain/session-rules.js';
 import type { SessionModel } from '../contract/sessions.js';
 import { emitDeployment, emitSession, type AppDeps } from './deps.js';
 import { newSessionId } from './ids.js';
@@ -17,8 +18,8 @@ export function invalidIps(ips: readonly string[]): string[] {
   return ips.filter((ip) => isIP(ip) === 0);
 }
 
-async function resolveVersion(deps: AppDeps, orgId: number, appName: string, versionName: string | undefined): Promise<Result<VersionRecord>> {
-  const found = await selectAppVersion(deps.db, orgId, appName, versionName || undefined);
+/** The version a session create asks for, or why it cannot take sessions. */
+function sessionVersion(found: AppVersion | undefined, appName: string, versionName: string | undefined): Result<VersionRecord> {
   if (!found) return fail('UNKNOWN_APP', `Application "${appName}" does not exist.`);
   if (!found.appIsActive) return fail('APP_INACTIVE', `Application "${appName}" is not active.`);
   const version = found.version;
@@ -76,12 +77,11 @@ export async function createSession(deps: AppDeps, orgId: number, input: Session
     const checked = checkWebhookUrl(input.webhook_url, deps.webhookDenyList);
     if (!checked.ok) return checked;
   }
-  const resolved = await resolveVersion(deps, orgId, input.app_name, input.version_name);
-  if (!resolved.ok) return resolved;
-  const version = resolved.value;
-  const seats = seatsFor(version.sessionKind, users.length);
   const position = playersPosition(deps, input);
   const selectors = (input.selectors ?? []).map((s) => ({ tag: s.tag, tag_only: s.tag_only ?? false, ...(s.env ? { env: s.env } : {}) }));
+  const requiredTags = requiredTagsOf(input);
+  const versionName = input.version_name || undefined;
+  const seatsByKind = Object.fromEntries(SESSION_KINDS.map((kind) => [kind, seatsFor(kind, users.length)]));
 
   const startedAt = performance.now();
   let autodeployed = false;
@@ -89,6 +89,12 @@ export async function createSession(deps: AppDeps, orgId: number, input: Session
   // Run again from the start when its batch rolls back (transaction-batcher.ts): set nothing outside.
   const result = await transaction(async (tx): Promise<Result<CreatedSession>> => {
     autodeployed = false;
+    // The version and, in the same round trip, its places with room.
+    const found = await selectVersionWithPlaces(tx, { orgId, appName: input.app_name, versionName, seatsByKind, requiredTags, constraints: constraints.value });
+    const resolved = sessionVersion(found, input.app_name, versionName);
+    if (!resolved.ok) return resolved;
+    const version = resolved.value;
+    const seats = seatsFor(version.sessionKind, users.length);
     const fields: LinkedSession = {
       sessionId: newSessionId(), orgId, appId: version.appId, versionId: version.id, kind: version.sessionKind, seats, users, selectors,
       placement: placementOf(input), customId: input.custom_id ?? null, webhookUrl: input.webhook_url ?? null, now: deps.clock.now(),
@@ -104,7 +110,7 @@ export async function createSession(deps: AppDeps, orgId: number, input: Session
     } else {
       // The usual case: the session row is written by the statement that takes its seats.
       const linked = { sql: (params: unknown[], from: string) => insertLinkedSessionSql(fields, params, from), read: readSession };
-      const reserved = await reserveOnBestDeployment(tx, version, { seats, requiredTags: requiredTagsOf(input), constraints: constraints.value, position }, linked);
+      const reserved = await reserveOnBestDeployment(tx, version, { seats, requiredTags, constraints: constraints.value, position }, linked, found?.places);
       deployment = reserved?.deployment;
       session = reserved?.linked;
       if (!deployment && version.autodeploy) {

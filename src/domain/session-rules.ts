@@ -4,7 +4,8 @@
  * Seat: every user (IP) takes one socket. Match: the session takes one socket whatever its user
  * count. Default versions are not session based.
  */
-export type SessionKind = 'Default' | 'Seat' | 'Match';
+export const SESSION_KINDS = ['Default', 'Seat', 'Match'] as const;
+export type SessionKind = (typeof SESSION_KINDS)[number];
 
 /** Session statuses are bare words on the wire (CONTRACT §5), unlike deployment statuses. */
 export const SessionStatus = {

@@ -7,6 +7,7 @@ import type { DeploymentRecord } from '../../domain/records.js';
 import { compareCandidates, type CandidateView, type LocationConstraint, type LocationField, type Position } from '../../domain/placement.js';
 import { DeploymentStatus } from '../../domain/session-rules.js';
 import { PREFIXED_COLUMNS, toPrefixedDeployment } from './deployment-rows.js';
+import { appVersionSql, readAppVersion, type AppVersion, type VersionRowWithApp } from './versions.js';
 
 const CONSTRAINT_COLUMN: Record<LocationField, string> = {
   city: 'city', country: 'country', continent: 'continent', administrative_division: 'administrative_division', region: 'region',
@@ -24,7 +25,10 @@ export interface SeatRequest {
 
 // These fragments repeat the predicate and expressions of the index of migration 004 word for
 // word: the planner only uses a partial or expression index when the query says the same thing.
-const PLACEMENT_SCOPE = `version_id = $1 AND is_joinable AND status IN ('Status.READY', 'Status.DEPLOYING', 'Status.INITIALIZING')`;
+/** Deployments of the version (an SQL expression) that placement considers. */
+const placementScope = (versionId: string) =>
+  `version_id = ${versionId} AND is_joinable AND status IN ('Status.READY', 'Status.DEPLOYING', 'Status.INITIALIZING')`;
+const PLACEMENT_SCOPE = placementScope('$1');
 const IS_READY = `(status = 'Status.READY')`;
 const FREE_SEATS = `(sockets - sockets_usage)`;
 /** A place: readiness, coordinates (NULL indexed as NaN) and names. Constraints read only names. */
@@ -37,7 +41,7 @@ const PLACE_LIST = PLACE_KEY.map(([, expression]) => expression).join(', ');
 const PLACE_TUPLE = `(${PLACE_LIST})`;
 
 /** Location constraints on the columns of `alias`; pushes their parameters. */
-function constraintsSql(request: SeatRequest, params: unknown[], alias: string): string[] {
+function constraintsSql(request: Pick<SeatRequest, 'constraints'>, params: unknown[], alias: string): string[] {
   return request.constraints.map((constraint) => {
     params.push(constraint.values);
     const column = `lower(${alias}.${CONSTRAINT_COLUMN[constraint.field]})`;
@@ -53,38 +57,89 @@ export interface PlacementPlace {
   bestFreeSeats: number;
 }
 
+/** What the places statement reads, as SQL expressions: the version id, the seats, the tags. */
+interface PlacesInputs { versionId: string; seats: string; tags: string }
+
+type PlaceRow = PlacementPlace['key'] & { best_id: number; best_free: number };
+
 /**
- * The places of the version where a qualifying deployment has room, each with its fullest such
- * deployment (oldest among equals). Walks the distinct places with a loose index scan, one index
- * seek per place and one per qualifying place, so its cost follows the number of places, not of
- * deployments. Location constraints read only place columns, so they filter places, not rows.
+ * The CTE `places` and the SELECT over it, for selectPlacementPlaces and selectVersionWithPlaces.
+ * Walks the distinct places with a loose index scan, one index seek per place and one per
+ * qualifying place, so its cost follows the number of places, not of deployments. Location
+ * constraints read only place columns, so they filter places, not rows.
  */
-export async function selectPlacementPlaces(db: Queryable, request: SeatRequest): Promise<PlacementPlace[]> {
-  const params: unknown[] = [request.versionId, request.seats, request.requiredTags];
-  const constraints = constraintsSql(request, params, 'p');
+function placesSql(inputs: PlacesInputs, constraints: string[]): { cte: string; select: string } {
+  const scope = placementScope(inputs.versionId);
   const keyNames = PLACE_KEY.map(([name]) => name);
-  const { rows } = await db.query<PlacementPlace['key'] & { best_id: number; best_free: number }>(
-    `WITH RECURSIVE places AS (
-       (SELECT ${PLACE_COLUMNS} FROM deployments WHERE ${PLACEMENT_SCOPE} ORDER BY ${PLACE_LIST} LIMIT 1)
+  return {
+    cte: `places AS (
+       (SELECT ${PLACE_COLUMNS} FROM deployments WHERE ${scope} ORDER BY ${PLACE_LIST} LIMIT 1)
        UNION ALL
        SELECT next.* FROM places p CROSS JOIN LATERAL (
          SELECT ${PLACE_COLUMNS} FROM deployments
-         WHERE ${PLACEMENT_SCOPE} AND ${PLACE_TUPLE} > (${keyNames.map((n) => `p.${n}`).join(', ')})
+         WHERE ${scope} AND ${PLACE_TUPLE} > (${keyNames.map((n) => `p.${n}`).join(', ')})
          ORDER BY ${PLACE_LIST} LIMIT 1) next
-     )
-     SELECT p.ready, CASE WHEN p.lat = 'NaN' THEN NULL ELSE p.lat END AS lat, CASE WHEN p.lon = 'NaN' THEN NULL ELSE p.lon END AS lon,
+     )`,
+    select: `SELECT p.ready, CASE WHEN p.lat = 'NaN' THEN NULL ELSE p.lat END AS lat, CASE WHEN p.lon = 'NaN' THEN NULL ELSE p.lon END AS lon,
        p.city, p.country, p.continent, p.administrative_division, p.region, best.id AS best_id, best.free AS best_free
      FROM places p
      -- A LATERAL with LIMIT: a plain join or EXISTS may become a hash join over every row.
      CROSS JOIN LATERAL (
        SELECT id, ${FREE_SEATS} AS free FROM deployments
-       WHERE ${PLACEMENT_SCOPE} AND ${PLACE_TUPLE} = (${keyNames.map((n) => `p.${n}`).join(', ')})
-         AND ${FREE_SEATS} >= $2 AND tags @> $3::text[]
+       WHERE ${scope} AND ${PLACE_TUPLE} = (${keyNames.map((n) => `p.${n}`).join(', ')})
+         AND ${FREE_SEATS} >= ${inputs.seats} AND tags @> ${inputs.tags}
        ORDER BY ${FREE_SEATS}, id LIMIT 1) best
      ${constraints.length > 0 ? `WHERE ${constraints.join(' AND ')}` : ''}`,
+  };
+}
+
+function toPlace({ best_id, best_free, ...key }: PlaceRow): PlacementPlace {
+  return { key, bestId: best_id, bestFreeSeats: best_free };
+}
+
+/**
+ * The places of the version where a qualifying deployment has room, each with its fullest such
+ * deployment (oldest among equals).
+ */
+export async function selectPlacementPlaces(db: Queryable, request: SeatRequest): Promise<PlacementPlace[]> {
+  const params: unknown[] = [request.versionId, request.seats, request.requiredTags];
+  const places = placesSql({ versionId: '$1', seats: '$2', tags: '$3::text[]' }, constraintsSql(request, params, 'p'));
+  const { rows } = await db.query<PlaceRow>(`WITH RECURSIVE ${places.cte} ${places.select}`, params);
+  return rows.map(toPlace);
+}
+
+export interface VersionPlacesRequest {
+  orgId: number;
+  appName: string;
+  /** Undefined: the app's newest active version. */
+  versionName: string | undefined;
+  /** Seats a session takes for each session kind (the domain's rule as a table). */
+  seatsByKind: Record<string, number>;
+  requiredTags: string[];
+  constraints: LocationConstraint[];
+}
+
+/**
+ * What a session create reads, in one round trip: the app and version (selectAppVersion) and,
+ * when the version exists, its places with room for the seats its kind takes.
+ */
+export async function selectVersionWithPlaces(db: Queryable, request: VersionPlacesRequest): Promise<(AppVersion & { places: PlacementPlace[] }) | undefined> {
+  const params: unknown[] = [request.orgId, request.appName, request.versionName ?? null, JSON.stringify(request.seatsByKind), request.requiredTags];
+  const places = placesSql(
+    { versionId: '(SELECT id FROM av)', seats: '(SELECT (($4::jsonb) ->> session_kind)::int FROM av)', tags: '$5::text[]' },
+    constraintsSql({ constraints: request.constraints }, params, 'p'),
+  );
+  const { rows } = await db.query<VersionRowWithApp & Partial<PlaceRow>>(
+    `WITH RECURSIVE av AS (${appVersionSql('$1', '$2', '$3')}), ${places.cte}, found AS (${places.select})
+     SELECT av.*, found.* FROM av LEFT JOIN found ON av.id IS NOT NULL`,
     params,
   );
-  return rows.map(({ best_id, best_free, ...key }) => ({ key, bestId: best_id, bestFreeSeats: best_free }));
+  const first = rows[0];
+  if (!first) return undefined;
+  return {
+    ...readAppVersion(first),
+    places: rows.filter((row) => row.best_id !== null && row.best_id !== undefined).map((row) => toPlace(row as PlaceRow)),
+  };
 }
 
 /**
@@ -148,8 +203,14 @@ export async function reserveSeatsAtPlace<T>(
  * or the next place follows. Distances are computed here, not in SQL: PostgreSQL raises an
  * underflow error on trigonometry of tiny coordinate differences, which a client can send.
  */
-export async function reserveSeatsOnBestDeployment<T>(db: Queryable, request: SeatRequest, linked?: LinkedWrite<T>): Promise<Reservation<T> | undefined> {
-  const places = await selectPlacementPlaces(db, request);
+export async function reserveSeatsOnBestDeployment<T>(
+  db: Queryable,
+  request: SeatRequest,
+  linked?: LinkedWrite<T>,
+  /** The places when the caller has just read them (selectVersionWithPlaces). */
+  known?: PlacementPlace[],
+): Promise<Reservation<T> | undefined> {
+  const places = known ? [...known] : await selectPlacementPlaces(db, request);
   const asCandidate = (place: PlacementPlace): CandidateView => ({
     id: place.bestId, status: place.key.ready ? DeploymentStatus.ready : DeploymentStatus.deploying, isJoinable: true,
     sockets: place.bestFreeSeats, socketsUsage: 0, tags: [],

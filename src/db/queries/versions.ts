@@ -72,25 +72,33 @@ export interface AppVersion {
   version: VersionRecord | undefined;
 }
 
+/** A row of appVersionSql: the app's is_active and the version's columns (NULL when none). */
+export type VersionRowWithApp = Partial<VersionRow> & { app_is_active: boolean };
+
 /**
- * The app named `appName` with the version named `versionName`, or without a name its newest
- * active version; undefined when there is no such app. One round trip for what a session
- * create asks first.
+ * SELECT of the app named by the parameter `appName` with the version named `versionName`, or
+ * with `versionName` NULL its newest active version: one row when the app exists.
  */
-export async function selectAppVersion(db: Queryable, orgId: number, appName: string, versionName: string | undefined): Promise<AppVersion | undefined> {
-  const { rows } = await db.query<Partial<VersionRow> & { app_is_active: boolean }>(
-    versionName !== undefined
-      ? `SELECT a.is_active AS app_is_active, ${COLUMNS} FROM apps a LEFT JOIN versions v ON v.app_id = a.id AND v.name = $3
-         WHERE a.org_id = $1 AND a.name = $2`
-      : `SELECT a.is_active AS app_is_active, ${COLUMNS} FROM apps a
-         LEFT JOIN LATERAL (SELECT * FROM versions WHERE app_id = a.id AND is_active ORDER BY created_at DESC, id DESC LIMIT 1) v ON true
-         WHERE a.org_id = $1 AND a.name = $2`,
-    versionName !== undefined ? [orgId, appName, versionName] : [orgId, appName],
-  );
-  const row = rows[0];
-  if (!row) return undefined;
+export function appVersionSql(orgId: string, appName: string, versionName: string): string {
+  return `SELECT a.is_active AS app_is_active, ${COLUMNS} FROM apps a
+     LEFT JOIN LATERAL (
+       SELECT * FROM versions WHERE app_id = a.id AND CASE WHEN ${versionName}::text IS NULL THEN is_active ELSE name = ${versionName}::text END
+       ORDER BY created_at DESC, id DESC LIMIT 1) v ON true
+     WHERE a.org_id = ${orgId} AND a.name = ${appName}`;
+}
+
+export function readAppVersion(row: VersionRowWithApp): AppVersion {
   const { app_is_active, ...version } = row;
   return { appIsActive: app_is_active, version: version.id == null ? undefined : toVersion(version as VersionRow) };
+}
+
+/**
+ * The app named `appName` with the version named `versionName`, or without a name its newest
+ * active version; undefined when there is no such app.
+ */
+export async function selectAppVersion(db: Queryable, orgId: number, appName: string, versionName: string | undefined): Promise<AppVersion | undefined> {
+  const { rows } = await db.query<VersionRowWithApp>(appVersionSql('$1', '$2', '$3'), [orgId, appName, versionName ?? null]);
+  return rows[0] ? readAppVersion(rows[0]) : undefined;
 }
 
 export async function selectVersions(db: Queryable, appId: number): Promise<VersionRecord[]> {
