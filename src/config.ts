@@ -34,6 +34,8 @@ export interface Config {
   readonly eventSequenceMs: number;
   /** Most session creates that share one transaction under load (CREATE_BATCH_MAX; 1: none). */
   readonly createBatchMax: number;
+  /** Create transactions running at once (CREATE_BATCH_RUNNERS); default 2 (1 with a pool of 1). */
+  readonly createBatchRunners: number | undefined;
   /** Requests per second allowed per API key in each process; 0 turns limiting off (the default). */
   readonly rateLimitPerSecond: number;
   /** Requests a key may send at once before the per-second rate applies (default: one second's worth). */
@@ -155,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: text(env, 'METRICS_TOKEN'),
     eventSequenceMs: integer(env, 'EVENT_SEQUENCE_MS', 20, 1, 60_000),
     createBatchMax: integer(env, 'CREATE_BATCH_MAX', 32, 1, 1_000),
+    createBatchRunners: env['CREATE_BATCH_RUNNERS'] ? integer(env, 'CREATE_BATCH_RUNNERS', 1, 1, 500) : undefined,
     rateLimitPerSecond: integer(env, 'RATE_LIMIT_PER_SECOND', 0, 0, 1_000_000),
     rateLimitBurst: integer(env, 'RATE_LIMIT_BURST', 0, 0, 1_000_000),
     webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 10, 120_000),

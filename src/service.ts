@@ -74,8 +74,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     webhookDenyList: createWebhookDenyList(config.webhookDenyCidrs),
     createBatcher: createTransactionBatcher(db, {
       maxBatch: config.createBatchMax,
-      // PGlite has one connection: more runners would only split the queue into smaller batches.
-      maxConcurrent: db.engine === 'pglite' ? 1 : Math.max(1, Math.floor(config.databasePoolSize / 2)),
+      // Fewer runners make bigger batches. PGlite has one connection; on PostgreSQL two runners
+      // did 610-644 creates/s against 528 for one and 445 for five (pool of 10, 64 clients).
+      maxConcurrent: db.engine === 'pglite' ? 1 : (config.createBatchRunners ?? Math.max(1, Math.min(2, config.databasePoolSize - 1))),
     }),
   };
   registerWebhookOutbox(deps.listeners, { clock: deps.clock, maxAgeMs: config.webhookMaxAgeMs });
