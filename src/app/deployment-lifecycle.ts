@@ -2,7 +2,7 @@
  * Deployment state changes and what follows from them for its sessions. Providers, the stop
  * routes and background jobs all go through here, so sessions always follow their deployment.
  */
-import type { Queryable, Tx } from '../db/db.js';
+import type { Tx } from '../db/db.js';
 import { lockDeployment, recountDeploymentUsage, selectDeploymentById, updateDeploymentStatus } from '../db/queries/deployments.js';
 import { insertJob } from '../db/queries/jobs.js';
 import { markSessionsFailed, markSessionsReady } from '../db/queries/sessions.js';

@@ -1,8 +1,11 @@
 import { isIP } from 'node:net';
-import type { Queryable, Tx } from '../db/db.js';
+import type { Tx } from '../db/db.js';
 import { lockDeployment, releaseSeats } from '../db/queries/deployments.js';
-import { insertLinkedSessionSql, insertSession, lockSession, readSession, selectSessionWithDeployment, type LinkedSession, markSessionDeleted, selectSession, selectSessionIdsMatching, selectSessionsPage, type SessionFilter } from '../db/queries/sessions.js';
 import { selectVersionWithPlaces } from '../db/queries/placement.js';
+import {
+  insertLinkedSessionSql, insertSession, lockSession, markSessionDeleted, readSession, selectSession, selectSessionIdsMatching,
+  selectSessionsPage, selectSessionWithDeployment, type LinkedSession, type SessionFilter,
+} from '../db/queries/sessions.js';
 import type { AppVersion } from '../db/queries/versions.js';
 import { fail, ok, type Result } from '../domain/errors.js';
 import { allSelectorTags, centroid, locationConstraintsOf, requiredTagsOf, type Position } from '../domain/placement.js';
