@@ -93,8 +93,13 @@ function placesSql(inputs: PlacesInputs, constraints: string[]): { cte: string; 
   };
 }
 
-function toPlace({ best_id, best_free, ...key }: PlaceRow): PlacementPlace {
-  return { key, bestId: best_id, bestFreeSeats: best_free };
+/** The place of a row that may carry other columns too (the version's, in selectVersionWithPlaces). */
+function toPlace(row: PlaceRow): PlacementPlace {
+  const key = {
+    ready: row.ready, lat: row.lat, lon: row.lon, city: row.city, country: row.country, continent: row.continent,
+    administrative_division: row.administrative_division, region: row.region,
+  };
+  return { key, bestId: row.best_id, bestFreeSeats: row.best_free };
 }
 
 /**
