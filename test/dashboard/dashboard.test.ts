@@ -1,9 +1,9 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { client, registerServer, seedVersion, startTestService, FRANKFURT, type TestService } from '../support/harness.js';
+import { client, FRANKFURT, registerServer, seedVersion, useTestService } from '../support/harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -24,13 +24,7 @@ const browserSkip = !playwright
   : !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM} (apt-get install chromium)` : false;
 
 describe('dashboard', () => {
-  let t: TestService;
-  let call: ReturnType<typeof client>;
-  before(async () => {
-    t = await startTestService();
-    call = client(t.url, t.key);
-  });
-  after(() => t.close());
+  const { t, call } = useTestService();
 
   it('serves the page and its assets without a key, with a strict CSP', async () => {
     const page = await fetch(`${t.url}/dashboard`);

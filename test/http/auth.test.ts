@@ -1,17 +1,11 @@
 /** CONTRACT §2: authentication and tenants. */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { client, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
+import { client, registerServer, seedVersion, useTestService } from '../support/harness.js';
 import { expectError, expectOk, newTenant } from './wire-shapes.js';
 
 describe('authentication and tenants', () => {
-  let t: TestService;
-  let call: ReturnType<typeof client>;
-  before(async () => {
-    t = await startTestService();
-    call = client(t.url, t.key);
-  });
-  after(() => t.close());
+  const { t, call } = useTestService();
 
   const raw = (authorization: string | undefined) => client(t.url, undefined)('GET', '/v1/apps', undefined, authorization === undefined ? {} : { authorization });
 

@@ -1,17 +1,11 @@
 /** CONTRACT §6: which deployment a new session lands on (packing, selector tags, capacity). */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { client, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
+import { registerServer, seedVersion, useTestService } from '../support/harness.js';
 import { expectOk } from './wire-shapes.js';
 
 describe('placement', () => {
-  let t: TestService;
-  let call: ReturnType<typeof client>;
-  before(async () => {
-    t = await startTestService();
-    call = client(t.url, t.key);
-  });
-  after(() => t.close());
+  const { t, call } = useTestService();
 
   const usage = async (requestId: string) => (await call('GET', `/v1/status/${requestId}`)).body.sockets_usage as number;
   const place = async (body: Record<string, unknown>) => {

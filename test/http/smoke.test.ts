@@ -1,15 +1,9 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { client, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
+import { registerServer, seedVersion, useTestService } from '../support/harness.js';
 
 describe('service smoke', () => {
-  let t: TestService;
-  let call: ReturnType<typeof client>;
-  before(async () => {
-    t = await startTestService();
-    call = client(t.url, t.key);
-  });
-  after(() => t.close());
+  const { t, call } = useTestService();
 
   it('links a session to a registered server and reports it ready', async () => {
     const { app, version } = await seedVersion(call, { sockets: 4 });

@@ -4,12 +4,12 @@
  * must agree with the model (which deployment a session lands on, who is refused) and the
  * seat invariants must hold.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { bestCandidate, type CandidateView } from '../../src/domain/placement.js';
 import { addUsers, removeUsers, seatsFor } from '../../src/domain/session-rules.js';
-import { client, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
+import { client, registerServer, seedVersion, useTestService } from '../support/harness.js';
 
 interface ModelDeployment extends CandidateView { requestId: string }
 interface ModelSession { sessionId: string; deployment: ModelDeployment | null; users: string[] }
@@ -124,13 +124,7 @@ const commands = [
 ];
 
 describe('service against the domain model', () => {
-  let t: TestService;
-  let call: ReturnType<typeof client>;
-  before(async () => {
-    t = await startTestService();
-    call = client(t.url, t.key);
-  });
-  after(() => t.close());
+  const { t, call } = useTestService();
 
   for (const kind of ['Seat', 'Match'] as const) {
     it(`${kind}: random operation sequences agree with the rules and keep seats exact`, async () => {

@@ -4,6 +4,7 @@
  * database on the server at TEST_DATABASE_URL (scripts/test.mjs provides one).
  */
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import pg from 'pg';
 import { loadConfig } from '../../src/config.js';
 import { startService, type Service, type ServiceOptions } from '../../src/service.js';
@@ -55,6 +56,33 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   const service = await startService({ config, ...serviceOptions });
   const address = await service.app.listen({ host: '127.0.0.1', port: 0 });
   return { url: address, key, service, databaseUrl, close: () => service.close() };
+}
+
+/**
+ * One service for the enclosing suite: started before its tests, closed after them. `t` reads
+ * through to the running service and `call` is a client with its key, so a suite needs only
+ * `const { t, call } = useTestService();`.
+ */
+export function useTestService(options: TestServiceOptions = {}): { t: TestService; call: ReturnType<typeof client> } {
+  let running: TestService | undefined;
+  before(async () => {
+    running = await startTestService(options);
+  });
+  after(() => running?.close());
+  const current = (): TestService => {
+    if (!running) throw new Error('useTestService: the service starts in the suite\'s before hook');
+    return running;
+  };
+  const t: TestService = {
+    get url() { return current().url; },
+    get key() { return current().key; },
+    get service() { return current().service; },
+    get databaseUrl() { return current().databaseUrl; },
+    close: () => current().close(),
+  };
+  const call = ((method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
+    client(current().url, current().key)(method, path, body, headers)) as ReturnType<typeof client>;
+  return { t, call };
 }
 
 export interface ApiResponse<T = any> {
