@@ -47,18 +47,11 @@ function toDelivery(row: DeliveryRow): WebhookDeliveryRecord {
   };
 }
 
-export interface NewWebhookDelivery {
-  deliveryId: string;
-  orgId: number;
-  subject: string;
-  sessionId: string | null;
-  requestId: string | null;
-  event: string;
-  url: string;
-  body: string;
-  now: Date;
-  retryUntil: Date;
-}
+/** What the outbox writes; the rest of a delivery's fields start at their defaults. */
+export type NewWebhookDelivery = Pick<
+  WebhookDeliveryRecord,
+  'deliveryId' | 'orgId' | 'subject' | 'sessionId' | 'requestId' | 'event' | 'url' | 'body' | 'retryUntil'
+> & { now: Date };
 
 /** Writes an outbox row, due at once; called inside the transaction of the change it reports. */
 export async function insertWebhookDelivery(db: Queryable, d: NewWebhookDelivery): Promise<void> {
