@@ -30,7 +30,7 @@ interface Job {
 
 export interface TransactionBatcher {
   run<T>(body: (tx: Tx) => Promise<T>): Promise<T>;
-  /** Batches run and bodies they held, for the bench and metrics. */
+  /** Batches run, the bodies they held, and bodies run again alone after a failed batch (tests read these). */
   stats(): { batches: number; bodies: number; rerunAlone: number };
 }
 

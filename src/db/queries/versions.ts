@@ -57,15 +57,6 @@ export async function selectVersion(db: Queryable, appId: number, name: string):
   return rows[0] ? toVersion(rows[0]) : undefined;
 }
 
-/** The newest active version of the app: what a session or deploy without `version_name` gets. */
-export async function selectNewestActiveVersion(db: Queryable, appId: number): Promise<VersionRecord | undefined> {
-  const { rows } = await db.query<VersionRow>(
-    `${SELECT} WHERE v.app_id = $1 AND v.is_active ORDER BY v.created_at DESC, v.id DESC LIMIT 1`,
-    [appId],
-  );
-  return rows[0] ? toVersion(rows[0]) : undefined;
-}
-
 export interface AppVersion {
   appIsActive: boolean;
   /** Undefined when the app has no such version (or, unnamed, no active one). */
