@@ -27,7 +27,7 @@ function sessionVersion(found: AppVersion | undefined, appName: string, versionN
   if (!found.appIsActive) return fail('APP_INACTIVE', `Application "${appName}" is not active.`);
   const version = found.version;
   if (!version) {
-    return fail('UNKNOWN_VERSION', versionName ? `Application "${appName}" has no version named "${versionName}".` : `Application "${appName}" has no active version.`);
+    return fail('UNKNOWN_VERSION', versionName ? `Application "${appName}" has no version named "${versionName}".` : `Application "${appName}" has no active session-based version.`);
   }
   if (!version.isActive) return fail('VERSION_INACTIVE', `Version "${version.name}" of "${appName}" is not active.`);
   if (version.sessionKind === 'Default') {

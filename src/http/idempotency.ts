@@ -49,9 +49,17 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/**
+ * The request as the handler sees it: `//v1/session`, `/v1/session/` and `/v1/session` reach the
+ * same handler, so they are one request. The route template and the decoded parameters say which
+ * resource was meant; the raw URL would not.
+ */
+function normalisedPath(request: FastifyRequest): string {
+  return `${request.routeOptions.url ?? ''} ${canonicalJson(request.params ?? {})}`;
+}
+
 function requestHash(request: FastifyRequest): string {
-  const path = request.url.split('?')[0] ?? '';
-  return createHash('sha256').update(`${request.method} ${path}\n${canonicalJson(request.body)}`).digest('hex');
+  return createHash('sha256').update(`${request.method} ${normalisedPath(request)}\n${canonicalJson(request.body)}`).digest('hex');
 }
 
 async function claimOrReplay(deps: AppDeps, request: FastifyRequest, reply: FastifyReply, key: string): Promise<FastifyReply | undefined> {
@@ -60,7 +68,7 @@ async function claimOrReplay(deps: AppDeps, request: FastifyRequest, reply: Fast
   for (;;) {
     const now = deps.clock.now();
     const claimed = await insertIdempotencyKey(deps.db, {
-      orgId: request.orgId, key, method: request.method, path: request.url.split('?')[0] ?? '', requestHash: hash, now,
+      orgId: request.orgId, key, method: request.method, path: normalisedPath(request), requestHash: hash, now,
       expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
     });
     if (claimed) {

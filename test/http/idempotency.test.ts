@@ -49,6 +49,24 @@ describe('Idempotency-Key', () => {
     assert.match(other.body.message, /different request/);
   });
 
+  it('treats //v1/session and /v1/session/ as the same request, and another resource as another', async () => {
+    const body = { app_name: app, ip_list: ['10.0.6.1'] };
+    const first = await call('POST', '/v1/session', body, { 'idempotency-key': 'path-1' });
+    assert.equal(first.status, 200);
+    for (const path of ['//v1/session', '/v1/session/', '//v1//session/']) {
+      const retry = await call('POST', path, body, { 'idempotency-key': 'path-1' });
+      assert.equal(retry.status, 200, `${path}: ${JSON.stringify(retry.body)}`);
+      assert.equal(retry.headers.get('idempotent-replayed'), 'true', path);
+      assert.deepEqual(retry.body, first.body);
+    }
+    const other = await call('POST', '/v1/session', body);
+    const deleted = await call('DELETE', `/v1/session/${first.body.session_id}/`, undefined, { 'idempotency-key': 'path-2' });
+    assert.equal(deleted.status, 200);
+    const wrongTarget = await call('DELETE', `/v1/session/${other.body.session_id}`, undefined, { 'idempotency-key': 'path-2' });
+    assert.equal(wrongTarget.status, 422);
+    assert.equal(wrongTarget.body.code, 'IDEMPOTENCY_KEY_REUSED');
+  });
+
   it('replays a delete instead of answering 410', async () => {
     const created = await call('POST', '/v1/session', { app_name: app, ip_list: ['10.0.3.1'] });
     const path = `/v1/session/${created.body.session_id}`;

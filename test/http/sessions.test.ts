@@ -49,6 +49,17 @@ describe('sessions: create, get, delete', () => {
       assert.equal(created.body.version, 'v2');
     });
 
+    it('without version_name skips a newer plain version for the newest session-based one', async () => {
+      const { app } = await seedVersion(call, { version: 'seat' });
+      await registerServer(call, { app, version: 'seat' });
+      clock.advance(1000);
+      const plain = await call('POST', `/v1/app/${app}/version`, { name: 'plain', docker_repository: 'r', docker_image: 'i', docker_tag: 't', req_cpu: 256, req_memory: 256 });
+      assert.equal(plain.status, 200, JSON.stringify(plain.body));
+      const created = await call('POST', '/v1/session', { app_name: app, ip_list: ['1.1.1.1'] });
+      expectOk(created, 'SessionRequest');
+      assert.equal(created.body.version, 'seat');
+    });
+
     it('refuses a Default (not session based) version with 400', async () => {
       const { app } = await seedVersion(call, { version: 'seat' });
       for (const [name, extra] of [['plain', {}], ['default', { session_config: { kind: 'Default', sockets: 1 } }]] as const) {

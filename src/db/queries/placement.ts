@@ -135,7 +135,7 @@ export async function selectVersionWithPlaces(db: Queryable, request: VersionPla
     constraintsSql({ constraints: request.constraints }, params, 'p'),
   );
   const { rows } = await db.query<VersionRowWithApp & Partial<PlaceRow>>(
-    `WITH RECURSIVE av AS (${appVersionSql('$1', '$2', '$3')}), ${places.cte}, found AS (${places.select})
+    `WITH RECURSIVE av AS (${appVersionSql('$1', '$2', '$3', true)}), ${places.cte}, found AS (${places.select})
      SELECT av.*, found.* FROM av LEFT JOIN found ON av.id IS NOT NULL`,
     params,
   );

@@ -68,12 +68,14 @@ export type VersionRowWithApp = Partial<VersionRow> & { app_is_active: boolean }
 
 /**
  * SELECT of the app named by the parameter `appName` with the version named `versionName`, or
- * with `versionName` NULL its newest active version: one row when the app exists.
+ * with `versionName` NULL its newest active version (session-based only when `isForSessions`,
+ * so a newer plain version does not hide one that can take sessions): one row when the app exists.
  */
-export function appVersionSql(orgId: string, appName: string, versionName: string): string {
+export function appVersionSql(orgId: string, appName: string, versionName: string, isForSessions = false): string {
+  const newest = isForSessions ? `is_active AND session_kind <> 'Default'` : 'is_active';
   return `SELECT a.is_active AS app_is_active, ${COLUMNS} FROM apps a
      LEFT JOIN LATERAL (
-       SELECT * FROM versions WHERE app_id = a.id AND CASE WHEN ${versionName}::text IS NULL THEN is_active ELSE name = ${versionName}::text END
+       SELECT * FROM versions WHERE app_id = a.id AND CASE WHEN ${versionName}::text IS NULL THEN ${newest} ELSE name = ${versionName}::text END
        ORDER BY created_at DESC, id DESC LIMIT 1) v ON true
      WHERE a.org_id = ${orgId} AND a.name = ${appName}`;
 }
