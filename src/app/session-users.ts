@@ -40,8 +40,8 @@ async function changeUsers(deps: AppDeps, orgId: number, sessionId: string, chan
     if (change.kind === 'add' && !acceptsUsers(session.status)) {
       return fail('SESSION_NOT_ACCEPTING_USERS', `Session ${sessionId} is ${session.status} and cannot take users.`);
     }
-    // CONTRACT §6: a deployment that is not joinable takes no new players, even when a Match
-    // session would need no extra seat for them.
+    // docs/wire-contract.md#placement-joinable: a deployment that is not joinable takes no new
+    // players, even when a Match session would need no extra seat for them.
     if (change.kind === 'add' && deployment && !deployment.isJoinable) {
       return fail('DEPLOYMENT_NOT_ACCEPTING_USERS', `Deployment ${deployment.requestId} is not joinable by sessions.`);
     }

@@ -1,5 +1,5 @@
 /**
- * Records to wire shapes. Optional fields without a value are omitted, never null (CONTRACT §1).
+ * Records to wire shapes. Optional fields without a value are omitted, never null (docs/wire-contract.md#no-null).
  */
 import type { AppRecord, DeploymentRecord, SessionRecord, VersionRecord } from '../domain/records.js';
 import { DeploymentStatus, SessionStatus } from '../domain/session-rules.js';

@@ -1,5 +1,5 @@
 /**
- * Placement rules (CONTRACT §6): which deployments qualify for a session and in what order.
+ * Placement rules (docs/wire-contract.md#placement): which deployments qualify for a session and in what order.
  * db/queries/deployments.ts runs the same rules in SQL; this pure version states them, checks
  * client input, and serves the property tests.
  */

@@ -7,7 +7,7 @@
 export const SESSION_KINDS = ['Default', 'Seat', 'Match'] as const;
 export type SessionKind = (typeof SESSION_KINDS)[number];
 
-/** Session statuses are bare words on the wire (CONTRACT §5), unlike deployment statuses. */
+/** Session statuses are bare words on the wire (docs/wire-contract.md#session-status), unlike deployment statuses. */
 export const SessionStatus = {
   seeking: 'Seeking',
   waiting: 'Waiting',

@@ -1,5 +1,5 @@
 /**
- * Lifetimes (CONTRACT §8) and heartbeats, as one periodic sweep.
+ * Lifetimes (docs/wire-contract.md#lifetimes) and heartbeats, as one periodic sweep.
  *
  * Why a sweep and not one timer row per deployment or session: every deadline is already a
  * column the core moves in the same transaction as the change behind it (deployments.emptied_at

@@ -1,8 +1,9 @@
 /**
  * Two real server processes on one PostgreSQL database, far more demand than capacity.
- * CONTRACT §6.5: a deployment never holds more than `sockets`, and a session never fails while a
- * qualifying deployment has room, across any number of server processes. Checked on the wire
- * (samples of GET /v1/deployments during the race) and in the database afterwards.
+ * docs/wire-contract.md#placement-atomic: a deployment never holds more than `sockets`, and a
+ * session never fails while a qualifying deployment has room, across any number of server
+ * processes. Checked on the wire (samples of GET /v1/deployments during the race) and in the
+ * database afterwards.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-/** CONTRACT §3: applications and versions CRUD on the wire. */
+/** docs/wire-contract.md#apps-versions: applications and versions CRUD on the wire. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { client, FakeClock, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';

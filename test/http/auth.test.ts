@@ -1,4 +1,4 @@
-/** CONTRACT §2: authentication and tenants. */
+/** docs/wire-contract.md#auth: authentication and tenants. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { client, registerServer, seedVersion, useTestService } from '../support/harness.js';

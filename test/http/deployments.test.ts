@@ -1,4 +1,7 @@
-/** CONTRACT §4: deployments on the wire — register (ext), status, list, joinable, stop, bulk stop, deploy. */
+/**
+ * docs/wire-contract.md#deployments: deployments on the wire — register (ext), status, list,
+ * joinable, stop, bulk stop, deploy.
+ */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Provider } from '../../src/providers/provider.js';

@@ -1,4 +1,7 @@
-/** CONTRACT §1: general wire rules — error bodies, content type, paths, limits, forward compatibility. */
+/**
+ * docs/wire-contract.md#general: general wire rules — error bodies, content type, paths, limits,
+ * forward compatibility.
+ */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { client, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';

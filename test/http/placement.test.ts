@@ -1,4 +1,4 @@
-/** CONTRACT §6: which deployment a new session lands on (packing, selector tags, capacity). */
+/** docs/wire-contract.md#placement: which deployment a new session lands on (packing, selector tags, capacity). */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { registerServer, seedVersion, useTestService } from '../support/harness.js';

@@ -1,4 +1,7 @@
-/** CONTRACT §5: GET/PUT/DELETE /v1/session/{id}/users — a set of users, seats kept in step. */
+/**
+ * docs/wire-contract.md#session-users: GET/PUT/DELETE /v1/session/{id}/users — a set of users,
+ * seats kept in step.
+ */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { registerServer, seedVersion, useTestService } from '../support/harness.js';

@@ -1,4 +1,7 @@
-/** CONTRACT §5: GET /v1/sessions (paging) and POST /v1/sessions/bulk-stop (filters). */
+/**
+ * docs/wire-contract.md#session-list and #bulk-stop: GET /v1/sessions (paging) and
+ * POST /v1/sessions/bulk-stop (filters).
+ */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';

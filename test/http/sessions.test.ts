@@ -1,4 +1,4 @@
-/** CONTRACT §5: create, get and delete a session, on the wire. */
+/** docs/wire-contract.md#sessions: create, get and delete a session, on the wire. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { client, FakeClock, MONTREAL, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';

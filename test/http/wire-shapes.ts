@@ -1,6 +1,6 @@
 /**
  * Wire checks shared by the HTTP contract tests: answers validated against the public Edgegap
- * definitions (edgegap-shapes.ts), the no-null rule, and the formats CONTRACT §1 fixes.
+ * definitions (edgegap-shapes.ts), the no-null rule, and the formats of docs/wire-contract.md#formats.
  */
 import assert from 'node:assert/strict';
 import { Ajv, type ValidateFunction } from 'ajv';
@@ -34,7 +34,7 @@ export function assertShape(definition: string, body: unknown): void {
 
 const NULL_ALLOWED = new Set(['pagination.next_page_number', 'pagination.previous_page_number']);
 
-/** CONTRACT §1: no null anywhere, except the two pagination page numbers. */
+/** docs/wire-contract.md#no-null: no null anywhere, except the two pagination page numbers. */
 export function assertNoNulls(body: unknown, path = ''): void {
   if (body === null) {
     assert.ok(NULL_ALLOWED.has(path), `null at ${path || '(root)'}`);

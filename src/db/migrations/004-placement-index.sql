@@ -1,4 +1,4 @@
--- Placement without scanning every deployment of a version (CONTRACT §6.3, issue #3: 10,000
+-- Placement without scanning every deployment of a version (docs/wire-contract.md#placement-order, issue #3: 10,000
 -- live deployments must cost at most twice 10). reserveSeatsOnBestDeployment walks the few
 -- distinct places of a version with a loose index scan over this index, checks the location
 -- constraints once per place, and seeks the fullest deployment with room at each place.

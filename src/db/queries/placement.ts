@@ -201,8 +201,8 @@ export async function reserveSeatsAtPlace<T>(
 }
 
 /**
- * Takes `seats` on the best qualifying deployment (CONTRACT §6.3): ready before deploying, then
- * nearest to the players, then fullest, then oldest; or returns undefined. Places are ranked by
+ * Takes `seats` on the best qualifying deployment (docs/wire-contract.md#placement-order): ready
+ * before deploying, then nearest to the players, then fullest, then oldest; or returns undefined. Places are ranked by
  * the domain's own comparison applied to each place's best deployment, so the first place's best
  * is the best overall; when a concurrent transaction took it meanwhile, the next deployment there
  * or the next place follows. Distances are computed here, not in SQL: PostgreSQL raises an

@@ -10,7 +10,7 @@ import { sessionContextView, statusView } from '../../contract/views.js';
 import type { DeploymentRecord, SessionRecord } from '../../domain/records.js';
 import type { ChangeListeners, Clock, DeploymentEvent, SessionEvent } from '../../app/deps.js';
 
-/** Session transitions CONTRACT §7 reports, and their Rallypoint-Event names. */
+/** Session transitions that webhooks report (docs/wire-contract.md#webhooks), and their Rallypoint-Event names. */
 const SESSION_EVENTS: Partial<Record<SessionEvent, string>> = { ready: 'session.ready', unprocessable: 'session.unprocessable', error: 'session.error' };
 const DEPLOYMENT_EVENTS: Partial<Record<DeploymentEvent, string>> = { ready: 'deployment.ready', error: 'deployment.error' };
 
