@@ -4,6 +4,7 @@
  */
 import type { Tx } from '../db/db.js';
 import { lockDeployment, recountDeploymentUsage, selectDeploymentById, updateDeploymentStatus } from '../db/queries/deployments.js';
+import { releaseHostAllocation } from '../db/queries/hosts.js';
 import { insertJob } from '../db/queries/jobs.js';
 import { markSessionsFailed, markSessionsReady } from '../db/queries/sessions.js';
 import type { DeploymentRecord } from '../domain/records.js';
@@ -56,12 +57,18 @@ export async function markDeploymentFailed(deps: AppDeps, deploymentId: number, 
   await deps.db.transaction((tx) => endDeploymentIn(deps, tx, deploymentId, { status: DeploymentStatus.error, detail }));
 }
 
-/** Job handler: asks the provider to stop the game server, then records it as terminated. */
+/**
+ * Job handler: asks the provider to stop the game server, gives back what it held on its host,
+ * then records it as terminated. The host's capacity is released only once the provider says
+ * the game server is gone, so a container that failed to stop keeps its ports and memory booked.
+ */
 export async function stopDeploymentNow(deps: AppDeps, deploymentId: number): Promise<void> {
   const deployment = await selectDeploymentById(deps.db, deploymentId);
   if (!deployment || deployment.status === DeploymentStatus.terminated) return;
   const provider = deps.providers.get(deployment.provider);
   if (provider) await provider.stop(deployment);
+  // Without its provider in this process the game server may still run: its capacity stays booked.
+  if (provider && deployment.hostId !== null) await releaseHostAllocation(deps.db, deploymentId);
   if (deployment.status === DeploymentStatus.terminating) {
     await updateDeploymentStatus(deps.db, { id: deploymentId, status: DeploymentStatus.terminated, now: deps.clock.now() });
   }

@@ -96,6 +96,41 @@ export interface DeploymentRecord {
   createdAt: Date;
   readyAt: Date | null;
   endedAt: Date | null;
+  /** The host it runs on, for providers that run on hosts; null otherwise. */
+  hostId: number | null;
+}
+
+/** How to reach a host's container engine. Key material never leaves the server in an answer. */
+export type HostEndpoint =
+  | { kind: 'socket'; path: string }
+  | { kind: 'tcp'; host: string; port: number; tls?: { ca?: string; cert?: string; key?: string } }
+  | { kind: 'ssh'; host: string; port: number; username: string; privateKey?: string };
+
+export const HOST_STATES = ['active', 'draining', 'down'] as const;
+/** active: takes new deployments; draining: keeps what runs, takes nothing new; down: unreachable or out. */
+export type HostState = (typeof HOST_STATES)[number];
+
+export interface HostRecord {
+  id: number;
+  name: string;
+  endpoint: HostEndpoint;
+  /** The address players reach its published ports on. */
+  publicIp: string;
+  place: PlaceRecord;
+  /** 1024 units are one vCPU. */
+  cpuUnits: number;
+  memoryMb: number;
+  portMin: number;
+  portMax: number;
+  tags: string[];
+  state: HostState;
+  stateDetail: string | null;
+  unreachableSince: Date | null;
+  usedCpuUnits: number;
+  usedMemoryMb: number;
+  usedPorts: number;
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 export interface SessionRecord {

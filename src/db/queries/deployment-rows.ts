@@ -9,13 +9,14 @@ export interface DeploymentRow {
   sockets_usage: number; request_user_count: number; webhook_url: string | null; error_detail: string | null;
   command: string | null; arguments: string | null; provider_data: Record<string, unknown>;
   heartbeat_timeout_seconds: number | null; heartbeat_at: Date | null; created_at: Date; ready_at: Date | null; ended_at: Date | null;
+  host_id: number | null;
 }
 
 const TABLE_COLUMNS = [
   'id', 'request_id', 'org_id', 'app_id', 'version_id', 'provider', 'status', 'last_status', 'is_joinable', 'public_ip', 'fqdn',
   'ports', 'city', 'country', 'continent', 'administrative_division', 'region', 'timezone', 'latitude', 'longitude', 'tags',
   'sockets', 'sockets_usage', 'request_user_count', 'webhook_url', 'error_detail', 'command', 'arguments', 'provider_data',
-  'heartbeat_timeout_seconds', 'heartbeat_at', 'created_at', 'ready_at', 'ended_at',
+  'heartbeat_timeout_seconds', 'heartbeat_at', 'created_at', 'ready_at', 'ended_at', 'host_id',
 ] as const;
 
 /** The deployment columns of `d` plus the app and version names, each named `${prefix}column`. */
@@ -53,6 +54,6 @@ export function toDeployment(row: DeploymentRow): DeploymentRecord {
     tags: row.tags, sockets: row.sockets, socketsUsage: row.sockets_usage, requestUserCount: row.request_user_count,
     webhookUrl: row.webhook_url, errorDetail: row.error_detail, command: row.command, arguments: row.arguments,
     providerData: row.provider_data, heartbeatTimeoutSeconds: row.heartbeat_timeout_seconds, heartbeatAt: row.heartbeat_at,
-    createdAt: row.created_at, readyAt: row.ready_at, endedAt: row.ended_at,
+    createdAt: row.created_at, readyAt: row.ready_at, endedAt: row.ended_at, hostId: row.host_id ?? null,
   };
 }

@@ -25,6 +25,8 @@ export interface NewDeployment {
   env: Array<{ key: string; value: string }>;
   providerData: Record<string, unknown>;
   heartbeatTimeoutSeconds: number | null;
+  /** The host it was scheduled on (providers that run on hosts); absent: none. */
+  hostId?: number | null;
   now: Date;
 }
 
@@ -34,14 +36,14 @@ export async function insertDeployment(db: Queryable, d: NewDeployment): Promise
     `INSERT INTO deployments AS d (request_id, org_id, app_id, version_id, provider, status, public_ip, fqdn, ports, city,
        country, continent, administrative_division, region, timezone, latitude, longitude, tags, sockets, sockets_usage,
        request_user_count, webhook_url, command, arguments, env, provider_data, heartbeat_timeout_seconds, heartbeat_at,
-       created_at, ready_at, emptied_at)
+       created_at, ready_at, emptied_at, host_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,
-       $25, $26, $27, CASE WHEN $27::int IS NULL THEN NULL ELSE $28::timestamptz END, $28, CASE WHEN $29 THEN $28::timestamptz END, $28)
+       $25, $26, $27, CASE WHEN $27::int IS NULL THEN NULL ELSE $28::timestamptz END, $28, CASE WHEN $29 THEN $28::timestamptz END, $28, $30)
      RETURNING ${COLUMNS}`,
     [d.requestId, d.orgId, d.appId, d.versionId, d.provider, d.status, d.publicIp, d.fqdn, JSON.stringify(d.ports),
       d.place.city, d.place.country, d.place.continent, d.place.administrativeDivision, d.place.region, d.place.timezone,
       d.place.latitude, d.place.longitude, d.tags, d.sockets, d.socketsUsage, d.requestUserCount, d.webhookUrl, d.command,
-      d.arguments, JSON.stringify(d.env), JSON.stringify(d.providerData), d.heartbeatTimeoutSeconds, d.now, isReady],
+      d.arguments, JSON.stringify(d.env), JSON.stringify(d.providerData), d.heartbeatTimeoutSeconds, d.now, isReady, d.hostId ?? null],
   );
   return toDeployment(rows[0]!);
 }
