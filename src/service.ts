@@ -17,7 +17,7 @@ import { createJobWorker, type JobHandler, type JobWorker } from './jobs/worker.
 import { ProviderRegistry, type Provider } from './providers/provider.js';
 import { createRegisteredProvider } from './providers/registered.js';
 import { addProcessProvider, reconcileProviders } from './providers/process/wiring.js';
-import { registerSelfStopRoute } from './providers/process/self-stop.js';
+import { registerDeploymentTelemetryRoutes, registerGameServerRoutes } from './http/routes/game-servers.js';
 import { lifetimeJobHandlers, scheduleLifetimeSweep } from './jobs/lifetimes.js';
 import { createMetrics, registerMetricsRoute, type Metrics } from './observability/metrics.js';
 import { createWebhookDenyList } from './app/webhook-url.js';
@@ -99,11 +99,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         metrics.attach(root);
         registerMetricsRoute(root, metrics, config.metricsToken);
       },
-      registerSelfStopRoute,
+      registerGameServerRoutes,
       registerDashboardPage,
       ...(serverOptions.publicRoutes ?? []),
     ],
-    extraRoutes: [(v1, d) => registerWebhookRoutes(v1, d, { maxAgeMs: config.webhookMaxAgeMs }), eventRoutes({ bus: events }), registerDashboardState, ...(serverOptions.extraRoutes ?? [])],
+    extraRoutes: [(v1, d) => registerWebhookRoutes(v1, d, { maxAgeMs: config.webhookMaxAgeMs }), eventRoutes({ bus: events }), registerDashboardState, registerDeploymentTelemetryRoutes, ...(serverOptions.extraRoutes ?? [])],
   });
   await events.start();
   const eventSequencer = startEventSequencer({

@@ -10,6 +10,8 @@ export const ERROR_STATUS = {
   APP_INACTIVE: 400,
   VERSION_INACTIVE: 400,
   NOT_SESSION_BASED: 400,
+  /** The deployment's provider keeps no logs or metrics for it (or it is gone). */
+  DEPLOYMENT_DATA_UNAVAILABLE: 400,
   UNAUTHORIZED: 401,
   ROUTE_NOT_FOUND: 404,
   APP_NOT_FOUND: 404,

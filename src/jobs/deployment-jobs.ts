@@ -4,6 +4,7 @@ import type { AppDeps } from '../app/deps.js';
 import { markDeploymentFailed, STOP_DEPLOYMENT_JOB, stopDeploymentNow } from '../app/deployment-lifecycle.js';
 import { START_DEPLOYMENT_JOB } from '../app/placement.js';
 import { isLiveDeployment } from '../domain/session-rules.js';
+import { issueGameServerAccess } from '../providers/game-server-env.js';
 import type { JobHandler } from './worker.js';
 
 const idOf = (payload: Record<string, unknown>) => Number(payload['deploymentId']);
@@ -19,7 +20,10 @@ async function startDeployment(deps: AppDeps, deploymentId: number): Promise<voi
     return;
   }
   try {
-    const started = await provider.start(deployment, version, await selectDeploymentEnv(deps.db, deploymentId));
+    // The hashes are stored before the game server exists, so its first call can be checked.
+    const { access, stored } = issueGameServerAccess();
+    await updateDeploymentProviderData(deps.db, deploymentId, { providerData: stored });
+    const started = await provider.start(deployment, version, await selectDeploymentEnv(deps.db, deploymentId), access);
     await updateDeploymentProviderData(deps.db, deploymentId, {
       providerData: { ...started.providerData, started: true }, ports: started.ports, publicIp: started.publicIp, fqdn: started.fqdn,
     });

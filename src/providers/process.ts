@@ -10,21 +10,24 @@
  * so stop() works from the pid alone, not from a ChildProcess handle.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ProcessProviderConfig } from '../config.js';
 import type { DeploymentRecord, VersionRecord } from '../domain/records.js';
 import { DeploymentStatus } from '../domain/session-rules.js';
-import type { Provider, ProviderLocation, StartedDeployment } from './provider.js';
+import type { DeploymentLogs, Provider, ProviderLocation, StartedDeployment } from './provider.js';
 import { splitArguments } from './process/arguments.js';
-import { acceptsTcp, allocatePorts, portsMapping, usesTcp, type VersionPort } from './process/ports.js';
+import { acceptsTcp, allocatePorts, usesTcp, type VersionPort } from './process/ports.js';
+import { gameServerEnv, specNumber, versionEnvs, type GameServerAccess } from './game-server-env.js';
 
 export const PROCESS_PROVIDER = 'process';
 const PROBE_EVERY_MS = 150;
 /** Close of this server never waits longer than this per game server, whatever its grace period. */
 const CLOSE_GRACE_MS = 3000;
+/** The container-logs route shows at most this much of the end of a process's output. */
+const LOG_TAIL_BYTES = 256 * 1024;
 
 /** How the provider tells the rest of the service what its processes do. */
 export interface ProcessReporter {
@@ -50,11 +53,6 @@ interface Watched {
   started: StartedDeployment;
   isStopping: boolean;
   timers: Set<NodeJS.Timeout>;
-}
-
-/** The SHA-256 of a self-stop token, as stored in provider_data.deleteTokenHash. */
-export function hashDeleteToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
 }
 
 /** Alive, or alive but owned by someone else (EPERM). */
@@ -97,11 +95,6 @@ async function terminate(pid: number, graceMs: number): Promise<void> {
   if (await waitGone(pid, graceMs)) return;
   signal(pid, 'SIGKILL');
   await waitGone(pid, 5000);
-}
-
-function versionEnvs(version: VersionRecord): Array<{ key: string; value: string }> {
-  const envs = version.spec['envs'];
-  return Array.isArray(envs) ? (envs as Array<{ key: string; value: string }>) : [];
 }
 
 export function createProcessProvider(options: ProcessProviderOptions): Provider {
@@ -182,32 +175,30 @@ export function createProcessProvider(options: ProcessProviderOptions): Provider
     }
   }
 
-  async function start(deployment: DeploymentRecord, version: VersionRecord, env: Array<{ key: string; value: string }>): Promise<StartedDeployment> {
+  async function start(
+    deployment: DeploymentRecord, version: VersionRecord, env: Array<{ key: string; value: string }>, access: GameServerAccess,
+  ): Promise<StartedDeployment> {
     const existing = watched.get(deployment.id);
     if (existing) return existing.started; // the start job ran twice in this process
     const command = deployment.command ?? (typeof version.spec['command'] === 'string' ? (version.spec['command'] as string) : '');
     if (command.trim() === '') throw new Error(`version ${version.name} has no command for the process provider to run`);
     const args = splitArguments(deployment.arguments ?? (version.spec['arguments'] as string | undefined));
     const ports = await allocatePorts((version.spec['ports'] as VersionPort[] | undefined) ?? [], config.publicIp);
-    const token = randomBytes(32).toString('hex');
-    const childEnv: Record<string, string> = { ...config.inheritedEnv };
-    for (const e of [...versionEnvs(version), ...env]) childEnv[e.key] = e.value;
-    // Set last so a version env cannot impersonate another deployment.
-    Object.assign(childEnv, {
-      ARBITRIUM_REQUEST_ID: deployment.requestId,
-      ARBITRIUM_PUBLIC_IP: config.publicIp,
-      ARBITRIUM_PORTS_MAPPING: portsMapping(ports),
-      ARBITRIUM_DELETE_URL: `${options.publicUrl().replace(/\/+$/, '')}/v1/self/stop/${deployment.requestId}`,
-      ARBITRIUM_DELETE_TOKEN: token,
-      ARBITRIUM_DEPLOYMENT_TAGS: deployment.tags.join(','),
-    });
+    const childEnv: Record<string, string> = {
+      ...config.inheritedEnv,
+      ...gameServerEnv({
+        deployment, publicIp: config.publicIp, ports, access, callbackUrl: options.publicUrl(),
+        vcpuUnits: specNumber(version.spec, 'req_cpu'), memoryMb: specNumber(version.spec, 'req_memory'),
+        userEnv: [...versionEnvs(version.spec), ...env],
+      }),
+    };
     const logFile = join(config.logDir, `${deployment.requestId}.log`);
     const child = await spawnChild(command, args, childEnv, logFile);
     const grace = version.spec['termination_grace_period_seconds'];
     const started: StartedDeployment = {
       publicIp: config.publicIp, fqdn: config.publicIp, ports,
       providerData: {
-        pid: child.pid, hostname: host, logFile, deleteTokenHash: hashDeleteToken(token),
+        pid: child.pid, hostname: host, logFile,
         graceSeconds: typeof grace === 'number' ? grace : config.stopGraceSeconds,
       },
     };
@@ -249,6 +240,24 @@ export function createProcessProvider(options: ProcessProviderOptions): Provider
     }
   }
 
+  /** The tail of the process's output file, when it ran on this machine. */
+  async function logs(deployment: DeploymentRecord): Promise<DeploymentLogs> {
+    const logFile = deployment.providerData['logFile'];
+    if (typeof logFile !== 'string' || deployment.providerData['hostname'] !== host) {
+      throw new Error(`its output is on host ${String(deployment.providerData['hostname'] ?? 'unknown')}, not on this server`);
+    }
+    const handle = await open(logFile, 'r');
+    try {
+      const { size } = await handle.stat();
+      const length = Math.min(size, LOG_TAIL_BYTES);
+      const buffer = Buffer.alloc(length);
+      await handle.read(buffer, 0, length, size - length);
+      return { logs: buffer.toString('utf8') };
+    } finally {
+      await handle.close();
+    }
+  }
+
   async function close(): Promise<void> {
     isClosing = true;
     const all = [...watched.values()];
@@ -264,5 +273,5 @@ export function createProcessProvider(options: ProcessProviderOptions): Provider
   // A version without a command has nothing to run here: autodeploy then answers NO_PROVIDER
   // instead of starting a deployment that can only fail.
   const accepts = (version: VersionRecord) => typeof version.spec['command'] === 'string' && version.spec['command'].trim() !== '';
-  return { name: PROCESS_PROVIDER, locations: () => [location], accepts, start, stop, reconcile, close };
+  return { name: PROCESS_PROVIDER, locations: () => [location], accepts, start, stop, reconcile, logs, close };
 }

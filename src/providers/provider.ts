@@ -3,6 +3,7 @@
  * provider only knows how to start and stop its own kind of game server.
  */
 import type { DeploymentRecord, PlaceRecord, PortRecord, VersionRecord } from '../domain/records.js';
+import type { GameServerAccess } from './game-server-env.js';
 
 export interface ProviderLocation extends PlaceRecord {
   /** Which provider can deploy here. */
@@ -59,9 +60,11 @@ export interface Provider {
   accepts?(version: VersionRecord): boolean;
   /**
    * Starts the game server of a deployment row already written with status DEPLOYING.
-   * Readiness or failure is reported later through the reporter.
+   * Readiness or failure is reported later through the reporter. `env` is the deploy's env_vars
+   * (selector env); `access` holds the credentials behind the game server's context and
+   * self-stop URLs, whose hashes the caller has already stored.
    */
-  start(deployment: DeploymentRecord, version: VersionRecord, env: Array<{ key: string; value: string }>): Promise<StartedDeployment>;
+  start(deployment: DeploymentRecord, version: VersionRecord, env: Array<{ key: string; value: string }>, access: GameServerAccess): Promise<StartedDeployment>;
   /** Stops it; resolves once it is gone (or was already gone). */
   stop(deployment: DeploymentRecord): Promise<void>;
   /** After a restart: look at the deployments the database says are live and make them true. */

@@ -151,6 +151,42 @@ describe('process provider', () => {
     assert.equal(await statusOf(requestId), 'Status.TERMINATED');
   });
 
+  it('a game server reads its Edgegap environment and its context; its owner reads its output', async () => {
+    const deployed = await call('POST', '/v1/deploy', { app_name: app, version_name: version, tags: ['blue'], env_vars: [{ key: 'ARBITRIUM_PUBLIC_IP', value: 'forged' }] });
+    const requestId = deployed.body.request_id as string;
+    await t.service.jobs.runDue();
+    await eventually('deployment ready', async () => ((await statusOf(requestId)) === 'Status.READY' ? true : undefined));
+    const status = await call('GET', `/v1/status/${requestId}`);
+    const control = status.body.ports.control.external as number;
+    const env = JSON.parse(await tcpEcho(control, 'env'));
+    assert.equal(env.ARBITRIUM_REQUEST_ID, requestId);
+    assert.equal(env.ARBITRIUM_PUBLIC_IP, '127.0.0.1');
+    assert.equal(env.ARBITRIUM_DEPLOYMENT_TAGS, 'blue');
+    assert.equal(JSON.parse(env.ARBITRIUM_PORTS_MAPPING).ports.control.external, control);
+    assert.equal(JSON.parse(env.ARBITRIUM_DEPLOYMENT_LOCATION).city, 'Local');
+    assert.match(env.ARBITRIUM_DELETE_URL, new RegExp(`/v1/self/stop/${requestId}/\\d+$`));
+    const context = JSON.parse(await tcpEcho(control, 'context'));
+    assert.equal(context.status, 200);
+    assert.equal(context.body.request_id, requestId);
+    assert.equal(context.body.status, 'Status.READY');
+    assert.equal(context.body.ports.control.external, control);
+    // The context token is worth nothing for another deployment, nor without its number.
+    const anonymous = client(t.url, undefined);
+    const contextPath = new URL(env.ARBITRIUM_CONTEXT_URL).pathname;
+    assert.equal((await anonymous('GET', contextPath, undefined, { authorization: env.ARBITRIUM_CONTEXT_TOKEN })).status, 200);
+    assert.equal((await anonymous('GET', contextPath.replace(/\d+$/, '1'), undefined, { authorization: env.ARBITRIUM_CONTEXT_TOKEN })).status, 401);
+    assert.equal((await anonymous('GET', contextPath, undefined, { authorization: env.ARBITRIUM_DELETE_TOKEN })).status, 401);
+    assert.equal((await anonymous('GET', contextPath.replace(/\d+$/, 'abc'), undefined, { authorization: env.ARBITRIUM_CONTEXT_TOKEN })).status, 400);
+    const logs = await call('GET', `/v1/deployment/${requestId}/container-logs`);
+    assert.equal(logs.status, 200);
+    assert.match(logs.body.logs, /TCP echo on/);
+    const metrics = await call('GET', `/v1/metrics/deployment/${requestId}`);
+    assert.equal(metrics.status, 400);
+    assert.equal(metrics.body.code, 'DEPLOYMENT_DATA_UNAVAILABLE');
+    assert.equal((await call('DELETE', `/v1/stop/${requestId}`)).status, 200);
+    await t.service.jobs.runDue();
+  });
+
   it('a version without a command is not autodeployed: the session is Unprocessable and says why', async () => {
     const bare = await seedVersion(call, { kind: 'Match', sockets: 2, autodeploy: true });
     const created = await call('POST', '/v1/session', { app_name: bare.app, ip_list: ['1.2.3.4'] });

@@ -198,3 +198,12 @@ export async function selectSeatDrift(db: Queryable): Promise<Array<{ requestId:
   );
   return rows.map((r) => ({ requestId: r.request_id, socketsUsage: r.sockets_usage, held: r.held, sockets: r.sockets }));
 }
+
+/**
+ * A deployment by request_id in any organisation: a game server reading its context or stopping
+ * itself holds a per-deployment token, not its organisation's API key.
+ */
+export async function selectDeploymentByRequestIdInAnyOrg(db: Queryable, requestId: string): Promise<DeploymentRecord | undefined> {
+  const { rows } = await db.query<DeploymentRow>(`SELECT ${COLUMNS} FROM deployments d WHERE d.request_id = $1`, [requestId]);
+  return rows[0] ? toDeployment(rows[0]) : undefined;
+}

@@ -84,10 +84,10 @@ export async function allocatePorts(ports: readonly VersionPort[], host: string)
   }
 }
 
-/** Whether something accepts TCP connections on this local port right now. */
-export function acceptsTcp(port: number, timeoutMs = 1000): Promise<boolean> {
+/** Whether something accepts TCP connections on this port (of this machine, unless `host` says) right now. */
+export function acceptsTcp(port: number, timeoutMs = 1000, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect({ port, host: '127.0.0.1' });
+    const socket = net.connect({ port, host });
     const done = (value: boolean) => {
       socket.destroy();
       resolve(value);
@@ -95,17 +95,5 @@ export function acceptsTcp(port: number, timeoutMs = 1000): Promise<boolean> {
     socket.setTimeout(timeoutMs, () => done(false));
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
-  });
-}
-
-/**
- * ARBITRIUM_PORTS_MAPPING as Edgegap sends it:
- * `{"ports": {"<name>": {"name", "internal", "external", "protocol", "link"}}}`.
- */
-export function portsMapping(ports: Record<string, PortRecord>): string {
-  return JSON.stringify({
-    ports: Object.fromEntries(Object.entries(ports).map(([key, p]) => [key, {
-      name: p.name, internal: p.internal, external: p.external, protocol: p.protocol, link: p.link,
-    }])),
   });
 }
