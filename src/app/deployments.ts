@@ -13,7 +13,8 @@ import { emitDeployment, type AppDeps } from './deps.js';
 import { endDeploymentIn } from './deployment-lifecycle.js';
 import { newRequestId } from './ids.js';
 import { startDeploymentIn } from './placement.js';
-import { invalidIps, playersPosition } from './sessions.js';
+import { playersPosition } from './sessions.js';
+import { canonicalPlayerAddresses } from '../domain/player-address.js';
 import { checkWebhookUrl } from './webhook-url.js';
 
 async function versionFor(deps: AppDeps, orgId: number, appName: string, versionName: string | undefined): Promise<Result<VersionRecord>> {
@@ -27,9 +28,9 @@ async function versionFor(deps: AppDeps, orgId: number, appName: string, version
 
 /** POST /v1/deploy: a new deployment through a provider, at the location nearest the players. */
 export async function deploy(deps: AppDeps, orgId: number, input: DeployModel): Promise<Result<DeploymentRecord>> {
-  const ips = [...(input.ip_list ?? []), ...(input.geo_ip_list ?? []).map((g) => g.ip)];
-  const bad = invalidIps(ips);
-  if (bad.length > 0) return fail('VALIDATION_FAILED', `Not an IP address: ${bad.slice(0, 5).map((ip) => JSON.stringify(ip)).join(', ')}.`);
+  const canonical = canonicalPlayerAddresses([...(input.ip_list ?? []), ...(input.geo_ip_list ?? []).map((g) => g.ip)]);
+  if (!canonical.ok) return fail('VALIDATION_FAILED', `ip_list: ${canonical.error.message}`);
+  const ips = canonical.value;
   if (input.webhook_url !== undefined) {
     const checked = checkWebhookUrl(input.webhook_url, deps.webhookDenyList);
     if (!checked.ok) return checked;

@@ -4,7 +4,7 @@ import { fail, ok, type Result } from '../domain/errors.js';
 import type { SessionRecord } from '../domain/records.js';
 import { acceptsUsers, addUsers, removeUsers, seatsFor, type SessionUser } from '../domain/session-rules.js';
 import { emitDeployment, emitSession, type AppDeps } from './deps.js';
-import { invalidIps } from './sessions.js';
+import { canonicalPlayerAddresses } from '../domain/player-address.js';
 
 async function visibleSession(deps: AppDeps, orgId: number, sessionId: string): Promise<Result<SessionRecord>> {
   const session = await selectSession(deps.db, orgId, sessionId);
@@ -24,9 +24,11 @@ type Change = { kind: 'add'; users: SessionUser[] } | { kind: 'remove'; ips: str
  * if they are not there, nothing changes and the answer is 422.
  */
 async function changeUsers(deps: AppDeps, orgId: number, sessionId: string, change: Change): Promise<Result<SessionUser[]>> {
-  const ips = change.kind === 'add' ? change.users.map((u) => u.ip) : change.ips;
-  const bad = invalidIps(ips);
-  if (bad.length > 0) return fail('VALIDATION_FAILED', `Not an IP address: ${bad.slice(0, 5).map((ip) => JSON.stringify(ip)).join(', ')}.`);
+  const given = change.kind === 'add' ? change.users.map((u) => u.ip) : change.ips;
+  const canonical = canonicalPlayerAddresses(given);
+  if (!canonical.ok) return fail('VALIDATION_FAILED', `ip_list: ${canonical.error.message}`);
+  // Two spellings of one address are one user, for additions and removals alike.
+  const ips = canonical.value;
   const found = await visibleSession(deps, orgId, sessionId);
   if (!found.ok) return found;
 
@@ -35,7 +37,7 @@ async function changeUsers(deps: AppDeps, orgId: number, sessionId: string, chan
     const deployment = found.value.deploymentId === null ? null : await lockDeployment(tx, found.value.deploymentId);
     const session = await lockSession(tx, found.value.id);
     if (!session || session.deletedAt) return fail('SESSION_NOT_FOUND', `Session ${sessionId} does not exist.`);
-    const users = change.kind === 'add' ? addUsers(session.users, change.users) : removeUsers(session.users, change.ips);
+    const users = change.kind === 'add' ? addUsers(session.users, ips.map((ip) => ({ ip }))) : removeUsers(session.users, ips);
     if (users.length === session.users.length) return ok(session.users);
     if (change.kind === 'add' && !acceptsUsers(session.status)) {
       return fail('SESSION_NOT_ACCEPTING_USERS', `Session ${sessionId} is ${session.status} and cannot take users.`);

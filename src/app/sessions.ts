@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import type { Tx } from '../db/db.js';
 import { lockDeployment, releaseSeats } from '../db/queries/deployments.js';
 import { selectVersionWithPlaces } from '../db/queries/placement.js';
@@ -16,10 +15,7 @@ import { emitDeployment, emitSession, type AppDeps } from './deps.js';
 import { newSessionId } from './ids.js';
 import { reserveOnBestDeployment, reserveOnNamedDeployment, startDeploymentIn } from './placement.js';
 import { checkWebhookUrl } from './webhook-url.js';
-
-export function invalidIps(ips: readonly string[]): string[] {
-  return ips.filter((ip) => isIP(ip) === 0);
-}
+import { canonicalPlayerAddresses } from '../domain/player-address.js';
 
 /** The version a session create asks for, or why it cannot take sessions. */
 function sessionVersion(found: AppVersion | undefined, appName: string, versionName: string | undefined): Result<VersionRecord> {
@@ -36,10 +32,18 @@ function sessionVersion(found: AppVersion | undefined, appName: string, versionN
   return ok(version);
 }
 
-/** Users from `ip_list` and `geo_ip_list`, each IP once; geo entries bring their coordinates. */
-function usersOf(input: SessionModel): SessionUser[] {
-  const geo = (input.geo_ip_list ?? []).map((g) => ({ ip: g.ip, latitude: g.latitude, longitude: g.longitude }));
-  return addUsers(geo, (input.ip_list ?? []).map((ip) => ({ ip })));
+/**
+ * Users from `ip_list` and `geo_ip_list`, each address once in its canonical spelling (two
+ * spellings of one address are one player); geo entries bring their coordinates.
+ */
+function usersOf(input: SessionModel): Result<SessionUser[]> {
+  const geoList = input.geo_ip_list ?? [];
+  const geoIps = canonicalPlayerAddresses(geoList.map((g) => g.ip));
+  if (!geoIps.ok) return fail('VALIDATION_FAILED', `geo_ip_list: ${geoIps.error.message}`);
+  const ips = canonicalPlayerAddresses(input.ip_list ?? []);
+  if (!ips.ok) return fail('VALIDATION_FAILED', `ip_list: ${ips.error.message}`);
+  const geo = geoList.map((g, i) => ({ ip: geoIps.value[i]!, latitude: g.latitude, longitude: g.longitude }));
+  return ok(addUsers(geo, ips.value.map((ip) => ({ ip }))));
 }
 
 /** Where the players are: `location`, else the centre of `geo_ip_list`, else of the IPs' geolocation. */
@@ -71,9 +75,9 @@ export interface CreatedSession {
 }
 
 export async function createSession(deps: AppDeps, orgId: number, input: SessionModel): Promise<Result<CreatedSession>> {
-  const users = usersOf(input);
-  const bad = invalidIps(users.map((u) => u.ip));
-  if (bad.length > 0) return fail('VALIDATION_FAILED', `Not an IP address: ${bad.slice(0, 5).map((ip) => JSON.stringify(ip)).join(', ')}.`);
+  const players = usersOf(input);
+  if (!players.ok) return players;
+  const users = players.value;
   const constraints = locationConstraintsOf(input);
   if (!constraints.ok) return constraints;
   if (input.webhook_url !== undefined) {
@@ -96,6 +100,8 @@ export async function createSession(deps: AppDeps, orgId: number, input: Session
     const found = await selectVersionWithPlaces(tx, { orgId, appName: input.app_name, versionName, seatsByKind, requiredTags, constraints: constraints.value });
     const resolved = sessionVersion(found, input.app_name, versionName);
     if (!resolved.ok) return resolved;
+    // After the version checks, so an unknown app or version is reported as such first.
+    if (users.length === 0) return fail('VALIDATION_FAILED', 'ip_list must name at least one player.');
     const version = resolved.value;
     const seats = seatsFor(version.sessionKind, users.length);
     const fields: LinkedSession = {

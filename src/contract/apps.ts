@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { EnvKey } from './common.js';
 
 const appName = Type.String({ minLength: 1, maxLength: 64 });
 
@@ -57,7 +58,7 @@ export const AppVersionPort = Type.Object({
 export type AppVersionPort = Static<typeof AppVersionPort>;
 
 export const AppVersionEnv = Type.Object({
-  key: Type.String({ minLength: 1, maxLength: 256 }),
+  key: EnvKey,
   value: Type.String({ maxLength: 8192 }),
   is_secret: Type.Optional(Type.Boolean()),
 });

@@ -55,6 +55,12 @@ export const DeploymentLocation = Type.Object({
   longitude: Type.Number(),
 });
 
+/**
+ * An environment variable name: a process environment is `NAME=value` pairs ending in NUL, so a
+ * name holding `=` or NUL would set another variable than the one written (`ARBITRIUM_X=forged`).
+ */
+export const EnvKey = Type.String({ minLength: 1, maxLength: 256, pattern: '^[^=\\u0000]+$' });
+
 export const IpList = Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000 });
 
 export function paginationOf(page: number, limit: number, total: number): Pagination {

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { DeploymentLocation, FilterType, GeoIpListModel, IpList, LocationModel, Pagination, PortMapping } from './common.js';
+import { DeploymentLocation, EnvKey, FilterType, GeoIpListModel, IpList, LocationModel, Pagination, PortMapping } from './common.js';
 
 const placeName = Type.String({ maxLength: 256 });
 
@@ -18,7 +18,7 @@ export const DeployModel = Type.Object({
   telemetry_profile_uuid_list: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100 })),
   env_vars: Type.Optional(
     Type.Array(
-      Type.Object({ key: Type.String({ minLength: 1, maxLength: 256 }), value: Type.String({ maxLength: 8192 }), is_hidden: Type.Optional(Type.Boolean()) }),
+      Type.Object({ key: EnvKey, value: Type.String({ maxLength: 8192 }), is_hidden: Type.Optional(Type.Boolean()) }),
       { maxItems: 256 },
     ),
   ),

@@ -40,7 +40,9 @@ export function toFailure(error: FastifyError | Error, request: FastifyRequest):
     const context = fastifyError.validationContext ?? 'body';
     const first = fastifyError.validation[0];
     const path = first?.instancePath ? `${context}${first.instancePath.replace(/\//g, '.')}` : context;
-    return failure('VALIDATION_FAILED', `${path} ${first?.message ?? 'is invalid'}.`);
+    const name = (first as { propertyName?: string } | undefined)?.propertyName;
+    const what = name === undefined ? path : `${path}: the name ${JSON.stringify(name.slice(0, 64))}`;
+    return failure('VALIDATION_FAILED', `${what} ${first?.message ?? 'is invalid'}.`);
   }
   if (error instanceof SyntaxError || fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
     return failure('MALFORMED_JSON', 'The request body is not valid JSON.');

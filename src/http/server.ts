@@ -9,7 +9,7 @@ import { registerAuth } from './auth.js';
 import { registerIdempotency } from './idempotency.js';
 import { registerRateLimit } from './rate-limit.js';
 import { sendFailure, toFailure } from './errors.js';
-import { validatorCompiler } from './validation.js';
+import { findInvalidText, invalidTextError, validatorCompiler } from './validation.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerAppRoutes } from './routes/apps.js';
@@ -82,12 +82,15 @@ export async function buildServer(deps: AppDeps, options: ServerOptions = {}): P
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
+    let parsed: unknown;
     try {
-      done(null, JSON.parse(text, nullPropertiesAsAbsent));
+      parsed = JSON.parse(text, nullPropertiesAsAbsent);
     } catch {
-      const error = new SyntaxError('The request body is not valid JSON.');
-      done(error, undefined);
+      return done(new SyntaxError('The request body is not valid JSON.'), undefined);
     }
+    // Here rather than in each route's schema: routes without a body schema are covered too.
+    const problem = findInvalidText(parsed);
+    done(problem ? invalidTextError(problem, 'body') : null, problem ? undefined : parsed);
   });
 
   app.addHook('onRequest', async (request, reply) => {

@@ -9,21 +9,43 @@ const shared: Options = { allErrors: false, useDefaults: true, removeAdditional:
 const strict = new Ajv({ ...shared, coerceTypes: false });
 const coercing = new Ajv({ ...shared, coerceTypes: 'array' });
 
-/**
- * PostgreSQL text and jsonb cannot hold U+0000: such a value would fail in the driver as a 500.
- * Returns the JSON pointer of the first string (value or key) that holds one.
- */
-function findNulCharacter(value: unknown, path = ''): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+/** Text PostgreSQL can store exactly: no U+0000 (refused by text and jsonb) and no lone surrogate. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function textProblem(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'must not contain the NUL character (\\u0000)';
+  // jsonb refuses a lone surrogate (a 500) and text columns silently store U+FFFD instead.
+  if (LONE_SURROGATE.test(text)) return 'must be valid Unicode (it holds a lone UTF-16 surrogate)';
+  return undefined;
+}
+
+interface TextProblem { path: string; message: string }
+
+/** The JSON pointer of the first string (value or property name) PostgreSQL cannot store, and why. */
+export function findInvalidText(value: unknown, path = ''): TextProblem | undefined {
+  if (typeof value === 'string') {
+    const message = textProblem(value);
+    return message ? { path, message } : undefined;
+  }
   if (value === null || typeof value !== 'object') return undefined;
   for (const [key, item] of Object.entries(value)) {
-    if (key.includes('\u0000')) return path;
-    const found = findNulCharacter(item, `${path}/${key}`);
+    const keyMessage = textProblem(key);
+    if (keyMessage) return { path, message: `has a property name that ${keyMessage}` };
+    const found = findInvalidText(item, `${path}/${key}`);
     if (found !== undefined) return found;
   }
   return undefined;
 }
 
+/** A validation error for the one error handler, naming the field, as schema violations do. */
+export function invalidTextError(problem: TextProblem, context: string): Error {
+  return Object.assign(new Error(problem.message), {
+    statusCode: 400, validationContext: context,
+    validation: [{ instancePath: problem.path, schemaPath: '', keyword: 'text', params: {}, message: problem.message }],
+  });
+}
+
+/** Bodies are checked for invalid text once, as they are parsed; see server.ts. */
 export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) => {
   const validate = (httpPart === 'body' ? strict : coercing).compile(schema);
   const check = (data: unknown): boolean => {
@@ -31,9 +53,9 @@ export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpP
       check.errors = validate.errors;
       return false;
     }
-    const path = findNulCharacter(data);
-    if (path === undefined) return true;
-    check.errors = [{ instancePath: path, schemaPath: '', keyword: 'nul', params: {}, message: 'must not contain the NUL character (\\u0000)' }];
+    const problem = httpPart === 'body' ? undefined : findInvalidText(data);
+    if (problem === undefined) return true;
+    check.errors = [{ instancePath: problem.path, schemaPath: '', keyword: 'text', params: {}, message: problem.message }];
     return false;
   };
   check.errors = null as ErrorObject[] | null | undefined;

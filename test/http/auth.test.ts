@@ -61,7 +61,7 @@ describe('authentication and tenants', () => {
     assert.equal((await other('GET', '/v1/deployments')).body.total_count, 0);
     // A deployment of another organisation cannot be named either.
     await seedVersion(other, { app, version });
-    expectError(await other('POST', '/v1/session', { app_name: app, deployment_request_id: requestId }), 409);
+    expectError(await other('POST', '/v1/session', { app_name: app, ip_list: ['1.1.1.1'], deployment_request_id: requestId }), 409);
     // And the owner still sees everything untouched.
     assert.equal((await call('GET', `/v1/session/${sessionId}`)).body.status, 'Ready');
     assert.equal((await call('GET', `/v1/status/${requestId}`)).body.is_joinable_by_session, true);

@@ -82,7 +82,7 @@ describe('errors and general wire rules', () => {
       await call('POST', '/v1/session', '{'),
       await call('GET', '/v1/unknown'),
       await client(t.url, undefined)('GET', '/v1/apps'),
-      await call('POST', '/v1/session', JSON.stringify({ app_name: app }), { 'content-type': 'text/plain' }),
+      await call('POST', '/v1/session', JSON.stringify({ app_name: app, ip_list: ['1.1.1.1'] }), { 'content-type': 'text/plain' }),
     ];
     for (const r of checks) assert.match(r.headers.get('content-type') ?? '', /^application\/json/, `${r.status} ${JSON.stringify(r.body)}`);
     assert.equal(checks.at(-1)!.status, 200, 'a JSON body sent as text/plain is still read as JSON');

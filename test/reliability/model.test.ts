@@ -39,6 +39,11 @@ class Create implements fc.AsyncCommand<Model, Real> {
     const seats = seatsFor(model.kind, this.users.length);
     const expected = bestCandidate(model.deployments, { seats, requiredTags: [], constraints: [], position: null });
     const res = await real.call('POST', '/v1/session', { app_name: real.app, ip_list: this.users });
+    if (this.users.length === 0) {
+      // A session must name at least one player; nothing changes.
+      assert.equal(res.status, 400);
+      return checkInvariants(model, real);
+    }
     assert.equal(res.status, 200);
     assert.equal(res.body.deployment_request_id, expected?.requestId, 'placement differs from the rules');
     if (expected) expected.socketsUsage += seats;
