@@ -1,8 +1,12 @@
 /**
- * The one place that reads the environment. Parsed once, validated, frozen.
- * Every other module receives the values it needs as arguments.
+ * The one place that reads the environment. Parsed once, validated against the settings schema
+ * (src/config-schema.ts) before anything else runs, frozen. Every other module receives the
+ * values it needs as arguments.
  */
-import { DEFAULT_WEBHOOK_DENY_CIDRS, parseCidr } from './app/webhook-url.js';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { DEFAULT_WEBHOOK_DENY_CIDRS } from './app/webhook-url.js';
+import { describeAccepted, SettingsSchema } from './config-schema.js';
 
 export interface Config {
   readonly host: string;
@@ -14,7 +18,7 @@ export interface Config {
   readonly databasePoolSize: number;
   /** A key to create on first start instead of a random one. */
   readonly bootstrapApiKey: string | undefined;
-  readonly logLevel: string;
+  readonly logLevel: Static<typeof SettingsSchema.properties.LOG_LEVEL>;
   /** Request bodies larger than this are refused with 413. */
   readonly bodyLimitBytes: number;
   /** How long SIGTERM waits for in-flight requests before closing anyway. */
@@ -75,95 +79,106 @@ export interface ProcessProviderConfig {
   readonly keepOnShutdown: boolean;
 }
 
-export class ConfigError extends Error {}
-
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+/** Every bad setting, one line each: the variable and what it accepts. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
   }
-  return value;
 }
 
-function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const raw = env[name];
-  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+type Settings = Static<typeof SettingsSchema>;
+
+/** The raw text as the schema's type: numbers, booleans, comma lists, JSON objects. */
+function coerce(schema: TSchema, raw: string): unknown {
+  if (schema.type === 'integer') return /^[+-]?\d+$/.test(raw) ? Number(raw) : raw;
+  if (schema.type === 'boolean') return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
+  if (schema.type === 'array') return raw.split(',').map((item) => item.trim()).filter(Boolean);
+  if (schema.type === 'object') {
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      return raw;
+    }
+  }
+  return raw;
 }
 
-function processLocation(env: NodeJS.ProcessEnv): ProcessProviderConfig['location'] {
-  const fallback = { city: 'Local', country: 'Local', continent: 'Local', administrativeDivision: '', region: '', timezone: 'UTC', latitude: null, longitude: null };
-  const raw = text(env, 'PROCESS_LOCATION');
-  if (raw === undefined) return fallback;
-  let given: Record<string, unknown>;
-  try {
-    given = JSON.parse(raw) as Record<string, unknown>;
-  } catch {
-    throw new ConfigError('PROCESS_LOCATION must be a JSON object like {"city":"Montreal","country":"Canada","latitude":45.5,"longitude":-73.6}');
+/**
+ * Reads and checks every setting of the schema. Unset or blank means the default. Throws one
+ * ConfigError listing every bad variable, so an operator fixes them all in one go.
+ */
+export function readSettings(env: NodeJS.ProcessEnv): Partial<Settings> {
+  const values: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, schema] of Object.entries(SettingsSchema.properties) as Array<[string, TSchema]>) {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') {
+      if (schema['default'] !== undefined) values[name] = schema['default'];
+      continue;
+    }
+    const value = coerce(schema, raw);
+    if (Value.Check(schema, value)) {
+      values[name] = value;
+    } else {
+      problems.push(`${name} must be ${describeAccepted(schema)}${schema['secret'] ? '' : `, got "${raw}"`}`);
+    }
   }
-  if (typeof given !== 'object' || given === null) throw new ConfigError('PROCESS_LOCATION must be a JSON object');
-  const str = (key: string, base: string) => (typeof given[key] === 'string' ? (given[key] as string) : base);
-  const num = (key: string) => (typeof given[key] === 'number' && Number.isFinite(given[key]) ? (given[key] as number) : null);
-  return {
-    city: str('city', fallback.city), country: str('country', fallback.country), continent: str('continent', fallback.continent),
-    administrativeDivision: str('administrative_division', ''), region: str('region', ''), timezone: str('timezone', fallback.timezone),
-    latitude: num('latitude'), longitude: num('longitude'),
+  if (problems.length > 0) throw new ConfigError(problems);
+  return values as Partial<Settings>;
+}
+
+function processConfig(s: Partial<Settings>, env: NodeJS.ProcessEnv): ProcessProviderConfig {
+  const given = s.PROCESS_LOCATION ?? {};
+  const location = {
+    city: given.city ?? 'Local', country: given.country ?? 'Local', continent: given.continent ?? 'Local',
+    administrativeDivision: given.administrative_division ?? '', region: given.region ?? '', timezone: given.timezone ?? 'UTC',
+    latitude: given.latitude ?? null, longitude: given.longitude ?? null,
   };
-}
-
-function processConfig(env: NodeJS.ProcessEnv): ProcessProviderConfig {
-  const inherit = (text(env, 'PROCESS_INHERIT_ENV') ?? 'PATH,HOME,LANG,TZ,SYSTEMROOT').split(',').map((n) => n.trim()).filter(Boolean);
+  const inherit = s.PROCESS_INHERIT_ENV ?? [];
   return Object.freeze({
-    location: Object.freeze(processLocation(env)),
-    publicIp: text(env, 'PROCESS_PUBLIC_IP') ?? '127.0.0.1',
-    udpReadyMs: integer(env, 'PROCESS_UDP_READY_MS', 1000, 0, 600_000),
-    readyTimeoutMs: integer(env, 'PROCESS_READY_TIMEOUT_MS', 120_000, 100, 3_600_000),
-    stopGraceSeconds: integer(env, 'PROCESS_STOP_GRACE_SECONDS', 10, 0, 3600),
-    workDir: text(env, 'PROCESS_WORKDIR') ?? process.cwd(),
-    logDir: text(env, 'PROCESS_LOG_DIR') ?? `${env['TMPDIR'] ?? '/tmp'}/rallypoint-process-logs`,
+    location: Object.freeze(location),
+    publicIp: s.PROCESS_PUBLIC_IP!,
+    udpReadyMs: s.PROCESS_UDP_READY_MS!,
+    readyTimeoutMs: s.PROCESS_READY_TIMEOUT_MS!,
+    stopGraceSeconds: s.PROCESS_STOP_GRACE_SECONDS!,
+    workDir: s.PROCESS_WORKDIR ?? process.cwd(),
+    logDir: s.PROCESS_LOG_DIR ?? `${env['TMPDIR'] ?? '/tmp'}/rallypoint-process-logs`,
     inheritedEnv: Object.freeze(Object.fromEntries(inherit.flatMap((name) => (env[name] !== undefined ? [[name, env[name]!]] : [])))),
-    keepOnShutdown: env['PROCESS_KEEP_ON_SHUTDOWN'] === 'true',
+    keepOnShutdown: s.PROCESS_KEEP_ON_SHUTDOWN!,
   });
 }
 
-function webhookDenyCidrs(env: NodeJS.ProcessEnv): readonly string[] {
-  const raw = text(env, 'WEBHOOK_DENY_CIDRS');
-  if (raw === undefined) return DEFAULT_WEBHOOK_DENY_CIDRS;
-  const cidrs = raw.split(',').map((c) => c.trim()).filter(Boolean);
-  const bad = cidrs.filter((c) => parseCidr(c) === undefined);
-  if (bad.length > 0) throw new ConfigError(`WEBHOOK_DENY_CIDRS must be comma-separated CIDRs like 169.254.0.0/16,fe80::/10; not a CIDR: ${bad.join(', ')}`);
-  return Object.freeze(cidrs);
-}
-
+/** Validates the environment against the settings schema and returns the frozen config. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const host = text(env, 'HOST') ?? '127.0.0.1';
-  const port = integer(env, 'PORT', 8080, 0, 65535);
+  const s = readSettings(env);
+  const host = s.HOST!;
+  const port = s.PORT!;
   const config: Config = {
     host,
     port,
-    databaseUrl: text(env, 'DATABASE_URL'),
-    dataDir: text(env, 'RALLYPOINT_DATA_DIR') ?? './data/rallypoint',
-    databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 500),
-    bootstrapApiKey: text(env, 'RALLYPOINT_API_KEY'),
-    logLevel: text(env, 'LOG_LEVEL') ?? 'info',
-    bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
-    shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
-    jobPollMs: integer(env, 'JOB_POLL_MS', 500, 10, 60_000),
-    publicUrl: text(env, 'RALLYPOINT_PUBLIC_URL') ?? `http://${host}:${port}`,
-    providers: Object.freeze((text(env, 'PROVIDERS') ?? 'registered').split(',').map((p) => p.trim()).filter(Boolean)),
-    lifetimeSweepMs: integer(env, 'LIFETIME_SWEEP_MS', 15_000, 10, 3_600_000),
-    process: processConfig(env),
-    metricsToken: text(env, 'METRICS_TOKEN'),
-    eventSequenceMs: integer(env, 'EVENT_SEQUENCE_MS', 20, 1, 60_000),
-    createBatchMax: integer(env, 'CREATE_BATCH_MAX', 32, 1, 1_000),
-    createBatchRunners: env['CREATE_BATCH_RUNNERS'] ? integer(env, 'CREATE_BATCH_RUNNERS', 1, 1, 500) : undefined,
-    rateLimitPerSecond: integer(env, 'RATE_LIMIT_PER_SECOND', 0, 0, 1_000_000),
-    rateLimitBurst: integer(env, 'RATE_LIMIT_BURST', 0, 0, 1_000_000),
-    webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 10, 120_000),
-    webhookMaxAgeMs: integer(env, 'WEBHOOK_MAX_AGE_MS', 24 * 3_600_000, 0, 30 * 24 * 3_600_000),
-    webhookRetryBaseMs: integer(env, 'WEBHOOK_RETRY_BASE_MS', 5_000, 1_000, 3_600_000),
-    webhookDenyCidrs: webhookDenyCidrs(env),
+    databaseUrl: s.DATABASE_URL,
+    dataDir: s.RALLYPOINT_DATA_DIR!,
+    databasePoolSize: s.DATABASE_POOL_SIZE!,
+    bootstrapApiKey: s.RALLYPOINT_API_KEY,
+    logLevel: s.LOG_LEVEL!,
+    bodyLimitBytes: s.BODY_LIMIT_BYTES!,
+    shutdownGraceMs: s.SHUTDOWN_GRACE_MS!,
+    jobPollMs: s.JOB_POLL_MS!,
+    publicUrl: s.RALLYPOINT_PUBLIC_URL ?? `http://${host}:${port}`,
+    providers: Object.freeze([...new Set(s.PROVIDERS!)]),
+    lifetimeSweepMs: s.LIFETIME_SWEEP_MS!,
+    process: processConfig(s, env),
+    metricsToken: s.METRICS_TOKEN,
+    eventSequenceMs: s.EVENT_SEQUENCE_MS!,
+    createBatchMax: s.CREATE_BATCH_MAX!,
+    createBatchRunners: s.CREATE_BATCH_RUNNERS,
+    rateLimitPerSecond: s.RATE_LIMIT_PER_SECOND!,
+    rateLimitBurst: s.RATE_LIMIT_BURST!,
+    webhookTimeoutMs: s.WEBHOOK_TIMEOUT_MS!,
+    webhookMaxAgeMs: s.WEBHOOK_MAX_AGE_MS!,
+    webhookRetryBaseMs: s.WEBHOOK_RETRY_BASE_MS!,
+    webhookDenyCidrs: Object.freeze(s.WEBHOOK_DENY_CIDRS ?? DEFAULT_WEBHOOK_DENY_CIDRS),
   };
   return Object.freeze(config);
 }

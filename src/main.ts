@@ -1,24 +1,85 @@
-import { ConfigError, loadConfig } from './config.js';
-import { startService } from './service.js';
+/**
+ * The composition root of `rallypoint serve` / `node dist/src/main.js`: settings, database,
+ * service, listening socket, graceful shutdown. Every step that can fail at start ends the
+ * process with one sentence on stderr and a non-zero exit (2: bad settings, 1: anything else).
+ */
+import { createServer } from 'node:net';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import type { Db } from './db/db.js';
+import { openDb } from './db/open-db.js';
+import { isEntryModule } from './entry.js';
+import { startService, type Service } from './service.js';
+import { databaseFailure, describeCause, describeDatabaseUrl, listenFailure, StartFailure } from './start-failure.js';
 
-/** Starts the service from the environment and drains it on SIGTERM/SIGINT. */
-export async function main(): Promise<void> {
-  const config = loadConfig();
-  const service = await startService({ config });
-  if (service.printedKey) {
-    process.stdout.write(
-      `\nRallypoint created your organisation. Your API key (shown once, keep it safe):\n\n  ${service.printedKey}\n\n` +
-        `Use it as:  curl -H "Authorization: token ${service.printedKey}" http://${config.host}:${config.port}/v1/apps\n\n`,
-    );
+/** Fails before the database is touched (and before a first key is made) when the port is taken. */
+async function checkPortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error) => reject(listenFailure({ host, port }, error)));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+async function openCheckedDb(config: Config): Promise<Db> {
+  let db: Db | undefined;
+  try {
+    db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
+    await db.query('SELECT 1');
+    return db;
+  } catch (error) {
+    await db?.close().catch(() => undefined);
+    throw databaseFailure(config, error);
   }
-  await service.app.listen({ host: config.host, port: config.port });
+}
+
+function printFirstKey(config: Config, key: string, address: string): void {
+  process.stdout.write(
+    `\nRallypoint created your organisation. Your API key (shown once, keep it safe):\n\n  ${key}\n\n` +
+      `Use it as:  curl -H "Authorization: token ${key}" ${address}/v1/apps\n\n`,
+  );
+}
+
+function logStartSummary(service: Service, config: Config, address: string): void {
+  service.app.log.info({
+    engine: service.deps.db.engine,
+    data: config.databaseUrl ? describeDatabaseUrl(config.databaseUrl) : config.dataDir,
+    providers: service.deps.providers.all().map((p) => p.name),
+    listen: address,
+    migrations_applied: service.migrationsApplied,
+    schema_version: service.schemaVersion,
+  }, `rallypoint listening on ${address}`);
+}
+
+async function start(env: NodeJS.ProcessEnv): Promise<void> {
+  const config = loadConfig(env);
+  await checkPortFree(config.host, config.port);
+  const db = await openCheckedDb(config);
+  let service: Service;
+  try {
+    service = await startService({ config, db });
+  } catch (error) {
+    await db.close().catch(() => undefined);
+    throw error instanceof StartFailure ? error : new StartFailure(`could not start: ${describeCause(error)}`);
+  }
+  let address: string;
+  try {
+    address = await service.app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await service.close().then(() => db.close()).catch(() => undefined);
+    throw listenFailure(config, error);
+  }
+  // Printed only once the service listens: a key shown by a start that then failed would be a
+  // key to a service that is not there (the operator recovers with `rallypoint admin keys create`).
+  if (service.printedKey) printFirstKey(config, service.printedKey, address);
+  logStartSummary(service, config, address);
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
     service.app.log.info({ signal }, 'draining');
     const force = setTimeout(() => process.exit(1), config.shutdownGraceMs).unref();
-    service.close().then(
+    service.close().then(() => db.close()).then(
       () => { clearTimeout(force); process.exit(0); },
       (error) => { service.app.log.error({ err: error }, 'shutdown failed'); process.exit(1); },
     );
@@ -27,10 +88,19 @@ export async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-const isEntry = process.argv[1] !== undefined && import.meta.url === new URL(process.argv[1], 'file://').href;
-if (isEntry) {
-  main().catch((error) => {
-    process.stderr.write(`${error instanceof ConfigError ? error.message : (error as Error).stack ?? String(error)}\n`);
-    process.exit(1);
-  });
+/** Starts the service from the environment; on a start failure prints why and exits non-zero. */
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  try {
+    await start(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(error.problems.map((problem) => `rallypoint: ${problem}\n`).join(''));
+      process.exit(2);
+    }
+    const failure = error instanceof StartFailure ? error : new StartFailure(`could not start: ${describeCause(error)}`);
+    process.stderr.write(`rallypoint: ${failure.message}\n`);
+    process.exit(failure.exitCode);
+  }
 }
+
+if (isEntryModule(import.meta.url)) void main();

@@ -7,7 +7,7 @@ import type { Config } from './config.js';
 import { emptyListeners, systemClock, type AppDeps, type Clock, type GeoLocator } from './app/deps.js';
 import { bootstrapOrganisation } from './app/keys.js';
 import type { Db } from './db/db.js';
-import { migrate } from './db/migrate.js';
+import { loadMigrations, migrate } from './db/migrate.js';
 import { openDb } from './db/open-db.js';
 import { createTransactionBatcher } from './db/transaction-batcher.js';
 import { loadDbipLocator } from './geo/dbip-locator.js';
@@ -49,6 +49,10 @@ export interface Service {
   jobs: JobWorker;
   /** Webhook delivery; runDue() attempts every due delivery now (tests drive time through it). */
   webhooks: WebhookWorker;
+  /** Migrations this start applied (empty when the schema was already current). */
+  migrationsApplied: string[];
+  /** The newest migration of the schema the service runs on. */
+  schemaVersion: number;
   /** Set when this start created the first organisation with a random key. */
   printedKey: string | undefined;
   /** Committed session and deployment events of every process, for /v1/events subscribers. */
@@ -62,7 +66,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const { config } = options;
   const ownsDb = options.db === undefined;
   const db = options.db ?? (await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize }));
-  await migrate(db);
+  const migrationsApplied = await migrate(db);
+  const schemaVersion = Math.max(0, ...(await loadMigrations()).map((m) => m.id));
   const bootstrap = await bootstrapOrganisation({ db }, config.bootstrapApiKey);
   const deps: AppDeps = {
     db,
@@ -123,7 +128,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     observe: (outcome, seconds) => metrics.observeWebhook(outcome, seconds),
   });
   return {
-    deps, app, jobs, webhooks, metrics, events, eventSequencer, printedKey: bootstrap.printedKey,
+    deps, app, jobs, webhooks, metrics, events, eventSequencer, printedKey: bootstrap.printedKey, migrationsApplied, schemaVersion,
     async close() {
       await app.close();
       await eventSequencer.stop();

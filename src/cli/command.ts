@@ -39,6 +39,8 @@ export interface Command {
   options?: OptionSpecs;
   /** Help lines describing each option. */
   optionHelp?: string[];
+  /** false: --url, --key and --json mean nothing to it (serve, admin), so they are refused. */
+  takesGlobalOptions?: boolean;
   /** How many positionals it needs at least. */
   minArgs?: number;
   /** Resolves with the exit code, or undefined to keep the process running (serve). */
@@ -58,6 +60,17 @@ export const GLOBAL_HELP = [
   '--json           print JSON for scripts instead of tables',
   '-h, --help       show help',
 ];
+
+/**
+ * The `--json` answer of a `--all` listing: the same shape as one page, holding every item, so a
+ * script reads `.data` either way.
+ */
+export function wholeListPage<T>(items: T[]): { data: T[]; total_count: number; pagination: Record<string, unknown> } {
+  return {
+    data: items, total_count: items.length,
+    pagination: { number: 1, next_page_number: null, previous_page_number: null, paginator: { num_pages: 1 }, has_next: false, has_previous: false },
+  };
+}
 
 export function str(ctx: CommandContext, name: string): string | undefined {
   const value = ctx.values[name];

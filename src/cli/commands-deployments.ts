@@ -1,6 +1,6 @@
 /** deploy, deployments, stop and register commands. */
 import type { DeploymentListItem, DeploymentStatus, RegisterServerPayload } from '../sdk/index.js';
-import { DATA_HELP, DATA_OPTION, data, flag, int, num, requireStr, str, strs, UsageError, type Command, type CommandContext } from './command.js';
+import { DATA_HELP, DATA_OPTION, data, flag, int, num, requireStr, str, strs, UsageError, type Command, type CommandContext, wholeListPage } from './command.js';
 import { details, emit, table } from './output.js';
 
 const PAGE_OPTIONS = { page: { type: 'string' }, limit: { type: 'string' }, all: { type: 'boolean' } } as const;
@@ -64,7 +64,7 @@ export const deploymentCommands: Command[] = [
       if (flag(ctx, 'all')) {
         items = [];
         for await (const d of deployments.iterateDeployments()) items.push(d);
-        result = items;
+        result = wholeListPage(items);
       } else {
         const page = await deployments.deploymentsGet({ page: int(ctx, 'page') ?? 1, limit: int(ctx, 'limit') ?? 100 });
         items = page.data;

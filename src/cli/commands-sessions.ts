@@ -1,6 +1,6 @@
 /** session and sessions commands. */
 import type { SessionContext, SessionGet, SessionModel, SessionUserContext } from '../sdk/index.js';
-import { DATA_HELP, DATA_OPTION, data, flag, int, num, requireStr, str, strs, UsageError, type Command, type CommandContext } from './command.js';
+import { DATA_HELP, DATA_OPTION, data, flag, int, num, requireStr, str, strs, UsageError, type Command, type CommandContext, wholeListPage } from './command.js';
 import { bulkFilters, PAGE_HELP } from './commands-deployments.js';
 import { details, emit, table } from './output.js';
 
@@ -56,7 +56,7 @@ export const sessionCommands: Command[] = [
       webhook: { type: 'string' }, wait: { type: 'boolean' }, timeout: { type: 'string' }, ...DATA_OPTION,
     },
     optionHelp: [
-      '--app <name>        application (required)', '--version <name>    version (default: newest active)', '--ip <ip>           a player IP (repeatable)',
+      '--app <name>        application (required)', '--version <name>    version (default: newest active)', '--ip <ip>           a player IP (repeatable; at least one)',
       '--deployment <id>   place it on this deployment only', '--tag <tag>         a deployment tag the session needs (repeatable)',
       '--lat, --lon        where the players are', '--custom-id <id>    your own id for it', '--webhook <url>     notified when it is ready or fails',
       '--wait              wait until ready (progress on a terminal); fails if it becomes Unprocessable or Error',
@@ -67,15 +67,19 @@ export const sessionCommands: Command[] = [
       const lon = num(ctx, 'lon');
       if ((lat === undefined) !== (lon === undefined)) throw new UsageError('give --lat and --lon together');
       const tags = strs(ctx, 'tag');
+      const appName = requireStr(ctx, 'app');
+      const extra = data(ctx);
+      // The API takes an empty list but places the session nowhere useful: refuse it here.
+      if (strs(ctx, 'ip').length === 0 && !Array.isArray(extra['ip_list'])) throw new UsageError('give at least one player with --ip');
       const body: SessionModel = {
-        app_name: requireStr(ctx, 'app'), ip_list: strs(ctx, 'ip'),
+        app_name: appName, ip_list: strs(ctx, 'ip'),
         ...(str(ctx, 'version') ? { version_name: str(ctx, 'version')! } : {}),
         ...(str(ctx, 'deployment') ? { deployment_request_id: str(ctx, 'deployment')! } : {}),
         ...(tags.length > 0 ? { selectors: tags.map((tag) => ({ tag })) } : {}),
         ...(lat !== undefined && lon !== undefined ? { location: { latitude: lat, longitude: lon } } : {}),
         ...(str(ctx, 'custom-id') ? { custom_id: str(ctx, 'custom-id')! } : {}),
         ...(str(ctx, 'webhook') ? { webhook_url: str(ctx, 'webhook')! } : {}),
-        ...data(ctx),
+        ...extra,
       };
       const created = await ctx.client().sessions.sessionPost(body);
       if (!flag(ctx, 'wait')) {
@@ -103,7 +107,7 @@ export const sessionCommands: Command[] = [
       if (flag(ctx, 'all')) {
         items = [];
         for await (const s of sessions.iterateSessions()) items.push(s);
-        result = items;
+        result = wholeListPage(items);
       } else {
         const page = await sessions.listSessions({ page: int(ctx, 'page') ?? 1, limit: int(ctx, 'limit') ?? 100 });
         items = page.data;

@@ -10,13 +10,21 @@ import { adminCommands } from './commands-admin.js';
 import { deploymentCommands } from './commands-deployments.js';
 import { sessionCommands } from './commands-sessions.js';
 import { webhookCommands } from './commands-webhooks.js';
+import { SettingsSchema } from '../config-schema.js';
+import { isEntryModule } from '../entry.js';
+
+/** The settings' names, a few per line, for `serve --help`. */
+function settingLines(): string[] {
+  const names = Object.keys(SettingsSchema.properties);
+  const lines: string[] = [];
+  for (let i = 0; i < names.length; i += 5) lines.push(`  ${names.slice(i, i + 5).join(', ')}`);
+  return ['Reads only environment variables (each is described in the README, "Configuration"):', ...lines];
+}
 
 const serveCommand: Command = {
   path: ['serve'], summary: 'Start the Rallypoint service (configured by environment variables)', example: 'PORT=8080 rallypoint serve',
-  optionHelp: [
-    'Environment: HOST, PORT, DATABASE_URL (else embedded PGlite in RALLYPOINT_DATA_DIR),',
-    'RALLYPOINT_API_KEY (first organisation key), LOG_LEVEL; see the README for the rest.',
-  ],
+  takesGlobalOptions: false,
+  optionHelp: settingLines(),
   async run() {
     const { main } = await import('../main.js');
     await main();
@@ -33,7 +41,9 @@ function usageLine(command: Command): string {
 function commandHelp(command: Command): string {
   const lines = [`${command.summary}.`, '', `Usage: ${usageLine(command)} [options]`, ''];
   if (command.optionHelp?.length) lines.push('Options:', ...command.optionHelp.map((l) => `  ${l}`), '');
-  lines.push('Global options:', ...GLOBAL_HELP.map((l) => `  ${l}`), '', 'Example:', `  ${command.example}`, '');
+  if (command.takesGlobalOptions !== false) lines.push('Global options:', ...GLOBAL_HELP.map((l) => `  ${l}`), '');
+  else lines.push('  -h, --help       show help', '');
+  lines.push('Example:', `  ${command.example}`, '');
   return lines.join('\n');
 }
 
@@ -99,7 +109,7 @@ export async function run(argv: string[], io: CliIo): Promise<number | undefined
     io.stderr(`error: unknown command "${words.join(' ')}"; run 'rallypoint --help'\n`);
     return 2;
   }
-  const options = { ...GLOBAL_OPTIONS, ...command.options };
+  const options = { ...(command.takesGlobalOptions === false ? { help: GLOBAL_OPTIONS['help']! } : GLOBAL_OPTIONS), ...command.options };
   let parsed;
   try {
     parsed = parseArgs({ args: joinNegativeValues(argv.slice(command.path.length), options), options, allowPositionals: true, strict: true });
@@ -121,8 +131,10 @@ export async function run(argv: string[], io: CliIo): Promise<number | undefined
     values, positionals, io, isJson: values['json'] === true,
     client() {
       const key = (values['key'] as string | undefined) ?? io.env['RALLYPOINT_API_KEY'];
+      // Every API route needs a key: without one the answer is known before any request.
+      if (!key) throw new UsageError('no API key: pass --key or set RALLYPOINT_API_KEY');
       const baseUrl = (values['url'] as string | undefined) ?? io.env['RALLYPOINT_URL'] ?? 'http://127.0.0.1:8080';
-      client ??= new Rallypoint({ baseUrl, ...(key ? { apiKey: key } : {}), retries: 2, timeoutMs: 30_000 });
+      client ??= new Rallypoint({ baseUrl, apiKey: key, retries: 2, timeoutMs: 30_000 });
       return client;
     },
   };
@@ -135,8 +147,7 @@ export async function run(argv: string[], io: CliIo): Promise<number | undefined
   }
 }
 
-const isEntry = process.argv[1] !== undefined && import.meta.url === new URL(process.argv[1], 'file://').href;
-if (isEntry) {
+if (isEntryModule(import.meta.url)) {
   const io: CliIo = {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),

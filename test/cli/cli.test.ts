@@ -62,6 +62,9 @@ describe('rallypoint CLI against a live server', () => {
     oneLineError(await run('session', 'get'), 2, /usage: rallypoint session get <session_id>/);
     oneLineError(await run('app', 'list', '--bogus'), 2, /bogus/);
     oneLineError(await run('session', 'users'), 2, /needs a subcommand/);
+    oneLineError(await run('session', 'create', '--app', 'cli-game'), 2, /give at least one player with --ip/);
+    oneLineError(await cli(['app', 'list'], { RALLYPOINT_URL: env['RALLYPOINT_URL']! }), 2, /no API key: pass --key or set RALLYPOINT_API_KEY/);
+    oneLineError(await run('serve', '--url', 'http://x'), 2, /Unknown option '--url'/);
   });
 
   it('manages apps, versions and a registered server, with tables and --json', async () => {
@@ -98,7 +101,10 @@ describe('rallypoint CLI against a live server', () => {
     const table = ok(await run('session', 'list'));
     assert.match(table.split('\n')[0]!, /^SESSION_ID +STATUS +KIND +USERS +READY +DEPLOYMENT/);
     assert.match(table, new RegExp(`^${session.session_id} +Ready +Seat +1 +true`, 'm'));
-    const all = JSON.parse(ok(await run('session', 'list', '--all', '--json')));
+    const page = JSON.parse(ok(await run('session', 'list', '--json')));
+    const whole = JSON.parse(ok(await run('session', 'list', '--all', '--json')));
+    assert.deepEqual(Object.keys(whole).sort(), Object.keys(page).sort(), '--all has the shape of one page');
+    const all = whole.data;
     assert.ok(all.some((s: { session_id: string }) => s.session_id === session.session_id));
     assert.match(ok(await run('session', 'delete', session.session_id)), new RegExp(`Session ${session.session_id} will be deleted`));
     oneLineError(await run('session', 'get', session.session_id), 1, /SESSION_NOT_FOUND, HTTP 404/);
@@ -140,7 +146,7 @@ describe('rallypoint CLI against a live server', () => {
   });
 
   it('stops a deployment and deletes the version and app', async () => {
-    const [first] = JSON.parse(ok(await run('deployments', 'list', '--all', '--json')));
+    const [first] = JSON.parse(ok(await run('deployments', 'list', '--all', '--json'))).data;
     assert.match(ok(await run('stop', first.request_id)), new RegExp(first.request_id));
     oneLineError(await run('stop', first.request_id), 1, /HTTP 410/);
     assert.match(ok(await run('version', 'delete', 'cli-game', 'v1')), /deleted/);

@@ -1,0 +1,90 @@
+/**
+ * Every environment variable Rallypoint reads, as one TypeBox schema: its type and bounds, its
+ * default and what it means. loadConfig validates against it; the README's settings table is
+ * rendered from it (`npm run docs:settings`), so a setting cannot exist undocumented.
+ *
+ * Extra schema options used here:
+ * - `docDefault`: the default as the README shows it, when it is computed at start.
+ * - `accepts`: what the value must look like, when the type alone does not say it.
+ * - `secret`: never echo the value in an error.
+ */
+import { FormatRegistry, Type, type TSchema } from '@sinclair/typebox';
+import { parseCidr } from './app/webhook-url.js';
+
+FormatRegistry.Set('cidr', (value) => parseCidr(value) !== undefined);
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** Providers this build can run; `registered` is always on. */
+export const PROVIDER_NAMES = ['registered', 'process'] as const;
+
+const oneOf = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
+const int = (minimum: number, maximum: number, defaultValue: number | undefined, description: string, extra: object = {}) =>
+  Type.Integer({ minimum, maximum, ...(defaultValue !== undefined ? { default: defaultValue } : {}), description, ...extra });
+const text = (description: string, extra: object = {}) => Type.String({ minLength: 1, description, ...extra });
+
+export const SettingsSchema = Type.Object({
+  HOST: text('address to listen on', { default: '127.0.0.1' }),
+  PORT: int(0, 65535, 8080, 'port to listen on (0: any free port)'),
+  DATABASE_URL: text('PostgreSQL connection string; unset = the embedded database in `RALLYPOINT_DATA_DIR`', {
+    pattern: '^postgres(ql)?://', accepts: 'a URL like postgres://user:password@host:5432/dbname', secret: true,
+  }),
+  RALLYPOINT_DATA_DIR: text('embedded database directory (`memory://` keeps nothing)', { default: './data/rallypoint' }),
+  DATABASE_POOL_SIZE: int(1, 500, 10, 'PostgreSQL connections per process'),
+  RALLYPOINT_API_KEY: text('key to create on first start instead of a random one (or to add to the first organisation)', {
+    pattern: '^rp_[A-Za-z0-9_-]{16,}$', accepts: 'a key like rp_ followed by at least 16 letters, digits, _ or -', secret: true,
+  }),
+  LOG_LEVEL: Type.Union(LOG_LEVELS.map((v) => Type.Literal(v)), { default: 'info', description: 'structured JSON logs on stdout at this level and above' }),
+  RALLYPOINT_PUBLIC_URL: text('base URL game servers reach this service at (links handed to them)', {
+    pattern: '^https?://', accepts: 'an http:// or https:// URL', docDefault: '`http://HOST:PORT`',
+  }),
+  PROVIDERS: Type.Array(oneOf(PROVIDER_NAMES), {
+    default: ['registered'], description: 'where deployments come from, comma separated', accepts: `a comma-separated list of ${PROVIDER_NAMES.join(', ')}`,
+  }),
+  BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024, 1024 * 1024, 'larger request bodies get 413'),
+  SHUTDOWN_GRACE_MS: int(0, 600_000, 10_000, 'how long SIGTERM waits for in-flight requests'),
+  JOB_POLL_MS: int(10, 60_000, 500, 'how often each process looks for due background jobs'),
+  LIFETIME_SWEEP_MS: int(10, 3_600_000, 15_000, 'how often lifetimes (empty_ttl, session_max_duration, heartbeats) are checked'),
+  EVENT_SEQUENCE_MS: int(1, 60_000, 20, 'how often committed events are numbered and sent to `/v1/events` subscribers'),
+  CREATE_BATCH_MAX: int(1, 1_000, 32, 'most session creates that share one transaction under load (group commit); `1` turns it off'),
+  CREATE_BATCH_RUNNERS: int(1, 500, undefined, 'create transactions running at once per process (embedded engine: always 1)', { docDefault: '`2` (`1` with a pool of 1)' }),
+  METRICS_TOKEN: text('when set, `GET /metrics` needs `Authorization: Bearer <token>`', { secret: true }),
+  RATE_LIMIT_PER_SECOND: int(0, 1_000_000, 0, 'requests per second allowed per API key in each process; `0` = no limit'),
+  RATE_LIMIT_BURST: int(0, 1_000_000, 0, 'requests a key may send at once before the per-second rate applies', { docDefault: 'one second\'s worth' }),
+  WEBHOOK_TIMEOUT_MS: int(10, 120_000, 10_000, 'each webhook POST is abandoned (and retried later) after this long'),
+  WEBHOOK_MAX_AGE_MS: int(0, 30 * 24 * 3_600_000, 24 * 3_600_000, 'a delivery is retried for this long after it was written, then marked dead'),
+  WEBHOOK_RETRY_BASE_MS: int(1_000, 3_600_000, 5_000, 'first webhook retry delay; each later one doubles, up to an hour, with jitter'),
+  WEBHOOK_DENY_CIDRS: Type.Array(Type.String({ format: 'cidr' }), {
+    description: 'addresses webhooks may never reach, comma separated; replaces the default list',
+    accepts: 'comma-separated CIDRs like 169.254.0.0/16,fe80::/10', docDefault: 'link-local and cloud metadata addresses',
+  }),
+  PROCESS_LOCATION: Type.Object({
+    city: Type.Optional(Type.String()), country: Type.Optional(Type.String()), continent: Type.Optional(Type.String()),
+    administrative_division: Type.Optional(Type.String()), region: Type.Optional(Type.String()), timezone: Type.Optional(Type.String()),
+    latitude: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })), longitude: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
+  }, {
+    description: '`process` provider: where its deployments are said to be', docDefault: 'city, country and continent `Local`',
+    accepts: 'a JSON object like {"city":"Montreal","country":"Canada","latitude":45.5,"longitude":-73.6}',
+  }),
+  PROCESS_PUBLIC_IP: text('`process` provider: address players reach the game servers at', { default: '127.0.0.1' }),
+  PROCESS_UDP_READY_MS: int(0, 600_000, 1000, '`process` provider: a deployment without a TCP port is ready once its process stayed up this long'),
+  PROCESS_READY_TIMEOUT_MS: int(100, 3_600_000, 120_000, '`process` provider: a process whose TCP ports do not all accept connections by then is failed'),
+  PROCESS_STOP_GRACE_SECONDS: int(0, 3600, 10, '`process` provider: SIGTERM to SIGKILL when the version sets no termination grace period'),
+  PROCESS_WORKDIR: text('`process` provider: working directory of the game servers', { docDefault: 'the current directory' }),
+  PROCESS_LOG_DIR: text('`process` provider: each deployment\'s output goes to `<dir>/<request_id>.log`', { docDefault: '`$TMPDIR/rallypoint-process-logs`' }),
+  PROCESS_INHERIT_ENV: Type.Array(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), {
+    default: ['PATH', 'HOME', 'LANG', 'TZ', 'SYSTEMROOT'], description: '`process` provider: variables of this environment passed on to game servers (never secrets)',
+    accepts: 'a comma-separated list of variable names',
+  }),
+  PROCESS_KEEP_ON_SHUTDOWN: Type.Boolean({ default: false, description: '`process` provider: leave game servers running at shutdown; the next start adopts them' }),
+});
+
+export type SettingName = keyof typeof SettingsSchema.properties;
+
+/** What a setting accepts, in words, for errors and docs. */
+export function describeAccepted(schema: TSchema): string {
+  if (typeof schema['accepts'] === 'string') return schema['accepts'];
+  if (schema.type === 'integer') return `an integer from ${schema['minimum']} to ${schema['maximum']}`;
+  if (schema.type === 'boolean') return 'true or false';
+  if (Array.isArray(schema['anyOf'])) return `one of ${(schema['anyOf'] as TSchema[]).map((s) => s['const']).join(', ')}`;
+  return 'non-empty text';
+}
