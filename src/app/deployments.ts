@@ -6,6 +6,7 @@ import { selectSessionsOfDeployment } from '../db/queries/sessions.js';
 import { selectAppVersion } from '../db/queries/versions.js';
 import type { DeployModel, RegisterServerPayload } from '../contract/deployments.js';
 import { fail, ok, type Result } from '../domain/errors.js';
+import { locationConstraintsOf } from '../domain/placement.js';
 import type { DeploymentRecord, PortRecord, SessionRecord, VersionRecord } from '../domain/records.js';
 import { DeploymentStatus, isLiveDeployment } from '../domain/session-rules.js';
 import { REGISTERED_PROVIDER } from '../providers/registered.js';
@@ -35,12 +36,14 @@ export async function deploy(deps: AppDeps, orgId: number, input: DeployModel): 
     const checked = checkWebhookUrl(input.webhook_url, deps.webhookDenyList);
     if (!checked.ok) return checked;
   }
+  const constraints = locationConstraintsOf(input);
+  if (!constraints.ok) return constraints;
   const version = await versionFor(deps, orgId, input.app_name, input.version_name);
   if (!version.ok) return version;
   const position = playersPosition(deps, input);
   return deps.db.transaction((tx) =>
     startDeploymentIn(deps, tx, {
-      orgId, version: version.value, position, seats: 0, tags: input.tags ?? [],
+      orgId, version: version.value, position, constraints: constraints.value, seats: 0, tags: input.tags ?? [],
       env: (input.env_vars ?? []).map((e) => ({ key: e.key, value: e.value })), userCount: new Set(ips).size,
       webhookUrl: input.webhook_url ?? null,
     }),

@@ -125,7 +125,7 @@ export async function createSession(deps: AppDeps, orgId: number, input: Session
       if (!deployment && version.autodeploy) {
         const env = selectors.flatMap((s) => Object.entries(s.env ?? {}).map(([key, value]) => ({ key, value })));
         const started = await startDeploymentIn(deps, tx, {
-          orgId, version, position, seats, tags: allSelectorTags(input), env, userCount: users.length, webhookUrl: null,
+          orgId, version, position, constraints: constraints.value, seats, tags: allSelectorTags(input), env, userCount: users.length, webhookUrl: null,
         });
         if (started.ok) {
           deployment = started.value;
