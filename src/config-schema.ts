@@ -15,7 +15,7 @@ FormatRegistry.Set('cidr', (value) => parseCidr(value) !== undefined);
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 /** Providers this build can run; `registered` is always on. */
-export const PROVIDER_NAMES = ['registered', 'process'] as const;
+export const PROVIDER_NAMES = ['registered', 'process', 'docker'] as const;
 
 const oneOf = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
 const int = (minimum: number, maximum: number, defaultValue: number | undefined, description: string, extra: object = {}) =>
@@ -76,6 +76,17 @@ export const SettingsSchema = Type.Object({
     accepts: 'a comma-separated list of variable names',
   }),
   PROCESS_KEEP_ON_SHUTDOWN: Type.Boolean({ default: false, description: '`process` provider: leave game servers running at shutdown; the next start adopts them' }),
+  DOCKER_CALLBACK_URL: text('`docker` provider: base URL game servers in containers reach this service at (context and self-stop); port 0 means the port it listens on', {
+    pattern: '^https?://', accepts: 'an http:// or https:// URL', docDefault: '`RALLYPOINT_PUBLIC_URL`',
+  }),
+  DOCKER_BIND_ALL_INTERFACES: Type.Boolean({ default: false, description: '`docker` provider: publish ports on every interface of a host instead of its public address (hosts behind NAT)' }),
+  DOCKER_UDP_READY_MS: int(0, 600_000, 2000, '`docker` provider: a container without a TCP port is ready once it stayed up this long'),
+  DOCKER_READY_TIMEOUT_MS: int(100, 3_600_000, 120_000, '`docker` provider: a container whose TCP ports do not all accept connections by then is failed'),
+  DOCKER_STOP_GRACE_SECONDS: int(0, 3600, 10, '`docker` provider: stop grace when the version sets no termination grace period'),
+  DOCKER_PULL_TIMEOUT_MS: int(1000, 3_600_000, 600_000, '`docker` provider: an image pull that takes longer fails the deployment'),
+  DOCKER_RECONCILE_MS: int(100, 3_600_000, 15_000, '`docker` provider: how often every host\'s containers are compared with the database'),
+  DOCKER_ENGINE_TIMEOUT_MS: int(100, 600_000, 5000, '`docker` provider: an engine that takes longer to list its containers counts as not answering'),
+  DOCKER_HOST_DOWN_AFTER_MS: int(0, 86_400_000, 60_000, '`docker` provider: a host whose engine has not answered for this long is marked down (0: at the first miss)'),
 });
 
 export type SettingName = keyof typeof SettingsSchema.properties;

@@ -32,6 +32,7 @@ export interface Config {
   /** How often lifetimes (empty_ttl, session_max_duration, heartbeats) are swept. */
   readonly lifetimeSweepMs: number;
   readonly process: ProcessProviderConfig;
+  readonly docker: DockerProviderConfig;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   readonly metricsToken: string | undefined;
   /** How often committed events are numbered and announced on the stream (EVENT_SEQUENCE_MS). */
@@ -77,6 +78,20 @@ export interface ProcessProviderConfig {
   readonly inheritedEnv: Readonly<Record<string, string>>;
   /** Leave game servers running when this server shuts down; the next start adopts them. */
   readonly keepOnShutdown: boolean;
+}
+
+/** The docker provider (src/providers/docker/): containers on the fleet's hosts. Meanings in config-schema.ts. */
+export interface DockerProviderConfig {
+  /** Base URL for the context and self-stop links; port 0 means the listening port. Default: the public URL. */
+  readonly callbackUrl: string | undefined;
+  readonly bindAllInterfaces: boolean;
+  readonly udpReadyMs: number;
+  readonly readyTimeoutMs: number;
+  readonly stopGraceSeconds: number;
+  readonly pullTimeoutMs: number;
+  readonly reconcileMs: number;
+  readonly engineTimeoutMs: number;
+  readonly hostDownAfterMs: number;
 }
 
 /** Every bad setting, one line each: the variable and what it accepts. */
@@ -149,6 +164,20 @@ function processConfig(s: Partial<Settings>, env: NodeJS.ProcessEnv): ProcessPro
   });
 }
 
+function dockerConfig(s: Partial<Settings>): DockerProviderConfig {
+  return Object.freeze({
+    callbackUrl: s.DOCKER_CALLBACK_URL,
+    bindAllInterfaces: s.DOCKER_BIND_ALL_INTERFACES!,
+    udpReadyMs: s.DOCKER_UDP_READY_MS!,
+    readyTimeoutMs: s.DOCKER_READY_TIMEOUT_MS!,
+    stopGraceSeconds: s.DOCKER_STOP_GRACE_SECONDS!,
+    pullTimeoutMs: s.DOCKER_PULL_TIMEOUT_MS!,
+    reconcileMs: s.DOCKER_RECONCILE_MS!,
+    engineTimeoutMs: s.DOCKER_ENGINE_TIMEOUT_MS!,
+    hostDownAfterMs: s.DOCKER_HOST_DOWN_AFTER_MS!,
+  });
+}
+
 /** Validates the environment against the settings schema and returns the frozen config. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const s = readSettings(env);
@@ -169,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     providers: Object.freeze([...new Set(s.PROVIDERS!)]),
     lifetimeSweepMs: s.LIFETIME_SWEEP_MS!,
     process: processConfig(s, env),
+    docker: dockerConfig(s),
     metricsToken: s.METRICS_TOKEN,
     eventSequenceMs: s.EVENT_SEQUENCE_MS!,
     createBatchMax: s.CREATE_BATCH_MAX!,

@@ -17,6 +17,7 @@ import { createJobWorker, type JobHandler, type JobWorker } from './jobs/worker.
 import { ProviderRegistry, type Provider } from './providers/provider.js';
 import { createRegisteredProvider } from './providers/registered.js';
 import { addProcessProvider, reconcileProviders } from './providers/process/wiring.js';
+import { addDockerProvider } from './providers/docker/wiring.js';
 import { registerDeploymentTelemetryRoutes, registerGameServerRoutes } from './http/routes/game-servers.js';
 import { lifetimeJobHandlers, scheduleLifetimeSweep } from './jobs/lifetimes.js';
 import { createMetrics, registerMetricsRoute, type Metrics } from './observability/metrics.js';
@@ -93,6 +94,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       listeningPort: () => (app.server.address() as { port?: number } | null)?.port,
     });
   }
+  const docker = config.providers.includes('docker')
+    ? addDockerProvider(deps, config, {
+      log: (message, error) => app.log.error({ err: error }, message),
+      listeningPort: () => (app.server.address() as { port?: number } | null)?.port,
+    })
+    : undefined;
   const metrics = createMetrics(deps);
   metrics.attachObserver(deps);
   const serverOptions = options.server ?? {};
@@ -116,11 +123,14 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   });
   const jobs = createJobWorker({
     db, clock: deps.clock, pollMs: config.jobPollMs,
-    handlers: { ...deploymentJobHandlers(deps), ...lifetimeJobHandlers(deps, config.lifetimeSweepMs), ...(options.jobHandlers?.(deps) ?? {}) },
+    handlers: {
+      ...deploymentJobHandlers(deps), ...lifetimeJobHandlers(deps, config.lifetimeSweepMs), ...docker?.jobHandlers, ...(options.jobHandlers?.(deps) ?? {}),
+    },
     onError: (error, job) => app.log.error({ err: error, job: job?.kind }, 'background job failed'),
   });
   await scheduleLifetimeSweep(db, { at: deps.clock.now(), intervalMs: config.lifetimeSweepMs, nextSlot: false });
   await reconcileProviders(deps);
+  await docker?.schedule();
   const webhooks = createWebhookWorker({
     db, clock: deps.clock, denyList: deps.webhookDenyList!, timeoutMs: config.webhookTimeoutMs, pollMs: config.jobPollMs,
     schedule: { baseMs: config.webhookRetryBaseMs, maxDelayMs: 60 * 60_000 },

@@ -43,6 +43,8 @@ export interface TestServiceOptions extends Omit<ServiceOptions, 'config'> {
   env?: Record<string, string>;
   /** Reuse this PostgreSQL database instead of a fresh one (several processes on one database). */
   databaseUrl?: string;
+  /** Address to listen on (default 127.0.0.1); containers reach the service only on another. */
+  listenHost?: string;
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
@@ -52,9 +54,10 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', RALLYPOINT_API_KEY: key, RALLYPOINT_DATA_DIR: 'memory://',
     JOB_POLL_MS: '60000', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...options.env,
   });
-  const { env: _env, databaseUrl: _url, ...serviceOptions } = options;
+  const { env: _env, databaseUrl: _url, listenHost, ...serviceOptions } = options;
   const service = await startService({ config, ...serviceOptions });
-  const address = await service.app.listen({ host: '127.0.0.1', port: 0 });
+  const listening = await service.app.listen({ host: listenHost ?? '127.0.0.1', port: 0 });
+  const address = listenHost ? `http://127.0.0.1:${new URL(listening).port}` : listening;
   return { url: address, key, service, databaseUrl, close: () => service.close() };
 }
 

@@ -207,3 +207,13 @@ export async function selectDeploymentByRequestIdInAnyOrg(db: Queryable, request
   const { rows } = await db.query<DeploymentRow>(`SELECT ${COLUMNS} FROM deployments d WHERE d.request_id = $1`, [requestId]);
   return rows[0] ? toDeployment(rows[0]) : undefined;
 }
+
+/** Status of each of these deployments that exists, by request_id (reconciling an engine's containers). */
+export async function selectDeploymentStatusesByRequestIds(db: Queryable, requestIds: readonly string[]): Promise<Map<string, string>> {
+  if (requestIds.length === 0) return new Map();
+  const { rows } = await db.query<{ request_id: string; status: string }>(
+    'SELECT request_id, status FROM deployments WHERE request_id = ANY($1::text[])',
+    [requestIds],
+  );
+  return new Map(rows.map((row) => [row.request_id, row.status]));
+}

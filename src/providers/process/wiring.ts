@@ -8,6 +8,11 @@ import type { Config } from '../../config.js';
 import { selectLiveDeploymentsOfProvider, updateDeploymentProviderData } from '../../db/queries/deployments.js';
 import { createProcessProvider } from '../process.js';
 
+/** The public URL with the real port once the server listens, when it was configured with port 0. */
+export function listeningPublicUrl(publicUrl: string, port: number | undefined): string {
+  return publicUrl.endsWith(':0') && port ? `${publicUrl.slice(0, -2)}:${port}` : publicUrl;
+}
+
 /**
  * PORT=0 lets the system choose the port at listen time, so a public URL derived from it ends in
  * ":0"; `listeningPort` gives the real one once the server listens.
@@ -18,10 +23,7 @@ export function addProcessProvider(
   hooks: { log: (message: string, error?: unknown) => void; listeningPort: () => number | undefined },
 ): void {
   const log = hooks.log;
-  const publicUrl = () => {
-    const port = hooks.listeningPort();
-    return config.publicUrl.endsWith(':0') && port ? `${config.publicUrl.slice(0, -2)}:${port}` : config.publicUrl;
-  };
+  const publicUrl = () => listeningPublicUrl(config.publicUrl, hooks.listeningPort());
   deps.providers.add(createProcessProvider({
     config: config.process,
     publicUrl,
