@@ -41,7 +41,7 @@ describe('settings', () => {
     assert.deepEqual(problemsOf({ PROVIDERS: 'proces', LOG_LEVEL: 'verbose', PORT: '80a', PROCESS_KEEP_ON_SHUTDOWN: 'yes' }), [
       'PORT must be an integer from 0 to 65535, got "80a"',
       'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"',
-      'PROVIDERS must be a comma-separated list of registered, process, got "proces"',
+      'PROVIDERS must be a comma-separated list of registered, process, docker, got "proces"',
       'PROCESS_KEEP_ON_SHUTDOWN must be true or false, got "yes"',
     ]);
     assert.deepEqual(problemsOf({ WEBHOOK_DENY_CIDRS: '10.0.0.0/8,10.0.0.0/99', PROCESS_LOCATION: '{"latitude": 200}' }), [
@@ -85,7 +85,7 @@ describe('start-up failures of the real server', { timeout: 180_000 }, () => {
     assert.deepEqual(result.stderr.trimEnd().split('\n'), [
       'rallypoint: RALLYPOINT_API_KEY must be a key like rp_ followed by at least 16 letters, digits, _ or -',
       'rallypoint: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"',
-      'rallypoint: PROVIDERS must be a comma-separated list of registered, process, got "proces"',
+      'rallypoint: PROVIDERS must be a comma-separated list of registered, process, docker, got "proces"',
     ]);
   });
 
