@@ -30,6 +30,8 @@ export const SettingsSchema = Type.Object({
   }),
   RALLYPOINT_DATA_DIR: text('embedded database directory (`memory://` keeps nothing)', { default: './data/rallypoint' }),
   DATABASE_POOL_SIZE: int(1, 500, 10, 'PostgreSQL connections per process'),
+  MIGRATE_ON_START: Type.Boolean({ default: true, description: 'apply pending migrations at start; `false`: refuse to start unless `rallypoint migrate up` already did' }),
+  MIGRATION_LOCK_TIMEOUT_MS: int(100, 3_600_000, 60_000, 'how long a start waits for another process\'s migrations before giving up'),
   RALLYPOINT_API_KEY: text('key to create on first start instead of a random one (or to add to the first organisation)', {
     pattern: '^rp_[A-Za-z0-9_-]{16,}$', accepts: 'a key like rp_ followed by at least 16 letters, digits, _ or -', secret: true,
   }),

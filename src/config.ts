@@ -16,6 +16,10 @@ export interface Config {
   /** Directory of the embedded database; `memory://` keeps it in memory. */
   readonly dataDir: string;
   readonly databasePoolSize: number;
+  /** Apply pending migrations at start (MIGRATE_ON_START); when false, refuse a database not at this build's schema. */
+  readonly migrateOnStart: boolean;
+  /** How long a start waits for the migration lock (MIGRATION_LOCK_TIMEOUT_MS). */
+  readonly migrationLockTimeoutMs: number;
   /** A key to create on first start instead of a random one. */
   readonly bootstrapApiKey: string | undefined;
   readonly logLevel: Static<typeof SettingsSchema.properties.LOG_LEVEL>;
@@ -189,6 +193,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: s.DATABASE_URL,
     dataDir: s.RALLYPOINT_DATA_DIR!,
     databasePoolSize: s.DATABASE_POOL_SIZE!,
+    migrateOnStart: s.MIGRATE_ON_START!,
+    migrationLockTimeoutMs: s.MIGRATION_LOCK_TIMEOUT_MS!,
     bootstrapApiKey: s.RALLYPOINT_API_KEY,
     logLevel: s.LOG_LEVEL!,
     bodyLimitBytes: s.BODY_LIMIT_BYTES!,

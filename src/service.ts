@@ -7,7 +7,7 @@ import type { Config } from './config.js';
 import { emptyListeners, systemClock, type AppDeps, type Clock, type GeoLocator } from './app/deps.js';
 import { bootstrapOrganisation } from './app/keys.js';
 import type { Db } from './db/db.js';
-import { loadMigrations, migrate } from './db/migrate.js';
+import { assertMigrated, loadMigrations, migrate } from './db/migrate.js';
 import { openDb } from './db/open-db.js';
 import { createTransactionBatcher } from './db/transaction-batcher.js';
 import { loadDbipLocator } from './geo/dbip-locator.js';
@@ -67,8 +67,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const { config } = options;
   const ownsDb = options.db === undefined;
   const db = options.db ?? (await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize }));
-  const migrationsApplied = await migrate(db);
-  const schemaVersion = Math.max(0, ...(await loadMigrations()).map((m) => m.id));
+  const migrations = await loadMigrations();
+  let migrationsApplied: string[] = [];
+  if (config.migrateOnStart) migrationsApplied = await migrate(db, { migrations, lockTimeoutMs: config.migrationLockTimeoutMs });
+  else await assertMigrated(db, migrations);
+  const schemaVersion = Math.max(0, ...migrations.map((m) => m.id));
   const bootstrap = await bootstrapOrganisation({ db }, config.bootstrapApiKey);
   const deps: AppDeps = {
     db,

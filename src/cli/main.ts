@@ -10,6 +10,7 @@ import { adminCommands } from './commands-admin.js';
 import { deploymentCommands } from './commands-deployments.js';
 import { sessionCommands } from './commands-sessions.js';
 import { webhookCommands } from './commands-webhooks.js';
+import { migrateCommands } from './commands-migrate.js';
 import { SettingsSchema } from '../config-schema.js';
 import { isEntryModule } from '../entry.js';
 
@@ -32,7 +33,7 @@ const serveCommand: Command = {
   },
 };
 
-export const COMMANDS: Command[] = [serveCommand, ...adminCommands, ...deploymentCommands, ...sessionCommands, ...webhookCommands];
+export const COMMANDS: Command[] = [serveCommand, ...adminCommands, ...deploymentCommands, ...sessionCommands, ...webhookCommands, ...migrateCommands];
 
 function usageLine(command: Command): string {
   return `rallypoint ${command.path.join(' ')}${command.args ? ` ${command.args}` : ''}`;

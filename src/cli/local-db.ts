@@ -1,0 +1,43 @@
+/**
+ * Operator commands (`migrate`, `admin`, `backup`, `restore`) work on the database directly, as
+ * the service does: the same settings (DATABASE_URL, else the embedded database in
+ * RALLYPOINT_DATA_DIR) and the same openDb(). They need no API key and no running service.
+ */
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import type { Db } from '../db/db.js';
+import { openDb } from '../db/open-db.js';
+import { databaseFailure } from '../start-failure.js';
+import { UsageError, type CommandContext, type OptionSpecs } from './command.js';
+
+export const LOCAL_DB_HELP = [
+  'Works on the database directly: DATABASE_URL, else the embedded database in RALLYPOINT_DATA_DIR',
+  '(stop the service first when it uses the embedded database: one process may open it at a time).',
+  '--json           print JSON for scripts',
+];
+export const LOCAL_DB_OPTIONS: OptionSpecs = { json: { type: 'boolean' } };
+
+/** A failure the operator must act on, printed as one line (exit 1). */
+export class OperatorError extends Error {}
+
+/** Opens the configured database, runs `fn`, and closes it whatever happens. */
+export async function withLocalDb<T>(ctx: CommandContext, fn: (db: Db, config: Config) => Promise<T>): Promise<T> {
+  let config: Config;
+  try {
+    config = loadConfig(ctx.io.env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.problems.join('; '));
+    throw error;
+  }
+  let db: Db;
+  try {
+    db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+    await db.query('SELECT 1');
+  } catch (error) {
+    throw new OperatorError(databaseFailure(config, error).message);
+  }
+  try {
+    return await fn(db, config);
+  } finally {
+    await db.close();
+  }
+}
