@@ -9,6 +9,8 @@ import { registerAuth } from './auth.js';
 import { registerIdempotency } from './idempotency.js';
 import { registerRateLimit } from './rate-limit.js';
 import { sendFailure, toFailure } from './errors.js';
+import { answerClientError, answerFrameworkError, notFoundHandler } from './framework-errors.js';
+import { loggableError } from '../observability/error-log.js';
 import { findInvalidText, invalidTextError, validatorCompiler } from './validation.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerSessionRoutes } from './routes/sessions.js';
@@ -19,6 +21,8 @@ import { registerGeoRoutes } from './routes/geo.js';
 
 export interface ServerOptions {
   logLevel?: string;
+  /** Where log lines go (default: stdout); tests read them to check what a log may say. */
+  logStream?: NodeJS.WritableStream;
   bodyLimitBytes?: number;
   /** Extra authenticated /v1 routes (webhooks, events...) registered by other modules. */
   extraRoutes?: Array<(app: FastifyInstance, deps: AppDeps) => void>;
@@ -52,12 +56,14 @@ declare module 'fastify' {
 /** Builds the HTTP app around the given dependencies. Never listens by itself. */
 export async function buildServer(deps: AppDeps, options: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: options.logLevel ?? 'info' },
+    logger: { level: options.logLevel ?? 'info', serializers: { err: loggableError }, ...(options.logStream ? { stream: options.logStream } : {}) },
     // One line per request is written by the onResponse hook below, with the organisation.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
     requestIdHeader: false,
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -103,9 +109,7 @@ export async function buildServer(deps: AppDeps, options: ServerOptions = {}): P
     }, 'request');
   });
   app.setErrorHandler((error, request, reply) => sendFailure(reply, toFailure(error as Error, request)));
-  app.setNotFoundHandler((request, reply) =>
-    sendFailure(reply, { code: 'ROUTE_NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0]}.` }),
-  );
+  app.setNotFoundHandler(notFoundHandler(app));
 
   app.addSchema(ErrorBody);
   await app.register(swagger, {
