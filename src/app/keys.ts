@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Queryable } from '../db/db.js';
 import { countOrganisations, insertApiKey, insertOrganisation, revokeApiKey, selectActiveKeyByHash, selectApiKeys, selectOrganisation, updateWebhookSecret } from '../db/queries/orgs.js';
 import { fail, ok, type Result } from '../domain/errors.js';
+import { selectActiveKeyIdsForUpdate } from '../db/queries/org-admin.js';
 import type { ApiKeyRecord } from '../domain/records.js';
 import type { AppDeps } from './deps.js';
 import { hashApiKey, newApiKey, newKeyId, newWebhookSecret } from './ids.js';
@@ -110,8 +111,20 @@ export function listApiKeys(deps: Pick<AppDeps, 'db'>, orgId: number): Promise<A
   return selectApiKeys(deps.db, orgId);
 }
 
+/**
+ * Revokes a key, but never the organisation's last active one: that would lock it out for good
+ * over the API (an operator can still add a key with `rallypoint admin keys create`).
+ */
 export async function revokeKey(deps: Pick<AppDeps, 'db' | 'clock'>, orgId: number, keyId: string): Promise<Result<ApiKeyRecord>> {
-  const record = await revokeApiKey(deps.db, orgId, keyId, deps.clock.now());
+  const result = await deps.db.transaction(async (tx): Promise<Result<ApiKeyRecord | undefined>> => {
+    const active = await selectActiveKeyIdsForUpdate(tx, orgId);
+    if (active.length === 1 && active[0] === keyId) {
+      return fail('LAST_ACTIVE_KEY', `API key ${keyId} is the organisation's last active key; create another one before revoking it.`);
+    }
+    return ok(await revokeApiKey(tx, orgId, keyId, deps.clock.now()));
+  });
+  if (!result.ok) return result;
+  const record = result.value;
   // Only the hash identifies a cached key, so a revoke forgets every verified key of this process.
   keyCacheOf(deps.db).clear();
   return record ? ok(record) : fail('KEY_NOT_FOUND', `API key ${keyId} does not exist.`);

@@ -11,6 +11,7 @@ import { deploymentCommands } from './commands-deployments.js';
 import { sessionCommands } from './commands-sessions.js';
 import { webhookCommands } from './commands-webhooks.js';
 import { migrateCommands } from './commands-migrate.js';
+import { orgAdminCommands } from './commands-org-admin.js';
 import { SettingsSchema } from '../config-schema.js';
 import { isEntryModule } from '../entry.js';
 
@@ -33,7 +34,7 @@ const serveCommand: Command = {
   },
 };
 
-export const COMMANDS: Command[] = [serveCommand, ...adminCommands, ...deploymentCommands, ...sessionCommands, ...webhookCommands, ...migrateCommands];
+export const COMMANDS: Command[] = [serveCommand, ...adminCommands, ...deploymentCommands, ...sessionCommands, ...webhookCommands, ...migrateCommands, ...orgAdminCommands];
 
 function usageLine(command: Command): string {
   return `rallypoint ${command.path.join(' ')}${command.args ? ` ${command.args}` : ''}`;

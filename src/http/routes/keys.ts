@@ -32,6 +32,6 @@ export function registerKeyRoutes(parent: FastifyInstance, deps: AppDeps): void 
     async (request) => ({ keys: (await listApiKeys(deps, request.orgId)).map(keyView) }));
 
   app.delete('/v1/keys/:key_id', {
-    schema: { tags, operationId: 'key-revoke', params: KeyIdParams, response: { 200: ApiKey, ...errors(404) } },
+    schema: { tags, operationId: 'key-revoke', params: KeyIdParams, response: { 200: ApiKey, ...errors(404, 409) } },
   }, async (request, reply) => sendResult(reply, await revokeKey(deps, request.orgId, request.params.key_id), keyView));
 }
