@@ -13,16 +13,22 @@ import { selectHostById } from '../../src/db/queries/hosts.js';
 import type { DockerProvider } from '../../src/providers/docker/docker-provider.js';
 import { LABELS } from '../../src/providers/docker/container-spec.js';
 import { DeploymentStatus } from '../../src/domain/session-rules.js';
-import { client, seedVersion, startTestService, type TestService } from '../support/harness.js';
+import { client, FakeClock, seedVersion, startTestService, type TestService } from '../support/harness.js';
 import { ECHO_IMAGE, startPodman, type TestPodman } from '../support/podman.js';
+import { skipUnlessPostgres } from '../support/processes.js';
 import {
   addContainerDeployment, addHost, deploymentNow, ECHO_VERSION, eventually, freeHostPort, tcpExchange, udpExchange,
 } from '../support/docker-fixtures.js';
 
 const TEST_TIMEOUT = { timeout: 120_000 };
 
+let podman: TestPodman;
+before(async () => {
+  podman = await startPodman();
+}, { timeout: 180_000 });
+after(() => podman?.close());
+
 describe('docker provider on a real engine', { timeout: 600_000 }, () => {
-  let podman: TestPodman;
   let t: TestService;
   let call: ReturnType<typeof client>;
   let orgId: number;
@@ -30,7 +36,6 @@ describe('docker provider on a real engine', { timeout: 600_000 }, () => {
   let version: string;
 
   before(async () => {
-    podman = await startPodman();
     t = await startTestService({
       geo: noGeo, listenHost: '0.0.0.0',
       env: {
@@ -43,10 +48,7 @@ describe('docker provider on a real engine', { timeout: 600_000 }, () => {
     orgId = (await authenticate(t.service.deps.db, t.key))!;
     ({ app, version } = await seedVersion(call, { kind: 'Match', sockets: 2, extra: ECHO_VERSION }));
   });
-  after(async () => {
-    await t?.close();
-    await podman?.close();
-  });
+  after(() => t?.close());
 
   const deps = () => t.service.deps;
   const provider = () => deps().providers.get('docker') as DockerProvider;
@@ -182,5 +184,150 @@ describe('docker provider on a real engine', { timeout: 600_000 }, () => {
     await provider().reconcileHosts();
     assert.equal((await selectHostById(deps().db, host.id))?.state, 'active');
     assert.equal(await leftOn(host.name), 0);
+  });
+});
+
+describe('sessions on containers, scheduled by the fleet', { timeout: 600_000 }, () => {
+  let t: TestService;
+  let call: ReturnType<typeof client>;
+  const clock = new FakeClock(new Date());
+
+  before(async () => {
+    t = await startTestService({
+      geo: noGeo, listenHost: '0.0.0.0', clock,
+      env: {
+        PROVIDERS: 'registered,docker', LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent', DOCKER_UDP_READY_MS: '300',
+        DOCKER_CALLBACK_URL: 'http://host.containers.internal:0',
+      },
+    });
+    call = client(t.url, t.key);
+  });
+  after(() => t?.close());
+
+  const deps = () => t.service.deps;
+  const statusOf = async (requestId: string) => (await deploymentNow(deps(), requestId)).status;
+  const leftOn = async (hostName: string) => (await podman.containersLabelled(`${LABELS.host}=${hostName}`)).length;
+
+  it('a session with no free server starts a container, turns Ready with its ports, plays, and ends when the server stops itself', TEST_TIMEOUT, async () => {
+    const host = await addHost(deps(), { kind: 'socket', path: podman.socketPath }, { portMin: 43100, portMax: 43199 });
+    const { app } = await seedVersion(call, { kind: 'Seat', sockets: 4, autodeploy: true, extra: ECHO_VERSION });
+    const created = await call('POST', '/v1/session', { app_name: app, ip_list: ['1.2.3.4'] });
+    assert.equal(created.status, 200);
+    const requestId = created.body.deployment_request_id as string;
+    assert.equal((await call('GET', `/v1/session/${created.body.session_id}`)).body.status, 'Waiting');
+    await t.service.jobs.runDue();
+    const ready = await eventually('session Ready', async () => {
+      const got = await call('GET', `/v1/session/${created.body.session_id}`);
+      return got.body.status === 'Ready' ? got.body : undefined;
+    });
+    assert.equal(ready.deployment.public_ip, '127.0.0.1');
+    assert.equal(ready.deployment.location.city, 'Montreal');
+    const { game, control } = ready.deployment.ports;
+    assert.ok(game.external >= 43100 && game.external <= 43199, JSON.stringify(game));
+    assert.equal(game.internal, 7777);
+    assert.equal(await udpExchange(game.external, 'a datagram from a player'), 'a datagram from a player');
+    assert.equal(await tcpExchange(control.external, 'a stream from a player'), 'a stream from a player');
+    const env = JSON.parse(await udpExchange(game.external, 'env'));
+    assert.equal(env.ARBITRIUM_REQUEST_ID, requestId);
+    assert.equal(JSON.parse(env.ARBITRIUM_PORTS_MAPPING).ports.control.external, control.external);
+    const context = JSON.parse(await tcpExchange(control.external, 'context'));
+    assert.equal(context.body.sockets_usage, 1);
+    assert.equal((await selectHostById(deps().db, host.id))?.usedPorts, 2);
+
+    assert.equal(await udpExchange(game.external, 'stop'), 'stop 200');
+    const ended = await eventually('session ended', async () => {
+      const got = await call('GET', `/v1/session/${created.body.session_id}`);
+      return got.body.status === 'Error' ? got.body : undefined;
+    });
+    assert.equal(ended.ready, false);
+    await t.service.jobs.runDue();
+    assert.equal(await statusOf(requestId), DeploymentStatus.terminated);
+    assert.equal(await leftOn(host.name), 0);
+    assert.equal((await selectHostById(deps().db, host.id))?.usedPorts, 0, 'the stop gave the ports back');
+  });
+
+  it('DELETE /v1/stop, bulk-stop and empty_ttl stop containers through the stop job', TEST_TIMEOUT, async () => {
+    const host = await addHost(deps(), { kind: 'socket', path: podman.socketPath }, { portMin: 43200, portMax: 43299 });
+    const { app } = await seedVersion(call, { kind: 'Match', sockets: 2, extra: { ...ECHO_VERSION, session_config: { kind: 'Match', sockets: 2, empty_ttl: 1 } } });
+    const deploy = async (tags: string[]) => {
+      const answer = await call('POST', '/v1/deploy', { app_name: app, tags });
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      return answer.body.request_id as string;
+    };
+    const stopped = await deploy(['one']);
+    const bulk = await deploy(['bulk']);
+    await t.service.jobs.runDue();
+    for (const id of [stopped, bulk]) {
+      await eventually(`${id} ready`, async () => ((await statusOf(id)) === DeploymentStatus.ready ? true : undefined));
+    }
+    assert.equal((await call('DELETE', `/v1/stop/${stopped}`)).status, 200);
+    const bulkStop = await call('POST', '/v1/deployments/bulk-stop', { filters: [{ field: 'deployment_tags', filter_type: 'any', values: ['bulk'] }] });
+    assert.deepEqual(bulkStop.body.processable, [{ request_id: bulk }]);
+    await t.service.jobs.runDue();
+    assert.equal(await leftOn(host.name), 0);
+
+    const idle = await deploy([]);
+    await t.service.jobs.runDue();
+    await eventually('idle ready', async () => ((await statusOf(idle)) === DeploymentStatus.ready ? true : undefined));
+    clock.advance(3 * 60_000);
+    // The sweep ends it; the stop job it writes runs on a later pass.
+    await eventually('idle stopped', async () => {
+      await t.service.jobs.runDue();
+      return (await statusOf(idle)) === DeploymentStatus.terminated ? true : undefined;
+    });
+    assert.equal(await leftOn(host.name), 0);
+  });
+
+  it('a host without enough free ports refuses the deploy with a 4xx that says why, and starts nothing', TEST_TIMEOUT, async () => {
+    const host = await addHost(deps(), { kind: 'socket', path: podman.socketPath }, { portMin: 43300, portMax: 43300 });
+    await deps().db.query(`UPDATE hosts SET state = 'draining' WHERE id <> $1`, [host.id]);
+    const { app } = await seedVersion(call, { kind: 'Match', sockets: 2, extra: ECHO_VERSION });
+    const answer = await call('POST', '/v1/deploy', { app_name: app });
+    assert.ok(answer.status >= 400 && answer.status < 500, `${answer.status} ${JSON.stringify(answer.body)}`);
+    assert.match(answer.body.message, /port/i);
+    await t.service.jobs.runDue();
+    assert.equal(await leftOn(host.name), 0);
+  });
+});
+
+describe('a restarted Rallypoint', { timeout: 600_000, skip: skipUnlessPostgres }, () => {
+  const env = {
+    PROVIDERS: 'registered,docker', LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent', DOCKER_UDP_READY_MS: '300',
+    DOCKER_CALLBACK_URL: 'http://host.containers.internal:0',
+  };
+
+  it('adopts the containers still running, removes the orphans, and watches the adopted ones', TEST_TIMEOUT, async () => {
+    const first = await startTestService({ geo: noGeo, listenHost: '0.0.0.0', env });
+    let second: TestService | undefined;
+    try {
+      const call = client(first.url, first.key);
+      const orgId = (await authenticate(first.service.deps.db, first.key))!;
+      const { app, version } = await seedVersion(call, { kind: 'Match', sockets: 2, extra: ECHO_VERSION });
+      const host = await addHost(first.service.deps, { kind: 'socket', path: podman.socketPath });
+      const running = await addContainerDeployment(first.service.deps, { orgId, app, version, host });
+      await first.service.jobs.runDue();
+      await eventually('ready', async () => ((await deploymentNow(first.service.deps, running.requestId)).status === DeploymentStatus.ready ? true : undefined));
+      await first.close();
+      const orphan = await podman.docker.createContainer({
+        Image: ECHO_IMAGE, name: `rallypoint-${running.requestId.slice(0, 6)}orphan`,
+        Labels: { [LABELS.marker]: 'true', [LABELS.host]: host.name, [LABELS.requestId]: `${running.requestId.slice(0, 6)}orphan` },
+      });
+      await orphan.start();
+
+      second = await startTestService({ geo: noGeo, listenHost: '0.0.0.0', env, databaseUrl: first.databaseUrl });
+      const deps = second.service.deps;
+      const left = await podman.containersLabelled(`${LABELS.host}=${host.name}`);
+      assert.deepEqual(left.map((c) => c.Labels[LABELS.requestId]), [running.requestId]);
+      assert.equal((await deploymentNow(deps, running.requestId)).status, DeploymentStatus.ready);
+      const port = running.ports['control']!.external;
+      assert.equal(await tcpExchange(port, 'still here'), 'still here');
+      // The restarted service watches the host's events again.
+      await podman.docker.getContainer(left[0]!.Id).kill({ signal: 'SIGKILL' });
+      await eventually('error', async () => ((await deploymentNow(deps, running.requestId)).status === DeploymentStatus.error ? true : undefined));
+      await second.service.jobs.runDue();
+      assert.equal((await podman.containersLabelled(`${LABELS.host}=${host.name}`)).length, 0);
+    } finally {
+      await second?.close();
+    }
   });
 });
