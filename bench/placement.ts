@@ -8,7 +8,7 @@
  *   npx tsc -p . && node dist/bench/placement.js [N ...]
  *
  * PostgreSQL: a throwaway cluster started here (scripts/throwaway-postgres.mjs) and removed at the
- * end. PGlite: in memory.
+ * end.
  */
 import { fileURLToPath } from 'node:url';
 import { emptyListeners, noGeo, systemClock, type AppDeps } from '../src/app/deps.js';
@@ -127,17 +127,12 @@ async function main() {
   process.once('SIGINT', () => { cluster.stop(); process.exit(130); });
   const results: Array<Record<string, string | number>> = [];
   try {
-    for (const engine of ['postgres', 'pglite'] as const) {
+    for (const engine of ['postgres'] as const) {
       for (const n of counts) {
-        let db: Db;
-        if (engine === 'postgres') {
-          const admin = await openDb({ databaseUrl: cluster.url, dataDir: '', poolSize: 1 });
-          await admin.query(`CREATE DATABASE bench_${n}`);
-          await admin.close();
-          db = await openDb({ databaseUrl: cluster.url.replace(/\/postgres$/, `/bench_${n}`), dataDir: '', poolSize: 4 });
-        } else {
-          db = await openDb({ databaseUrl: undefined, dataDir: 'memory://', poolSize: 1 });
-        }
+        const admin = await openDb({ databaseUrl: cluster.url, dataDir: '', poolSize: 1 });
+        await admin.query(`CREATE DATABASE bench_${n}`);
+        await admin.close();
+        const db: Db = await openDb({ databaseUrl: cluster.url.replace(/\/postgres$/, `/bench_${n}`), dataDir: '', poolSize: 4 });
         try {
           await migrate(db, migrations);
           const { deps, orgId, versionId } = await seed(db, n);
@@ -159,7 +154,7 @@ async function main() {
   }
   console.table(results);
   const names = [...new Set(results.map((r) => String(r['scenario'])))];
-  for (const engine of ['postgres', 'pglite']) {
+  for (const engine of ['postgres']) {
     for (const name of names) {
       const row = (n: number) => results.find((r) => r['engine'] === engine && r['deployments'] === n && r['scenario'] === name);
       const small = row(Math.min(...counts));

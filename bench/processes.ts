@@ -42,10 +42,10 @@ export interface RallypointOptions {
   env?: Record<string, string>;
 }
 
-/** A Rallypoint server process: on PostgreSQL when databaseUrl is given, else on PGlite in a temp dir. */
+/** A Rallypoint server process: on PostgreSQL when databaseUrl is given, else on its embedded PostgreSQL in a temp dir. */
 export async function startRallypoint(options: RallypointOptions): Promise<ServerProcess> {
   let dataDir: string | undefined;
-  if (!options.databaseUrl) dataDir = mkdtempSync(join(tmpdir(), 'rallypoint-bench-pglite-'));
+  if (!options.databaseUrl) dataDir = mkdtempSync(join(tmpdir(), 'rallypoint-bench-embedded-'));
   const server = await spawnServer({
     key: options.key,
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),

@@ -4,7 +4,7 @@ import type { CeilingFigures } from './db-ceiling.js';
 import type { Figures, ScenarioFigures } from './load.js';
 
 export interface ScenarioResult extends Partial<ScenarioFigures> {
-  engine: 'postgres' | 'pglite' | 'none';
+  engine: 'postgres' | 'embedded' | 'none';
   name: string;
   /** Which ceiling the ratio is taken against. */
   boundBy?: 'http' | 'db';

@@ -25,10 +25,11 @@ const text = (description: string, extra: object = {}) => Type.String({ minLengt
 export const SettingsSchema = Type.Object({
   HOST: text('address to listen on', { default: '127.0.0.1' }),
   PORT: int(0, 65535, 8080, 'port to listen on (0: any free port)'),
-  DATABASE_URL: text('PostgreSQL connection string; unset = the embedded database in `RALLYPOINT_DATA_DIR`', {
+  DATABASE_URL: text('PostgreSQL connection string; unset = the embedded PostgreSQL in `RALLYPOINT_DATA_DIR`', {
     pattern: '^postgres(ql)?://', accepts: 'a URL like postgres://user:password@host:5432/dbname', secret: true,
   }),
-  RALLYPOINT_DATA_DIR: text('embedded database directory (`memory://` keeps nothing)', { default: './data/rallypoint' }),
+  RALLYPOINT_DATA_DIR: text('the embedded PostgreSQL\'s directory (cluster, socket, lock)', { default: './data/rallypoint' }),
+  RALLYPOINT_EMBEDDED_PORT: int(1, 65535, undefined, 'also let the embedded PostgreSQL listen on `127.0.0.1` at this port (unset: unix socket only)'),
   DATABASE_POOL_SIZE: int(1, 500, 10, 'PostgreSQL connections per process'),
   MIGRATE_ON_START: Type.Boolean({ default: true, description: 'apply pending migrations at start; `false`: refuse to start unless `rallypoint migrate up` already did' }),
   MIGRATION_LOCK_TIMEOUT_MS: int(100, 3_600_000, 60_000, 'how long a start waits for another process\'s migrations before giving up'),
@@ -48,7 +49,7 @@ export const SettingsSchema = Type.Object({
   LIFETIME_SWEEP_MS: int(10, 3_600_000, 15_000, 'how often lifetimes (empty_ttl, session_max_duration, heartbeats) are checked'),
   EVENT_SEQUENCE_MS: int(1, 60_000, 20, 'how often committed events are numbered and sent to `/v1/events` subscribers'),
   CREATE_BATCH_MAX: int(1, 1_000, 32, 'most session creates that share one transaction under load (group commit); `1` turns it off'),
-  CREATE_BATCH_RUNNERS: int(1, 500, undefined, 'create transactions running at once per process (embedded engine: always 1)', { docDefault: '`2` (`1` with a pool of 1)' }),
+  CREATE_BATCH_RUNNERS: int(1, 500, undefined, 'create transactions running at once per process', { docDefault: '`2` (`1` with a pool of 1)' }),
   METRICS_TOKEN: text('when set, `GET /metrics` needs `Authorization: Bearer <token>`', { secret: true }),
   RATE_LIMIT_PER_SECOND: int(0, 1_000_000, 0, 'requests per second allowed per API key in each process; `0` = no limit'),
   RATE_LIMIT_BURST: int(0, 1_000_000, 0, 'requests a key may send at once before the per-second rate applies', { docDefault: 'one second\'s worth' }),

@@ -11,10 +11,12 @@ import { describeAccepted, SettingsSchema } from './config-schema.js';
 export interface Config {
   readonly host: string;
   readonly port: number;
-  /** PostgreSQL connection string; when absent the embedded PGlite engine is used. */
+  /** PostgreSQL connection string; when absent the embedded PostgreSQL server is started. */
   readonly databaseUrl: string | undefined;
-  /** Directory of the embedded database; `memory://` keeps it in memory. */
+  /** Directory of the embedded PostgreSQL server (its cluster, socket and lock). */
   readonly dataDir: string;
+  /** Also let the embedded server listen on 127.0.0.1 at this port; unset: its unix socket only. */
+  readonly embeddedPort: number | undefined;
   readonly databasePoolSize: number;
   /** Apply pending migrations at start (MIGRATE_ON_START); when false, refuse a database not at this build's schema. */
   readonly migrateOnStart: boolean;
@@ -192,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     databaseUrl: s.DATABASE_URL,
     dataDir: s.RALLYPOINT_DATA_DIR!,
+    embeddedPort: s.RALLYPOINT_EMBEDDED_PORT,
     databasePoolSize: s.DATABASE_POOL_SIZE!,
     migrateOnStart: s.MIGRATE_ON_START!,
     migrationLockTimeoutMs: s.MIGRATION_LOCK_TIMEOUT_MS!,

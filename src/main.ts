@@ -6,6 +6,7 @@
 import { createServer } from 'node:net';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import type { Db } from './db/db.js';
+import { EmbeddedPostgresError } from './db/embedded/server.js';
 import { openDb } from './db/open-db.js';
 import { isEntryModule } from './entry.js';
 import { startService, type Service } from './service.js';
@@ -24,12 +25,16 @@ async function checkPortFree(host: string, port: number): Promise<void> {
 async function openCheckedDb(config: Config): Promise<Db> {
   let db: Db | undefined;
   try {
-    db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
+    db = await openDb({
+      databaseUrl: config.databaseUrl, dataDir: config.dataDir, embeddedPort: config.embeddedPort, poolSize: config.databasePoolSize,
+      log: (message) => process.stderr.write(`rallypoint: ${message}\n`),
+    });
     await db.query('SELECT 1');
     return db;
   } catch (error) {
     await db?.close().catch(() => undefined);
-    throw databaseFailure(config, error);
+    // The embedded server's refusals already say what to do, in one line.
+    throw error instanceof EmbeddedPostgresError ? new StartFailure(error.message) : databaseFailure(config, error);
   }
 }
 
@@ -42,8 +47,7 @@ function printFirstKey(config: Config, key: string, address: string): void {
 
 function logStartSummary(service: Service, config: Config, address: string): void {
   service.app.log.info({
-    engine: service.deps.db.engine,
-    data: config.databaseUrl ? describeDatabaseUrl(config.databaseUrl) : config.dataDir,
+    database: config.databaseUrl ? describeDatabaseUrl(config.databaseUrl) : `embedded PostgreSQL in ${config.dataDir}`,
     providers: service.deps.providers.all().map((p) => p.name),
     listen: address,
     migrations_applied: service.migrationsApplied,

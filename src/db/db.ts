@@ -1,8 +1,8 @@
 /**
- * The database port. Everything above db/ talks to PostgreSQL through this and nothing else,
- * so the same SQL runs on a PostgreSQL server (pg) and on the embedded engine (PGlite).
+ * The database port. Everything above db/ talks to PostgreSQL through this and nothing else:
+ * an external server (DATABASE_URL) or the embedded one (db/embedded/), both through `pg`.
  *
- * Conventions both adapters guarantee:
+ * Conventions the adapter guarantees:
  * - int8 (bigint, count(*)) comes back as a JS number, timestamptz as a Date, jsonb parsed,
  *   text[] as string[].
  * - `transaction` runs `fn` on one connection between BEGIN and COMMIT, rolling back when `fn`
@@ -44,7 +44,6 @@ export async function runTransactionBody<T>(connection: Queryable, fn: (tx: Tx) 
 }
 
 export interface Db extends Queryable {
-  readonly engine: 'postgres' | 'pglite';
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Connections in use and in total, for readiness and metrics. */
   poolStats(): { total: number; idle: number; waiting: number };
@@ -60,7 +59,7 @@ export interface Db extends Queryable {
 export interface ListenOptions {
   /**
    * Called after a dropped listening connection is back; notifications sent while it was down
-   * are lost, so the caller catches up from its own log (pg only; PGlite never drops).
+   * are lost, so the caller catches up from its own log.
    */
   onReconnect?: () => void;
   /** Called with each failure to (re)connect the listening connection. */

@@ -136,7 +136,6 @@ export function createPgDb(options: PgDbOptions): Db {
   }
 
   return {
-    engine: 'postgres',
     query: (sql, params) => run(pool, sql, params),
     exec: async (sql) => void (await run(pool, sql)),
     transaction: (fn) => retryingConflicts(() => transactionOnce(fn)),

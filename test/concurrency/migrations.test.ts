@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { loadMigrations } from '../../src/db/migrate.js';
 import { client, createTestDatabase } from '../support/harness.js';
-import { skipUnlessPostgres, spawnServer, stopAll, type ServerProcess } from '../support/processes.js';
+import { spawnServer, stopAll, type ServerProcess } from '../support/processes.js';
 
 describe('two processes starting at once on an empty database', () => {
   let servers: ServerProcess[] = [];
   after(() => stopAll(servers));
 
-  it('both come up, migrations apply once, and one organisation is bootstrapped', { skip: skipUnlessPostgres }, async () => {
+  it('both come up, migrations apply once, and one organisation is bootstrapped', async () => {
     const databaseUrl = await createTestDatabase();
     const key = `rp_race_${Date.now().toString(16)}`;
     const results = await Promise.allSettled([spawnServer({ databaseUrl, key }), spawnServer({ databaseUrl, key })]);

@@ -11,7 +11,7 @@ import type { Db } from '../../src/db/db.js';
 import { createPgDb } from '../../src/db/pg-adapter.js';
 import { selectSeatDrift } from '../../src/db/queries/deployments.js';
 import { client, createTestDatabase, registerServer, seedVersion, type ApiResponse } from '../support/harness.js';
-import { skipUnlessPostgres, spawnServer, stopAll, type ServerProcess } from '../support/processes.js';
+import { spawnServer, stopAll, type ServerProcess } from '../support/processes.js';
 
 const CLIENTS = 64;
 const DEPLOYMENTS = 3;
@@ -76,7 +76,6 @@ describe('two server processes on one PostgreSQL database', () => {
   const samples: Array<{ request_id: string; sockets: number; sockets_usage: number }> = [];
 
   before(async () => {
-    if (skipUnlessPostgres) return;
     const databaseUrl = await createTestDatabase();
     const first = await spawnServer({ databaseUrl });
     const second = await spawnServer({ databaseUrl, key: first.key! });
@@ -142,8 +141,7 @@ describe('two server processes on one PostgreSQL database', () => {
     }
   }
 
-  // Skipped per test, not per suite, so the runner counts them as skipped on PGlite.
-  it('mixed creates, user changes and deletes never overbook and never drift', { skip: skipUnlessPostgres }, async (t) => {
+  it('mixed creates, user changes and deletes never overbook and never drift', async (t) => {
     const started = performance.now();
     const outcomes = await whileSampling(async () => {
       const perClient = await Promise.all(Array.from({ length: CLIENTS }, async (_, i): Promise<Outcome[]> => {
@@ -189,7 +187,7 @@ describe('two server processes on one PostgreSQL database', () => {
       `${outcomes.filter((o) => o.deleted).length} deleted, ${samples.length} deployment samples`);
   });
 
-  it('refuses a session only when no deployment has room (no false "full")', { skip: skipUnlessPostgres }, async (t) => {
+  it('refuses a session only when no deployment has room (no false "full")', async (t) => {
     // Only seats taken in this phase, never freed: room can only shrink, so a session refused at
     // any moment must still find no deployment with that much room at the end.
     const leftovers = await db.query<{ session_id: string }>('SELECT session_id FROM sessions WHERE seats > 0 AND deleted_at IS NULL');

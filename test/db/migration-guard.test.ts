@@ -10,14 +10,14 @@ import pg from 'pg';
 import type { Db } from '../../src/db/db.js';
 import { loadMigrations, migrate, MigrationRefusedError, migrationStatus, type Migration } from '../../src/db/migrate.js';
 import { openDb } from '../../src/db/open-db.js';
-import { createTestDatabase, engine } from '../support/harness.js';
-import { mainScript, skipUnlessPostgres } from '../support/processes.js';
+import { createTestDatabase } from '../support/harness.js';
+import { mainScript } from '../support/processes.js';
 
 const cliScript = mainScript.replace(/main\.js$/, 'cli/main.js');
 
-async function freshDb(): Promise<{ db: Db; databaseUrl: string | undefined }> {
-  const databaseUrl = engine === 'postgres' ? await createTestDatabase() : undefined;
-  return { db: await openDb({ databaseUrl, dataDir: 'memory://', poolSize: 2 }), databaseUrl };
+async function freshDb(): Promise<{ db: Db; databaseUrl: string }> {
+  const databaseUrl = await createTestDatabase();
+  return { db: await openDb({ databaseUrl, dataDir: '', poolSize: 2 }), databaseUrl };
 }
 
 async function refusal(promise: Promise<unknown>): Promise<string> {
@@ -71,7 +71,7 @@ describe('guarded migrations', { timeout: 120_000 }, () => {
     }
   });
 
-  it('gives up with a clear message when another process holds the lock too long', { skip: skipUnlessPostgres }, async () => {
+  it('gives up with a clear message when another process holds the lock too long', async () => {
     const { db, databaseUrl } = await freshDb();
     const holder = new pg.Client({ connectionString: databaseUrl });
     await holder.connect();
@@ -89,7 +89,7 @@ describe('guarded migrations', { timeout: 120_000 }, () => {
     }
   });
 
-  it('rallypoint migrate status and up, and a service that must not migrate refuses a stale database', { skip: skipUnlessPostgres }, async () => {
+  it('rallypoint migrate status and up, and a service that must not migrate refuses a stale database', async () => {
     const databaseUrl = await createTestDatabase();
     const env = { DATABASE_URL: databaseUrl };
     const before = await runCli(['migrate', 'status', '--json'], env);

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import type { Db } from '../../src/db/db.js';
 import { openDb } from '../../src/db/open-db.js';
 import { createTransactionBatcher } from '../../src/db/transaction-batcher.js';
-import { createTestDatabase, engine } from '../support/harness.js';
+import { createTestDatabase } from '../support/harness.js';
 
-describe(`transaction batcher (${engine})`, () => {
+describe('transaction batcher', () => {
   let db: Db;
 
   before(async () => {
-    db = await openDb({ databaseUrl: engine === 'postgres' ? await createTestDatabase() : undefined, dataDir: 'memory://', poolSize: 4 });
+    db = await openDb({ databaseUrl: await createTestDatabase(), dataDir: '', poolSize: 4 });
     await db.exec('CREATE TABLE probe (n int PRIMARY KEY, tx bigint NOT NULL)');
   });
   after(() => db.close());

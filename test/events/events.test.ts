@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { authenticate, createOrganisation } from '../../src/app/keys.js';
 import { insertEvents, selectEventsAfter } from '../../src/db/queries/events.js';
-import { client, engine, FakeClock, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
+import { client, FakeClock, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
 import { openSse, type SseEvent, type SseStream } from './sse-client.js';
 
 type Call = ReturnType<typeof client>;
@@ -164,7 +164,7 @@ describe('live events on one service', () => {
   });
 });
 
-describe('live events across two server processes (PostgreSQL LISTEN/NOTIFY)', { skip: engine !== 'postgres' && 'needs PostgreSQL: PGlite notifies within one process only' }, () => {
+describe('live events across two server processes (PostgreSQL LISTEN/NOTIFY)', () => {
   let a: TestService;
   let b: TestService;
   before(async () => {

@@ -8,7 +8,6 @@ import { after, before, describe, it } from 'node:test';
 import { insertHost } from '../../src/db/queries/hosts.js';
 import { FRANKFURT, MONTREAL, client, createTestDatabase, seedVersion, startTestService, type TestService } from '../support/harness.js';
 import { createRecordingHostProvider } from '../support/host-provider.js';
-import { skipUnlessPostgres } from '../support/processes.js';
 
 const HOSTS = [
   { name: 'mtl-a', site: MONTREAL, cpu: 1024, ports: [30000, 30999] },
@@ -19,7 +18,7 @@ const HOSTS = [
 const ROOM = 10;
 const ATTEMPTS = 48;
 
-describe('two services deploying on the same hosts at once', { skip: skipUnlessPostgres, timeout: 180_000 }, () => {
+describe('two services deploying on the same hosts at once', { timeout: 180_000 }, () => {
   let services: TestService[] = [];
 
   before(async () => {

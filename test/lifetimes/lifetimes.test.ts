@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { noGeo } from '../../src/app/deps.js';
 import { sweepLifetimes } from '../../src/jobs/lifetimes.js';
-import { client, engine, FakeClock, MONTREAL, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
+import { client, FakeClock, MONTREAL, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
 
 const MINUTE = 60_000;
 
@@ -104,7 +104,7 @@ describe('lifetimes on a fake clock', () => {
   });
 });
 
-describe('lifetimes with two server processes on one database', { skip: engine !== 'postgres' && 'needs PostgreSQL (PGlite is one process)' }, () => {
+describe('lifetimes with two server processes on one database', () => {
   it('fires each timer exactly once when both run their due jobs at the same moment', async () => {
     const clock = new FakeClock();
     const one = await startTestService({ clock, geo: noGeo });

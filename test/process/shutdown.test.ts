@@ -1,16 +1,16 @@
 /**
  * A real `node dist/src/main.js` process: graceful shutdown on SIGTERM, and the API key printed
- * once on the very first start. On TEST_ENGINE=postgres the shutdown case runs on PostgreSQL
- * (pool draining); otherwise, like the key case, on the embedded engine in a temporary directory.
+ * once on the very first start. The shutdown case runs on a test database (its connections are
+ * counted); the key case on the embedded PostgreSQL in a temporary directory, as a newcomer's start.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { request, Agent } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { client, createTestDatabase, engine } from '../support/harness.js';
+import { client, createTestDatabase } from '../support/harness.js';
 import { spawnServer, stopAll, type ServerProcess } from '../support/processes.js';
 
 const started: ServerProcess[] = [];
@@ -23,6 +23,7 @@ after(async () => {
 /** A data directory whose parent does not exist yet, as on a fresh checkout (./data/rallypoint). */
 function tempDataDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'rallypoint-proc-'));
+  chmodSync(dir, 0o755); // as root, the embedded server runs as `postgres`, which must enter it
   tempDirs.push(dir);
   return join(dir, 'data', 'rallypoint');
 }
@@ -108,11 +109,10 @@ async function openConnections(databaseUrl: string): Promise<number> {
 
 describe('graceful shutdown', () => {
   it('SIGTERM lets in-flight requests finish with 200, then exits 0 with its database closed', async () => {
-    const databaseUrl = engine === 'postgres' ? await createTestDatabase() : undefined;
-    const dataDir = tempDataDir();
-    const server = await start(databaseUrl ? { databaseUrl } : { env: { RALLYPOINT_DATA_DIR: dataDir } });
+    const databaseUrl = await createTestDatabase();
+    const server = await start({ databaseUrl });
     const key = server.key!;
-    if (databaseUrl) assert.ok((await openConnections(databaseUrl)) > 0, 'the server holds connections while running');
+    assert.ok((await openConnections(databaseUrl)) > 0, 'the server holds connections while running');
 
     const agent = new Agent({ keepAlive: true });
     const names = Array.from({ length: 8 }, (_, i) => `drain-app-${i}`);
@@ -132,10 +132,10 @@ describe('graceful shutdown', () => {
     }
     const exit = await server.exited;
     assert.deepEqual(exit, { code: 0, signal: null }, server.stderr());
-    if (databaseUrl) assert.equal(await openConnections(databaseUrl), 0, 'every database connection was closed');
+    assert.equal(await openConnections(databaseUrl), 0, 'every database connection was closed');
 
     // What the drained requests wrote was committed: a new process on the same database sees it.
-    const again = await start(databaseUrl ? { databaseUrl, key } : { key, env: { RALLYPOINT_DATA_DIR: dataDir } });
+    const again = await start({ databaseUrl, key });
     const listed = await client(again.url, key)('GET', '/v1/apps');
     assert.equal(listed.status, 200);
     assert.deepEqual(listed.body.applications.map((a: { name: string }) => a.name).sort(), [...names].sort());

@@ -5,9 +5,8 @@ import net from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { client, engine, seedVersion, startTestService, type TestService } from '../support/harness.js';
+import { client, seedVersion, startTestService, type TestService } from '../support/harness.js';
 import { noGeo } from '../../src/app/deps.js';
-import { openDb } from '../../src/db/open-db.js';
 import { selectDeploymentByRequestIdAnyOrg } from '../../src/db/queries/lifetimes.js';
 import { splitArguments } from '../../src/providers/process/arguments.js';
 
@@ -213,9 +212,8 @@ describe('process arguments', () => {
 
 describe('process provider after a restart', () => {
   it('fails deployments whose process is gone and adopts the ones still running', async () => {
-    const shared = engine === 'pglite' ? await openDb({ databaseUrl: undefined, dataDir: 'memory://', poolSize: 1 }) : undefined;
     const env = { PROVIDERS: 'registered,process', PROCESS_UDP_READY_MS: '200', PROCESS_KEEP_ON_SHUTDOWN: 'true' };
-    const first = await startTestService({ env, geo: noGeo, ...(shared ? { db: shared } : {}) });
+    const first = await startTestService({ env, geo: noGeo });
     const pids: number[] = [];
     let second: TestService | undefined;
     try {
@@ -236,7 +234,7 @@ describe('process provider after a restart', () => {
       process.kill(pids[0]!, 'SIGKILL');
       await eventually('process gone', async () => (isAlive(pids[0]!) ? undefined : true));
 
-      second = await startTestService({ env, geo: noGeo, ...(shared ? { db: shared } : { databaseUrl: first.databaseUrl! }) });
+      second = await startTestService({ env, geo: noGeo, databaseUrl: first.databaseUrl });
       const call2 = client(second.url, second.key);
       const gone = await call2('GET', `/v1/status/${ids[0]}`);
       assert.equal(gone.body.current_status, 'Status.ERROR', 'reconciled at start');
@@ -247,7 +245,6 @@ describe('process provider after a restart', () => {
     } finally {
       await second?.close();
       for (const pid of pids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-      await shared?.close();
     }
   });
 });

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { client, createTestDatabase, registerServer, seedVersion } from '../support/harness.js';
-import { skipUnlessPostgres, spawnServer, stopAll, type ServerProcess } from '../support/processes.js';
+import { spawnServer, stopAll, type ServerProcess } from '../support/processes.js';
 
 /** A webhook receiver that records which sessions it was told about. */
 async function startReceiver(): Promise<{ url: string; sessions: Set<string>; close(): Promise<void> }> {
@@ -24,7 +24,7 @@ async function startReceiver(): Promise<{ url: string; sessions: Set<string>; cl
   return { url: `http://127.0.0.1:${port}/hook`, sessions, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-describe('a server process killed with SIGKILL under load', { skip: skipUnlessPostgres }, () => {
+describe('a server process killed with SIGKILL under load', () => {
   const processes: ServerProcess[] = [];
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   before(async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { client, registerServer, seedVersion } from '../support/harness.js';
-import { skipUnlessPostgres, spawnServer, stopAll, type ServerProcess } from '../support/processes.js';
+import { spawnServer, stopAll, type ServerProcess } from '../support/processes.js';
 
 interface Cluster { url: string; pause(): void; resume(): void; stop(): void }
 
@@ -54,7 +54,7 @@ function startLoad(server: ServerProcess, app: string) {
   };
 }
 
-describe('database outage', { skip: skipUnlessPostgres }, () => {
+describe('database outage', () => {
   let cluster: Cluster;
   let server: ServerProcess;
   before(async () => {

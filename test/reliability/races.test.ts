@@ -1,12 +1,11 @@
 /**
  * Requests that race on the same rows: the database settles it by failing one of them (unique
  * or foreign-key violation, serialization failure, deadlock). The loser gets a 409 with a code,
- * never a 500. PostgreSQL only: the embedded engine runs one transaction at a time.
+ * never a 500.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MONTREAL, seedVersion, useTestService, type ApiResponse } from '../support/harness.js';
-import { skipUnlessPostgres } from '../support/processes.js';
 
 const ROUNDS = 30;
 
@@ -18,7 +17,7 @@ function assertClean(answers: ApiResponse[], allowed: Record<number, string[]>, 
   }
 }
 
-describe('racing requests', { skip: skipUnlessPostgres, timeout: 180_000 }, () => {
+describe('racing requests', { timeout: 180_000 }, () => {
   const { call } = useTestService({ env: { DATABASE_POOL_SIZE: '8' } });
 
   it('two PATCHes renaming two versions to one name: one wins, the other is a 409', async () => {

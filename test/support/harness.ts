@@ -1,7 +1,6 @@
 /**
- * Test harness: a real service on a real socket, on a fresh database per call.
- * TEST_ENGINE=pglite (default) uses an in-memory PGlite; TEST_ENGINE=postgres creates a new
- * database on the server at TEST_DATABASE_URL (scripts/test.mjs provides one).
+ * Test harness: a real service on a real socket, on a fresh database per call, created on the
+ * PostgreSQL server at TEST_DATABASE_URL (scripts/test.mjs provides one).
  */
 import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
@@ -10,10 +9,7 @@ import { loadConfig } from '../../src/config.js';
 import { startService, type Service, type ServiceOptions } from '../../src/service.js';
 import type { Clock } from '../../src/app/deps.js';
 
-export type Engine = 'pglite' | 'postgres';
-export const engine: Engine = process.env['TEST_ENGINE'] === 'postgres' ? 'postgres' : 'pglite';
-
-/** Creates an empty PostgreSQL database and returns its URL (postgres engine only). */
+/** Creates an empty PostgreSQL database and returns its URL. */
 export async function createTestDatabase(): Promise<string> {
   const base = process.env['TEST_DATABASE_URL'];
   if (!base) throw new Error('TEST_DATABASE_URL is not set; run the suite through `npm test`');
@@ -34,8 +30,8 @@ export interface TestService {
   url: string;
   key: string;
   service: Service;
-  /** The PostgreSQL URL of this service's database (postgres engine only). */
-  databaseUrl: string | undefined;
+  /** The PostgreSQL URL of this service's database. */
+  databaseUrl: string;
   close(): Promise<void>;
 }
 
@@ -49,10 +45,9 @@ export interface TestServiceOptions extends Omit<ServiceOptions, 'config'> {
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
   const key = `rp_test_${randomBytes(16).toString('hex')}`;
-  const databaseUrl = engine === 'postgres' ? (options.databaseUrl ?? (await createTestDatabase())) : undefined;
+  const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
   const config = loadConfig({
-    HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', RALLYPOINT_API_KEY: key, RALLYPOINT_DATA_DIR: 'memory://',
-    JOB_POLL_MS: '60000', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...options.env,
+    HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', RALLYPOINT_API_KEY: key, JOB_POLL_MS: '60000', DATABASE_URL: databaseUrl, ...options.env,
   });
   const { env: _env, databaseUrl: _url, listenHost, ...serviceOptions } = options;
   const service = await startService({ config, ...serviceOptions });

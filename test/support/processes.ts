@@ -11,10 +11,6 @@ import { fileURLToPath } from 'node:url';
 /** dist/src/main.js, next to the compiled test tree this file lives in. */
 export const mainScript = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
-/** PostgreSQL-only tests: two processes on an in-memory embedded engine share nothing. */
-export const skipUnlessPostgres: string | false =
-  process.env['TEST_ENGINE'] === 'postgres' ? false : 'needs PostgreSQL (TEST_ENGINE=postgres)';
-
 /** A port nothing listens on right now; PORT=0 would hide the port from the parent. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -42,7 +38,7 @@ export interface ServerProcess {
 }
 
 export interface SpawnServerOptions {
-  /** Omit for the embedded engine (then set RALLYPOINT_DATA_DIR in env). */
+  /** Omit for the embedded PostgreSQL (then set RALLYPOINT_DATA_DIR in env). */
   databaseUrl?: string;
   /** API key to configure; `null` starts without RALLYPOINT_API_KEY (first-start key printing). */
   key?: string | null;

@@ -1,34 +1,23 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { client, engine, FakeClock, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
-import { openDb } from '../../src/db/open-db.js';
-import type { Db } from '../../src/db/db.js';
+import { client, FakeClock, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
 import { claimDueWebhookDeliveries } from '../../src/db/queries/webhooks.js';
 import { startReceiver, type Receiver } from './receiver.js';
 
-/** Options that put a second service on the first one's database, on either engine. */
-function sameDatabase(first: TestService, shared: Db | undefined) {
-  return engine === 'postgres' ? { databaseUrl: first.databaseUrl! } : { db: shared! };
-}
-
 describe('webhook delivery across server processes', () => {
   let r: Receiver;
-  let shared: Db | undefined;
   const open: TestService[] = [];
 
   before(async () => {
     r = await startReceiver(({ headers }) => (headers['rallypoint-attempt'] === '1' ? 500 : 200));
-    // PGlite lives inside one process: "two processes" share one handle there; on PostgreSQL they share only the database.
-    if (engine === 'pglite') shared = await openDb({ databaseUrl: undefined, dataDir: 'memory://', poolSize: 1 });
   });
   after(async () => {
     for (const s of open) await s.close().catch(() => {});
-    await shared?.close();
     await r.close();
   });
 
   async function start(clock: FakeClock, first?: TestService): Promise<TestService> {
-    const s = await startTestService({ clock, ...(first ? sameDatabase(first, shared) : shared ? { db: shared } : {}) });
+    const s = await startTestService({ clock, ...(first ? { databaseUrl: first.databaseUrl } : {}) });
     open.push(s);
     return s;
   }
@@ -66,7 +55,7 @@ describe('webhook delivery across server processes', () => {
     assert.equal(retried.answered, 200);
   });
 
-  it('two processes on one PostgreSQL database never send one attempt twice', { skip: engine !== 'postgres' && 'PGlite is one process' }, async () => {
+  it('two processes on one PostgreSQL database never send one attempt twice', async () => {
     const clock = new FakeClock();
     const a = await start(clock);
     const b = await start(clock, a);

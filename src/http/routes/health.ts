@@ -6,7 +6,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void 
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
     try {
       await deps.db.query('SELECT 1');
-      return { status: 'ready', database: deps.db.engine };
+      return { status: 'ready' };
     } catch {
       return reply.code(503).send({ message: 'The database is unavailable.', code: 'SERVICE_UNAVAILABLE' });
     }
