@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import pg from 'pg';
 import { client, registerServer, seedVersion, useTestService } from '../support/harness.js';
-import { mainScript, skipUnlessPostgres } from '../support/processes.js';
+import { mainScript } from '../support/processes.js';
 
 const cliScript = mainScript.replace(/main\.js$/, 'cli/main.js');
 
@@ -59,7 +59,7 @@ describe('the last active key', () => {
   });
 });
 
-describe('rallypoint admin', { skip: skipUnlessPostgres, timeout: 300_000 }, () => {
+describe('rallypoint admin', { timeout: 300_000 }, () => {
   const { t, call } = useTestService();
 
   it('creates a second organisation whose key works and which sees nothing of the first', async () => {

@@ -15,7 +15,6 @@ import { LABELS } from '../../src/providers/docker/container-spec.js';
 import { DeploymentStatus } from '../../src/domain/session-rules.js';
 import { client, FakeClock, seedVersion, startTestService, type TestService } from '../support/harness.js';
 import { ECHO_IMAGE, startPodman, type TestPodman } from '../support/podman.js';
-import { skipUnlessPostgres } from '../support/processes.js';
 import {
   addContainerDeployment, addHost, deploymentNow, ECHO_VERSION, eventually, freeHostPort, tcpExchange, udpExchange,
 } from '../support/docker-fixtures.js';
@@ -290,7 +289,7 @@ describe('sessions on containers, scheduled by the fleet', { timeout: 600_000 },
   });
 });
 
-describe('a restarted Rallypoint', { timeout: 600_000, skip: skipUnlessPostgres }, () => {
+describe('a restarted Rallypoint', { timeout: 600_000 }, () => {
   const env = {
     PROVIDERS: 'registered,docker', LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent', DOCKER_UDP_READY_MS: '300',
     DOCKER_CALLBACK_URL: 'http://host.containers.internal:0',
