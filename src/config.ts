@@ -41,6 +41,8 @@ export interface Config {
   readonly docker: DockerProviderConfig;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   readonly metricsToken: string | undefined;
+  /** Without a token, GET /metrics answers anyone (METRICS_PUBLIC); else it answers 401. */
+  readonly isMetricsPublic: boolean;
   /** How often committed events are numbered and announced on the stream (EVENT_SEQUENCE_MS). */
   readonly eventSequenceMs: number;
   /** Most session creates that share one transaction under load (CREATE_BATCH_MAX; 1: none). */
@@ -209,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     process: processConfig(s, env),
     docker: dockerConfig(s),
     metricsToken: s.METRICS_TOKEN,
+    isMetricsPublic: s.METRICS_PUBLIC!,
     eventSequenceMs: s.EVENT_SEQUENCE_MS!,
     createBatchMax: s.CREATE_BATCH_MAX!,
     createBatchRunners: s.CREATE_BATCH_RUNNERS,

@@ -114,7 +114,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     publicRoutes: [
       (root) => {
         metrics.attach(root);
-        registerMetricsRoute(root, metrics, config.metricsToken);
+        registerMetricsRoute(root, metrics, { token: config.metricsToken, isPublic: config.isMetricsPublic });
       },
       registerGameServerRoutes,
       registerDashboardPage,

@@ -45,7 +45,7 @@ export interface ChangeListeners {
 
 /** Measurements use cases report; optional so tests and tools can run without metrics. */
 export interface AppObserver {
-  observePlacement(outcome: 'linked' | 'autodeployed' | 'unprocessable', seconds: number): void;
+  observePlacement(outcome: 'linked' | 'autodeployed' | 'unprocessable', seconds: number, orgId: number): void;
 }
 
 export interface AppDeps {

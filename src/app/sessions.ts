@@ -152,7 +152,7 @@ export async function createSession(deps: AppDeps, orgId: number, input: Session
   });
   if (result.ok) {
     const outcome = result.value.deployment === null ? 'unprocessable' : autodeployed ? 'autodeployed' : 'linked';
-    deps.observer?.observePlacement(outcome, (performance.now() - startedAt) / 1000);
+    deps.observer?.observePlacement(outcome, (performance.now() - startedAt) / 1000, orgId);
   }
   return result;
 }

@@ -1,8 +1,12 @@
 /**
  * Prometheus metrics. One registry per service instance (tests run several in one process).
- * Labels are bounded: route templates, status codes, session states, app/version/city names of
- * the operator's own fleet — never ids.
+ * Labels are bounded: route templates, status codes, session states, app/version/city names,
+ * and `org`, the organisation's id, on every series about tenants' resources, so two
+ * organisations' same-named apps never merge — never session or deployment ids. Names follow
+ * Prometheus: base units (`_seconds`, `_bytes`), `_total` on counters only; the default process
+ * and Node.js series keep their standard names. README.md lists every series.
  */
+import { timingSafeEqual } from 'node:crypto';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app/deps.js';
@@ -12,22 +16,25 @@ import { countSessionsByStatus, sumSeatsByVersionAndCity } from '../db/queries/f
 
 export interface Metrics {
   registry: Registry;
-  /** Placement outcome and how long placement took, in seconds. */
-  observePlacement(outcome: 'linked' | 'autodeployed' | 'unprocessable', seconds: number): void;
+  /** Placement outcome and how long placement took, in seconds, for an organisation. */
+  observePlacement(outcome: 'linked' | 'autodeployed' | 'unprocessable', seconds: number, orgId: number): void;
   /** Webhook delivery attempt outcome and latency, in seconds. */
   observeWebhook(outcome: 'delivered' | 'failed' | 'dead', seconds: number): void;
 }
 
 export function createMetrics(deps: Pick<AppDeps, 'db' | 'clock'>): Metrics & { attach(app: FastifyInstance): void; attachObserver(deps: AppDeps): void } {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'rallypoint_' });
+  collectDefaultMetrics({ register: registry });
 
-  const requests = new Counter({ name: 'rallypoint_http_requests_total', help: 'HTTP requests by route template, method and status', labelNames: ['method', 'route', 'status'], registers: [registry] });
+  const requests = new Counter({
+    name: 'rallypoint_http_requests_total', help: 'HTTP requests by organisation (none: unauthenticated), route template, method and status',
+    labelNames: ['org', 'method', 'route', 'status'], registers: [registry],
+  });
   const latency = new Histogram({
     name: 'rallypoint_http_request_duration_seconds', help: 'HTTP request latency by route template and method', labelNames: ['method', 'route'],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry],
   });
-  const placements = new Counter({ name: 'rallypoint_placements_total', help: 'Session placements by outcome', labelNames: ['outcome'], registers: [registry] });
+  const placements = new Counter({ name: 'rallypoint_placements_total', help: 'Session placements by organisation and outcome', labelNames: ['org', 'outcome'], registers: [registry] });
   const placementLatency = new Histogram({
     name: 'rallypoint_placement_duration_seconds', help: 'Time to place a session (transaction included)', labelNames: ['outcome'],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry],
@@ -40,25 +47,30 @@ export function createMetrics(deps: Pick<AppDeps, 'db' | 'clock'>): Metrics & { 
 
   const db: Queryable = deps.db;
   new Gauge({
-    name: 'rallypoint_sessions', help: 'Visible sessions by status and kind', labelNames: ['status', 'kind'], registers: [registry],
+    name: 'rallypoint_sessions', help: 'Visible sessions by organisation, status and kind', labelNames: ['org', 'status', 'kind'], registers: [registry],
     async collect() {
       this.reset();
-      for (const row of await countSessionsByStatus(db)) this.set({ status: row.status, kind: row.kind }, row.count);
+      for (const row of await countSessionsByStatus(db)) this.set({ org: String(row.org_id), status: row.status, kind: row.kind }, Number(row.count));
     },
   });
-  const seatsTotal = new Gauge({ name: 'rallypoint_seats_total', help: 'Seats offered by live deployments', labelNames: ['app', 'version', 'city'], registers: [registry] });
-  new Gauge({
-    name: 'rallypoint_seats_used', help: 'Seats held by sessions on live deployments', labelNames: ['app', 'version', 'city'], registers: [registry],
-    async collect() {
-      this.reset();
-      seatsTotal.reset();
-      for (const row of await sumSeatsByVersionAndCity(db)) {
-        const labels = { app: row.app, version: row.version, city: row.city };
-        this.set(labels, row.used);
-        seatsTotal.set(labels, row.total);
-      }
-    },
-  });
+  const seatLabels = ['org', 'app', 'version', 'city'];
+  // The registry collects every metric at once: both seat gauges share the query in flight,
+  // so capacity and use come from one snapshot (and neither shows the previous scrape's).
+  let seatsQuery: ReturnType<typeof sumSeatsByVersionAndCity> | undefined;
+  const seatRows = () => (seatsQuery ??= sumSeatsByVersionAndCity(db).finally(() => { seatsQuery = undefined; }));
+  for (const [name, help, column] of [
+    ['rallypoint_seats_capacity', 'Seats offered by live deployments', 'total'],
+    ['rallypoint_seats_used', 'Seats held by sessions on live deployments', 'used'],
+  ] as const) {
+    new Gauge({
+      name, help, labelNames: seatLabels, registers: [registry],
+      async collect() {
+        const rows = await seatRows();
+        this.reset();
+        for (const row of rows) this.set({ org: String(row.org_id), app: row.app, version: row.version, city: row.city }, row[column]);
+      },
+    });
+  }
   new Gauge({
     name: 'rallypoint_jobs_due', help: 'Background jobs due now and not yet taken', registers: [registry],
     async collect() {
@@ -78,8 +90,8 @@ export function createMetrics(deps: Pick<AppDeps, 'db' | 'clock'>): Metrics & { 
 
   const metrics: Metrics = {
     registry,
-    observePlacement(outcome, seconds) {
-      placements.inc({ outcome });
+    observePlacement(outcome, seconds, orgId) {
+      placements.inc({ org: String(orgId), outcome });
       placementLatency.observe({ outcome }, seconds);
     },
     observeWebhook(outcome, seconds) {
@@ -94,7 +106,7 @@ export function createMetrics(deps: Pick<AppDeps, 'db' | 'clock'>): Metrics & { 
       app.addHook('onResponse', async (request, reply) => {
         const route = request.routeOptions.url ?? 'unmatched';
         if (route === '/metrics') return;
-        requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+        requests.inc({ org: request.orgId ? String(request.orgId) : 'none', method: request.method, route, status: String(reply.statusCode) });
         latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
       });
     },
@@ -104,10 +116,31 @@ export function createMetrics(deps: Pick<AppDeps, 'db' | 'clock'>): Metrics & { 
   };
 }
 
-/** GET /metrics in Prometheus text format; guarded by a bearer token when one is configured. */
-export function registerMetricsRoute(app: FastifyInstance, metrics: Metrics, token: string | undefined): void {
+export interface MetricsAccess {
+  /** The bearer token a scraper must send (METRICS_TOKEN). */
+  token: string | undefined;
+  /** Without a token, serve metrics to anyone (METRICS_PUBLIC): an explicit opt-in. */
+  isPublic: boolean;
+}
+
+function hasToken(authorization: string | undefined, token: string): boolean {
+  const given = Buffer.from(authorization ?? '');
+  const expected = Buffer.from(`Bearer ${token}`);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * GET /metrics in Prometheus text format. The series name every organisation's apps, cities
+ * and volumes, so they are private by default: a bearer token, or an explicit opt-in to serve
+ * them to anyone; with neither, the route answers 401 and says how to turn it on.
+ */
+export function registerMetricsRoute(app: FastifyInstance, metrics: Metrics, access: MetricsAccess): void {
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
-    if (token && request.headers.authorization !== `Bearer ${token}`) {
+    const { token, isPublic } = access;
+    if (token === undefined && !isPublic) {
+      return reply.code(401).send({ message: 'Metrics are off: set METRICS_TOKEN (or METRICS_PUBLIC=true) to serve them.', code: 'UNAUTHORIZED' });
+    }
+    if (token !== undefined && !hasToken(request.headers.authorization, token)) {
       return reply.code(401).send({ message: 'Metrics need "Authorization: Bearer <METRICS_TOKEN>".', code: 'UNAUTHORIZED' });
     }
     reply.header('content-type', metrics.registry.contentType);
