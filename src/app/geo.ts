@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { selectApp } from '../db/queries/apps.js';
 import { selectVersion } from '../db/queries/versions.js';
+import { selectHosts } from '../db/queries/hosts.js';
 import { fail, ok, type Result } from '../domain/errors.js';
 import { CONTINENT_NAMES, countryName, type ContinentCode } from '../domain/place-names.js';
 import type { ProviderLocation } from '../providers/provider.js';
@@ -72,7 +73,14 @@ export interface LocationList {
   messages: string[];
 }
 
-/** Every provider location once (providers may share a place); the app and version must exist if named. */
+/** The places of the active hosts, when a provider that runs on hosts is configured. */
+async function hostLocations(deps: AppDeps): Promise<ProviderLocation[]> {
+  const provider = deps.providers.all().find((p) => p.runsOnHosts);
+  if (!provider) return [];
+  return (await selectHosts(deps.db)).filter((host) => host.state === 'active').map((host) => ({ provider: provider.name, ...host.place }));
+}
+
+/** Every provider location and active host place once (providers may share a place); the app and version must exist if named. */
 export async function listLocations(deps: AppDeps, orgId: number, query: LocationsQuery): Promise<Result<LocationList>> {
   if (query.version !== undefined && query.app === undefined) return fail('VALIDATION_FAILED', 'The version parameter needs the app parameter.');
   if (query.app !== undefined) {
@@ -87,7 +95,7 @@ export async function listLocations(deps: AppDeps, orgId: number, query: Locatio
   const seen = new Set<string>();
   const locations: ProviderLocation[] = [];
   let withoutPosition = 0;
-  for (const location of deps.providers.locations()) {
+  for (const location of [...deps.providers.locations(), ...(await hostLocations(deps))]) {
     if (location.latitude === null || location.longitude === null) {
       withoutPosition += 1;
       continue;

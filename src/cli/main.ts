@@ -12,6 +12,7 @@ import { sessionCommands } from './commands-sessions.js';
 import { webhookCommands } from './commands-webhooks.js';
 import { migrateCommands } from './commands-migrate.js';
 import { orgAdminCommands } from './commands-org-admin.js';
+import { hostCommands } from './commands-hosts.js';
 import { SettingsSchema } from '../config-schema.js';
 import { isEntryModule } from '../entry.js';
 
@@ -34,7 +35,9 @@ const serveCommand: Command = {
   },
 };
 
-export const COMMANDS: Command[] = [serveCommand, ...adminCommands, ...deploymentCommands, ...sessionCommands, ...webhookCommands, ...migrateCommands, ...orgAdminCommands];
+export const COMMANDS: Command[] = [
+  serveCommand, ...adminCommands, ...deploymentCommands, ...sessionCommands, ...webhookCommands, ...migrateCommands, ...orgAdminCommands, ...hostCommands,
+];
 
 function usageLine(command: Command): string {
   return `rallypoint ${command.path.join(' ')}${command.args ? ` ${command.args}` : ''}`;

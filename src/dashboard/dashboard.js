@@ -1,6 +1,7 @@
 // The operator dashboard: loads /v1/dashboard/state, then follows /v1/events with fetch (not
 // EventSource, which cannot send the Authorization header; keys never go into URLs).
 import { drawMarkers, drawWorld } from '/dashboard/world-map.js';
+import { renderHosts } from '/dashboard/hosts-panel.js';
 
 const KEY_STORAGE = 'rallypoint.apiKey';
 const $ = (id) => document.getElementById(id);
@@ -109,6 +110,7 @@ function render(fresh = new Set()) {
   if (sessions.length === 0) $('sessions').append(emptyRow(6, 'No sessions match.'));
   $('totals').textContent = `${deployments.length} deployment(s), ${sessions.length} session(s) shown`;
   drawMarkers(markers, deployments, sessions);
+  renderHosts($('hosts-card'), $('hosts'), snapshot);
 }
 
 function emptyRow(columns, text) {

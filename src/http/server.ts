@@ -17,6 +17,7 @@ import { registerSessionRoutes } from './routes/sessions.js';
 import { registerAppRoutes } from './routes/apps.js';
 import { registerDeploymentRoutes } from './routes/deployments.js';
 import { registerKeyRoutes } from './routes/keys.js';
+import { registerHostRoutes } from './routes/hosts.js';
 import { registerGeoRoutes } from './routes/geo.js';
 
 export interface ServerOptions {
@@ -137,6 +138,7 @@ export async function buildServer(deps: AppDeps, options: ServerOptions = {}): P
     registerDeploymentRoutes(v1, deps);
     registerKeyRoutes(v1, deps);
     registerGeoRoutes(v1, deps);
+    registerHostRoutes(v1, deps);
     for (const route of options.extraRoutes ?? []) route(v1, deps);
   });
   return app;

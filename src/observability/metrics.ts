@@ -13,6 +13,7 @@ import type { AppDeps } from '../app/deps.js';
 import type { Queryable } from '../db/db.js';
 import { countDueJobs } from '../db/queries/jobs.js';
 import { countSessionsByStatus, sumSeatsByVersionAndCity } from '../db/queries/fleet-stats.js';
+import { registerHostGauges } from './host-metrics.js';
 
 export interface Metrics {
   registry: Registry;
@@ -77,6 +78,7 @@ export function createMetrics(deps: Pick<AppDeps, 'db' | 'clock'>): Metrics & { 
       this.set(await countDueJobs(db, deps.clock.now()));
     },
   });
+  registerHostGauges(registry, db);
   const fullDb = deps.db as AppDeps['db'];
   new Gauge({
     name: 'rallypoint_db_pool_connections', help: 'Database pool connections by state', labelNames: ['state'], registers: [registry],

@@ -4,6 +4,7 @@
  */
 import { AppsApi } from './apps-api.js';
 import { DeploymentsApi } from './deployments-api.js';
+import { HostsApi } from './hosts-api.js';
 import { KeysApi } from './keys-api.js';
 import { SessionsApi } from './sessions-api.js';
 import { Transport, type RallypointConfig } from './transport.js';
@@ -18,6 +19,7 @@ export class Rallypoint {
   readonly apps: AppsApi;
   readonly deployments: DeploymentsApi;
   readonly keys: KeysApi;
+  readonly hosts: HostsApi;
   readonly webhooks: WebhooksApi;
 
   constructor(config: RallypointConfig) {
@@ -26,12 +28,14 @@ export class Rallypoint {
     this.apps = new AppsApi(transport);
     this.deployments = new DeploymentsApi(transport);
     this.keys = new KeysApi(transport);
+    this.hosts = new HostsApi(transport);
     this.webhooks = new WebhooksApi(transport);
   }
 }
 
 export { AppsApi } from './apps-api.js';
 export { DeploymentsApi } from './deployments-api.js';
+export { HostsApi } from './hosts-api.js';
 export { KeysApi } from './keys-api.js';
 export { WebhooksApi } from './webhooks-api.js';
 export { SessionsApi, type WaitForReadyOptions } from './sessions-api.js';

@@ -8,6 +8,7 @@ import type * as Common from '../contract/common.js';
 import type * as Deployments from '../contract/deployments.js';
 import type * as Sessions from '../contract/sessions.js';
 import type * as Keys from '../contract/keys.js';
+import type * as Hosts from '../contract/hosts.js';
 import type * as Webhooks from '../contract/webhooks.js';
 
 export type Pagination = Static<typeof Common.Pagination>;
@@ -58,3 +59,8 @@ export type ApiKeyList = Static<typeof Keys.ApiKeyList>;
 export type WebhookSecret = Static<typeof Webhooks.WebhookSecret>;
 export type WebhookDelivery = Static<typeof Webhooks.WebhookDelivery>;
 export type WebhookDeliveryList = Static<typeof Webhooks.WebhookDeliveryList>;
+
+export type HostCreate = Static<typeof Hosts.HostCreate>;
+export type Host = Static<typeof Hosts.Host>;
+export type HostList = Static<typeof Hosts.HostList>;
+export type HostRemoved = Static<typeof Hosts.HostRemoved>;

@@ -140,3 +140,41 @@ export async function releaseHostAllocation(db: Queryable, deploymentId: number)
   );
   return rows[0]?.released ?? false;
 }
+
+/** The organisation created at first start: the operator, whose keys manage the shared hosts. */
+export async function selectOperatorOrgId(db: Queryable): Promise<number | undefined> {
+  const { rows } = await db.query<{ id: number }>('SELECT id FROM organisations ORDER BY id LIMIT 1');
+  return rows[0]?.id;
+}
+
+/** Deployments holding capacity on each host (live or still being stopped), of every organisation. */
+export async function selectHostAllocationCounts(db: Queryable): Promise<Map<number, number>> {
+  const { rows } = await db.query<{ host_id: number; n: number }>('SELECT host_id, count(*)::int AS n FROM host_allocations GROUP BY host_id');
+  return new Map(rows.map((row) => [row.host_id, row.n]));
+}
+
+export interface HostDeploymentRow {
+  requestId: string;
+  status: string;
+  appName: string;
+  versionName: string;
+  cpuUnits: number;
+  memoryMb: number;
+  ports: number[];
+}
+
+/** One organisation's deployments holding capacity on a host, newest first. */
+export async function selectHostDeploymentsOfOrg(db: Queryable, hostId: number, orgId: number): Promise<HostDeploymentRow[]> {
+  const { rows } = await db.query<{ request_id: string; status: string; app_name: string; version_name: string; cpu_units: number; memory_mb: number; ports: number[] }>(
+    `SELECT d.request_id, d.status, ap.name AS app_name, v.name AS version_name, a.cpu_units, a.memory_mb,
+       ARRAY(SELECT p.port FROM host_ports p WHERE p.deployment_id = d.id ORDER BY p.port) AS ports
+     FROM host_allocations a JOIN deployments d ON d.id = a.deployment_id
+       JOIN apps ap ON ap.id = d.app_id JOIN versions v ON v.id = d.version_id
+     WHERE a.host_id = $1 AND d.org_id = $2 ORDER BY d.id DESC`,
+    [hostId, orgId],
+  );
+  return rows.map((r) => ({
+    requestId: r.request_id, status: r.status, appName: r.app_name, versionName: r.version_name, cpuUnits: r.cpu_units,
+    memoryMb: r.memory_mb, ports: r.ports,
+  }));
+}

@@ -13,6 +13,7 @@ const ASSETS = new Map<string, string>([
   ['dashboard.css', 'text/css; charset=utf-8'],
   ['dashboard.js', 'text/javascript; charset=utf-8'],
   ['world-map.js', 'text/javascript; charset=utf-8'],
+  ['hosts-panel.js', 'text/javascript; charset=utf-8'],
 ]);
 // The page only talks to this origin; the key lives in sessionStorage, so no inline script may run.
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
