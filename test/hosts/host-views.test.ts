@@ -18,7 +18,7 @@ const hostBody = (name: string, site: typeof FRANKFURT, state?: 'drain') => ({
 });
 
 describe('hosts seen by operators', { timeout: 120_000 }, () => {
-  const { t, call } = useTestService({ providers: [createRecordingHostProvider()] });
+  const { t, call } = useTestService({ providers: [createRecordingHostProvider()], env: { METRICS_TOKEN: 'host-metrics-token' } });
   let other: ReturnType<typeof client>;
   let myDeployment: string;
 
@@ -67,7 +67,7 @@ describe('hosts seen by operators', { timeout: 120_000 }, () => {
   });
 
   it('exports host capacity gauges by host, none named _total', async () => {
-    const text = await (await fetch(`${t.url}/metrics`)).text();
+    const text = await (await fetch(`${t.url}/metrics`, { headers: { authorization: 'Bearer host-metrics-token' } })).text();
     const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
     assert.equal(value('rallypoint_host_cpu_units_capacity{host="fra-1"}'), 1024);
     assert.equal(value('rallypoint_host_cpu_units_used{host="fra-1"}'), 512);
