@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { fail, ok, type Result } from '../domain/errors.js';
+import { parseIpv6 } from '../domain/player-address.js';
 
 /** Cloud metadata endpoints and link-local ranges are refused by default: a webhook must never reach them. */
 const DENIED_HOSTS = new Set(['metadata.google.internal', 'metadata', 'metadata.azure.internal', 'instance-data', 'instance-data.ec2.internal']);
@@ -32,6 +33,30 @@ export function parseCidr(text: string): { address: string; prefix: number; fami
   return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
 }
 
+/**
+ * A host as the deny-list compares it: no brackets, lower case, no trailing dots
+ * (`METADATA.google.internal.` resolves like `metadata.google.internal`).
+ */
+export function canonicalHost(hostname: string): string {
+  return hostname.replace(/^\[|\]$/g, '').toLowerCase().replace(/\.+$/, '');
+}
+
+/**
+ * The IPv4 address an IPv6 address carries and that the network may deliver to: IPv4-compatible
+ * (`::a9fe:a9fe`), NAT64 (`64:ff9b::a9fe:a9fe`, and the local-use 64:ff9b:1::/48) and 6to4
+ * (`2002:a9fe:a9fe::`). IPv4-mapped addresses are matched by BlockList itself.
+ */
+function embeddedIpv4(ipv6: string): string | undefined {
+  const g = parseIpv6(ipv6);
+  if (!g) return undefined;
+  const v4 = (high: number, low: number) => [high >> 8, high & 255, low >> 8, low & 255].join('.');
+  const zeros = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  if (zeros(0, 6) && (g[6] !== 0 || g[7]! > 1)) return v4(g[6]!, g[7]!);
+  if (g[0] === 0x64 && g[1] === 0xff9b && (zeros(2, 6) || g[2] === 1)) return v4(g[6]!, g[7]!);
+  if (g[0] === 0x2002) return v4(g[1]!, g[2]!);
+  return undefined;
+}
+
 /** A deny-list from CIDRs (config.ts has already validated them; an invalid one throws). */
 export function createWebhookDenyList(cidrs: readonly string[] = DEFAULT_WEBHOOK_DENY_CIDRS): WebhookDenyList {
   const blocks = new BlockList();
@@ -43,11 +68,13 @@ export function createWebhookDenyList(cidrs: readonly string[] = DEFAULT_WEBHOOK
   return {
     cidrs: Object.freeze([...cidrs]),
     isDeniedAddress(ip: string): boolean {
-      const bare = ip.replace(/^\[|\]$/g, '').toLowerCase();
+      const bare = canonicalHost(ip);
       const version = isIP(bare);
       if (version === 0) return false;
       // BlockList matches IPv4-mapped IPv6 (::ffff:169.254.0.1) against the IPv4 rules too.
-      return blocks.check(bare, version === 4 ? 'ipv4' : 'ipv6');
+      if (blocks.check(bare, version === 4 ? 'ipv4' : 'ipv6')) return true;
+      const carried = version === 6 ? embeddedIpv4(bare) : undefined;
+      return carried !== undefined && blocks.check(carried, 'ipv4');
     },
   };
 }
@@ -68,7 +95,7 @@ export function checkWebhookUrl(raw: string, denyList: WebhookDenyList = default
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail('VALIDATION_FAILED', 'webhook_url must use http or https.');
   if (url.username || url.password) return fail('VALIDATION_FAILED', 'webhook_url must not carry credentials.');
-  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const host = canonicalHost(url.hostname);
   if (DENIED_HOSTS.has(host) || denyList.isDeniedAddress(host)) {
     return fail('VALIDATION_FAILED', `webhook_url host ${url.hostname} is not allowed (link-local, cloud metadata or denied address).`);
   }
@@ -77,5 +104,5 @@ export function checkWebhookUrl(raw: string, denyList: WebhookDenyList = default
 
 /** True for the metadata host names refused whatever the CIDR list says. */
 export function isDeniedHostName(hostname: string): boolean {
-  return DENIED_HOSTS.has(hostname.replace(/^\[|\]$/g, '').toLowerCase());
+  return DENIED_HOSTS.has(canonicalHost(hostname));
 }

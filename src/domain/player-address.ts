@@ -21,8 +21,8 @@ function parseIpv4(text: string): number[] | undefined {
   return octets.every((o) => o <= 255) ? octets : undefined;
 }
 
-/** The eight 16-bit groups of an IPv6 address, a trailing dotted quad included. */
-function parseIpv6(text: string): number[] | undefined {
+/** The eight 16-bit groups of an IPv6 address, a trailing dotted quad included; undefined when not one. */
+export function parseIpv6(text: string): number[] | undefined {
   const lastColon = text.lastIndexOf(':');
   const last = text.slice(lastColon + 1);
   if (last.includes('.')) {

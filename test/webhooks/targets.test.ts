@@ -4,6 +4,7 @@ import { client, FakeClock, MONTREAL, seedVersion, startTestService, type TestSe
 import { markDeploymentReady } from '../../src/app/deployment-lifecycle.js';
 import type { Provider } from '../../src/providers/provider.js';
 import { startReceiver, type Receiver } from './receiver.js';
+import { checkWebhookUrl, createWebhookDenyList } from '../../src/app/webhook-url.js';
 
 /** A provider whose deployments start (or fail to) when the test says. */
 function scriptedProvider(failWith: () => string | undefined): Provider {
@@ -40,6 +41,24 @@ describe('webhook targets: deployments and the deny-list', () => {
   after(async () => {
     await t.close();
     await r.close();
+  });
+
+  it('canonicalises hosts before the deny-list at create: trailing dots, case, IPv4 carried in IPv6', async () => {
+    const { app } = await seedVersion(call);
+    const denied = [
+      'http://metadata.google.internal./hook', 'http://METADATA.Google.Internal../hook', 'http://169.254.169.254./hook',
+      'http://[::a9fe:a9fe]/hook', 'http://[::169.254.169.254]/hook', 'http://[64:ff9b::a9fe:a9fe]/hook', 'http://[64:ff9b:1::a9fe:a9fe]/hook',
+      'http://[::ffff:a9fe:a9fe]/hook', 'http://[2002:a9fe:a9fe::1]/hook', 'http://[FE80::1]/hook', 'http://0xa9fea9fe/hook',
+    ];
+    for (const webhook_url of denied) {
+      const r = await call('POST', '/v1/session', { app_name: app, ip_list: ['1.1.1.1'], webhook_url });
+      assert.equal(r.status, 400, `${webhook_url}: ${JSON.stringify(r.body)}`);
+      assert.match(r.body.message, /not allowed/, webhook_url);
+    }
+    // Checked without a session: a session would owe a delivery the next tests would count.
+    for (const url of ['http://[64:ff9b::808:808]/hook', 'http://hooks.example./hook', 'http://[2001:db8::a9fe:a9fe]/hook', 'http://[::1]/hook']) {
+      assert.equal(checkWebhookUrl(url, createWebhookDenyList()).ok, true, url);
+    }
   });
 
   it('refuses a configured CIDR at create (400) and a name resolving into it at delivery (dead)', async () => {
