@@ -3,6 +3,7 @@
  *
  *   npm run bench                      # everything, ~10 s per measurement
  *   BENCH_DURATION_S=3 BENCH_ENGINES=embedded npm run bench
+ *   node dist/bench/containers.js       # only the container figures (bench/containers.ts)
  *
  * Servers run in their own processes (node dist/src/main.js, a bare Fastify server, PostgreSQL);
  * autocannon drives them from this one. Prints a table and writes bench/results/latest.json.
@@ -13,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { measureContainers, renderContainers } from './containers.js';
 import { measureSeatTransaction } from './db-ceiling.js';
 import { measureScenario, type LoadPlan, type ScenarioFigures } from './load.js';
 import { rssMb, startBareHttp, startPostgres, startRallypoint, stopEverything, stopRallypoint } from './processes.js';
@@ -206,7 +208,10 @@ async function main(): Promise<void> {
   else results.machine = machine('not used');
   if (ENGINES.includes('embedded')) await runEmbedded(results);
   addRatiosAndGoals(results);
+  // Containers on one host (docker provider against a Podman service); BENCH_CONTAINERS=off skips them.
+  const containers = process.env['BENCH_CONTAINERS'] === 'off' ? undefined : await measureContainers();
   process.stdout.write(`\n${renderMachine(results)}\n\n${renderTable(results)}\n\nRSS (MB): ${JSON.stringify(results.rss)}\n`);
+  if (containers) process.stdout.write(`\n${renderContainers(containers)}\n`);
   writeJson(RESULTS, results);
   process.stdout.write(`\nwritten: ${RESULTS}\n`);
 }
