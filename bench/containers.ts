@@ -6,12 +6,11 @@
  *   node dist/bench/containers.js        (also part of `npm run bench`; BENCH_CONTAINERS=off skips it)
  *   BENCH_CONTAINER_RUNS=20 BENCH_CONTAINER_BURST=10
  *
- * Runs a Podman service of its own (as the tests do) and Rallypoint in this process on an
- * embedded PostgreSQL in a temporary directory. Figures only: nothing here passes or fails on time.
+ * Runs a Podman service of its own (as the tests do), a throwaway PostgreSQL, and Rallypoint in
+ * this process. Figures only: nothing here passes or fails on time.
  */
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { loadConfig } from '../src/config.js';
@@ -19,6 +18,7 @@ import { insertHost } from '../src/db/queries/hosts.js';
 import { acceptsTcp } from '../src/providers/process/ports.js';
 import { startService } from '../src/service.js';
 import { ECHO_IMAGE, startPodman, type TestPodman } from '../test/support/podman.js';
+import { startPostgres } from './processes.js';
 
 const RUNS = Number(process.env['BENCH_CONTAINER_RUNS'] ?? 10);
 const BURST = Number(process.env['BENCH_CONTAINER_BURST'] ?? 10);
@@ -46,6 +46,16 @@ async function until(what: string, check: () => Promise<boolean>, withinMs = 120
   }
 }
 
+/** A TCP port nothing on this machine listens on right now. */
+function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 /** The same container the provider would run, started by the engine alone, until its TCP port answers. */
 async function engineAloneMs(docker: Docker, port: number): Promise<number> {
   const started = performance.now();
@@ -63,9 +73,9 @@ async function engineAloneMs(docker: Docker, port: number): Promise<number> {
 export async function measureContainers(): Promise<ContainerFigures> {
   log('starting a Podman service and building the echo image');
   const podman: TestPodman = await startPodman();
-  const dataDir = mkdtempSync(join(tmpdir(), 'rp-bench-containers-'));
+  const postgres = await startPostgres();
   const config = loadConfig({
-    HOST: '0.0.0.0', PORT: '0', LOG_LEVEL: 'warn', RALLYPOINT_API_KEY: KEY, RALLYPOINT_DATA_DIR: dataDir, JOB_POLL_MS: '20',
+    HOST: '0.0.0.0', PORT: '0', LOG_LEVEL: 'warn', RALLYPOINT_API_KEY: KEY, DATABASE_URL: postgres.url, JOB_POLL_MS: '20',
     PROVIDERS: 'registered,docker', DOCKER_CALLBACK_URL: 'http://host.containers.internal:0',
   });
   const service = await startService({ config });
@@ -104,7 +114,7 @@ export async function measureContainers(): Promise<ContainerFigures> {
 
     log(`engine alone, ${RUNS} runs`);
     const alone: number[] = [];
-    for (let i = 0; i < RUNS; i++) alone.push(await engineAloneMs(podman.docker, 45000 + i));
+    for (let i = 0; i < RUNS; i++) alone.push(await engineAloneMs(podman.docker, await freeTcpPort()));
     log(`deploy to ready, ${RUNS} runs`);
     const viaRallypoint: number[] = [];
     for (let i = 0; i < RUNS; i++) {
@@ -127,7 +137,7 @@ export async function measureContainers(): Promise<ContainerFigures> {
   } finally {
     await service.close();
     await podman.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    postgres.stop();
   }
 }
 
