@@ -20,9 +20,9 @@ import type { Db } from '../src/db/db.js';
 import { loadMigrations, migrate } from '../src/db/migrate.js';
 import { openDb } from '../src/db/open-db.js';
 import { insertDeployment } from '../src/db/queries/deployments.js';
-import { reserveSeatsOnBestDeployment } from '../src/db/queries/placement.js';
+import { insertSessionOnBestDeployment } from '../src/db/queries/placement.js';
 import { locationConstraintsOf, type PlacementRequest, type Position } from '../src/domain/placement.js';
-import { DeploymentStatus } from '../src/domain/session-rules.js';
+import { DeploymentStatus, SESSION_KINDS } from '../src/domain/session-rules.js';
 import { ProviderRegistry } from '../src/providers/provider.js';
 
 const CITIES = [
@@ -96,17 +96,22 @@ async function timeSessions(deps: AppDeps, orgId: number, scenario: Scenario): P
   return summary(times);
 }
 
-/** The placement statements alone, in a transaction rolled back so the fleet never changes. */
-async function timeQuery(deps: AppDeps, versionId: number, scenario: Scenario): Promise<{ median: number; p99: number }> {
+/** The placement statement alone, in a transaction rolled back so the fleet never changes. */
+async function timeQuery(deps: AppDeps, orgId: number, scenario: Scenario): Promise<{ median: number; p99: number }> {
   const times: number[] = [];
   for (let i = 0; i < ROUNDS + 20; i++) {
     const input = scenario.input(i) as { location?: Position; filters?: PlacementRequest['filters'] };
     const constraints = locationConstraintsOf(input);
     if (!constraints.ok) throw new Error(constraints.error.message);
-    const request = { versionId, seats: 1, requiredTags: [], constraints: constraints.value, position: input.location ?? null, skipLocked: true };
+    const request = {
+      orgId, appName: 'bench', versionName: 'v1', seatsByKind: Object.fromEntries(SESSION_KINDS.map((kind) => [kind, 1])),
+      statusByDeploymentStatus: { [DeploymentStatus.ready]: 'Ready' }, requiredTags: [], constraints: constraints.value,
+      position: input.location ?? null, skipLocked: true,
+      session: { sessionId: `bench-${i}`, users: [], selectors: [], placement: {}, customId: null, webhookUrl: null, now: new Date() },
+    };
     const started = performance.now();
     const picked = await deps.db.transaction(async (tx) => {
-      const reserved = await reserveSeatsOnBestDeployment(tx, request);
+      const reserved = (await insertSessionOnBestDeployment(tx, request)).session;
       throw Object.assign(new Error('rollback'), { reserved });
     }).catch((error: { reserved?: unknown }) => error.reserved);
     times.push(performance.now() - started);
@@ -135,9 +140,9 @@ async function main() {
         const db: Db = await openDb({ databaseUrl: cluster.url.replace(/\/postgres$/, `/bench_${n}`), dataDir: '', poolSize: 4 });
         try {
           await migrate(db, migrations);
-          const { deps, orgId, versionId } = await seed(db, n);
+          const { deps, orgId } = await seed(db, n);
           for (const scenario of SCENARIOS) {
-            for (const [what, time] of [['query', () => timeQuery(deps, versionId, scenario)], ['session', () => timeSessions(deps, orgId, scenario)]] as const) {
+            for (const [what, time] of [['query', () => timeQuery(deps, orgId, scenario)], ['session', () => timeSessions(deps, orgId, scenario)]] as const) {
               const { median, p99 } = await time();
               const name = `${scenario.name} (${what})`;
               results.push({ engine, deployments: n, scenario: name, 'median ms': +median.toFixed(3), 'p99 ms': +p99.toFixed(3) });

@@ -1,14 +1,14 @@
 /**
- * Finding a deployment for a session inside the caller's transaction: a given deployment, the
- * best existing one, or a new one started through a provider (autodeploy).
+ * Finding a deployment for a session inside the caller's transaction: a given deployment, or a
+ * new one started through a provider (autodeploy). The best existing one is found by the create's
+ * own statement (db/queries/placement.ts).
  */
 import type { Queryable, Tx } from '../db/db.js';
 import { insertDeployment, reserveSeatsOnDeployment, selectDeploymentByRequestId } from '../db/queries/deployments.js';
-import { reserveSeatsOnBestDeployment, type LinkedWrite, type PlacementPlace, type Reservation } from '../db/queries/placement.js';
 import { insertJob } from '../db/queries/jobs.js';
 import { fail, ok, type Result } from '../domain/errors.js';
 import { demandOf, hostPortBindings, type HostRequest } from '../domain/host-scheduling.js';
-import { distanceKm, type LocationConstraint, type PlacementCriteria, type Position } from '../domain/placement.js';
+import { distanceKm, type LocationConstraint, type Position } from '../domain/placement.js';
 import type { DeploymentRecord, PlaceRecord, PortRecord, VersionRecord } from '../domain/records.js';
 import { DeploymentStatus, isLiveDeployment } from '../domain/session-rules.js';
 import type { ProviderLocation } from '../providers/provider.js';
@@ -36,26 +36,6 @@ export async function reserveOnNamedDeployment(
   const reserved = await reserveSeatsOnDeployment(tx, deployment.id, seats);
   if (reserved) return ok(reserved);
   return fail('DEPLOYMENT_UNAVAILABLE', `Deployment ${requestId} does not have ${seats} free socket(s).`);
-}
-
-/**
- * Takes seats on the best qualifying deployment. First skipping rows other transactions hold,
- * which spreads concurrent sessions; when that finds nothing, once more waiting for those locks,
- * so a session is refused only when no qualifying deployment has room.
- */
-export async function reserveOnBestDeployment<T>(
-  tx: Queryable,
-  version: VersionRecord,
-  criteria: PlacementCriteria,
-  linked?: LinkedWrite<T>,
-  /** The version's places with room, when just read with the version; the waiting pass reads them again. */
-  places?: PlacementPlace[],
-): Promise<Reservation<T> | undefined> {
-  const request = { versionId: version.id, ...criteria };
-  return (
-    (await reserveSeatsOnBestDeployment(tx, { ...request, skipLocked: true }, linked, places)) ??
-    (await reserveSeatsOnBestDeployment(tx, { ...request, skipLocked: false }, linked))
-  );
 }
 
 export function nearestLocation(locations: readonly ProviderLocation[], position: Position | null): ProviderLocation | undefined {

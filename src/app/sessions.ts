@@ -1,19 +1,19 @@
 import type { Tx } from '../db/db.js';
 import { lockDeployment, releaseSeats } from '../db/queries/deployments.js';
-import { selectVersionWithPlaces } from '../db/queries/placement.js';
+import { insertSessionOnBestDeployment, type PlacedSessionFields, type SessionPlacementRequest } from '../db/queries/placement.js';
 import {
-  insertLinkedSessionSql, insertSession, lockSession, markSessionDeleted, readSession, selectSession, selectSessionIdsMatching,
-  selectSessionsPage, selectSessionWithDeployment, type LinkedSession, type SessionFilter,
+  insertSession, lockSession, markSessionDeleted, selectSession, selectSessionIdsMatching, selectSessionsPage, selectSessionWithDeployment,
+  type SessionFilter,
 } from '../db/queries/sessions.js';
-import type { AppVersion } from '../db/queries/versions.js';
+import { selectAppSessionVersion, type AppVersion } from '../db/queries/versions.js';
 import { fail, ok, type Result } from '../domain/errors.js';
-import { allSelectorTags, centroid, locationConstraintsOf, requiredTagsOf, type Position } from '../domain/placement.js';
+import { allSelectorTags, centroid, locationConstraintsOf, requiredTagsOf, type LocationConstraint, type Position } from '../domain/placement.js';
 import type { DeploymentRecord, SessionRecord, VersionRecord } from '../domain/records.js';
 import { addUsers, DeploymentStatus, SESSION_KINDS, seatsFor, sessionStatusForDeployment, SessionStatus, type SessionUser } from '../domain/session-rules.js';
 import type { SessionModel } from '../contract/sessions.js';
 import { emitDeployment, emitSession, type AppDeps } from './deps.js';
 import { newSessionId } from './ids.js';
-import { reserveOnBestDeployment, reserveOnNamedDeployment, startDeploymentIn } from './placement.js';
+import { reserveOnNamedDeployment, startDeploymentIn } from './placement.js';
 import { checkWebhookUrl } from './webhook-url.js';
 import { canonicalPlayerAddresses } from '../domain/player-address.js';
 
@@ -54,6 +54,11 @@ export function playersPosition(deps: Pick<AppDeps, 'geo'>, input: Pick<SessionM
   return centroid(located);
 }
 
+/** seatsFor of each session kind for `users` players, as a table for the placement statement. */
+function seatsByKind(users: number): Record<string, number> {
+  return Object.fromEntries(SESSION_KINDS.map((kind) => [kind, seatsFor(kind, users)]));
+}
+
 /** sessionStatusForDeployment as a table, for the statement that links a session as it takes seats. */
 const SESSION_STATUS_BY_DEPLOYMENT_STATUS: Record<string, string> = Object.fromEntries(
   Object.values(DeploymentStatus).map((status) => [status, sessionStatusForDeployment(status)]),
@@ -72,89 +77,152 @@ function placementOf(input: SessionModel): Record<string, unknown> {
 export interface CreatedSession {
   session: SessionRecord;
   deployment: DeploymentRecord | null;
+  outcome: 'linked' | 'autodeployed' | 'unprocessable';
 }
 
-export async function createSession(deps: AppDeps, orgId: number, input: SessionModel): Promise<Result<CreatedSession>> {
-  const players = usersOf(input);
-  if (!players.ok) return players;
-  const users = players.value;
+/** A create's input, checked and resolved before its transaction. */
+interface CreateRequest {
+  orgId: number;
+  input: SessionModel;
+  users: SessionUser[];
+  position: Position | null;
+  selectors: SessionRecord['selectors'];
+  requiredTags: string[];
+  constraints: LocationConstraint[];
+  versionName: string | undefined;
+}
+
+/** Where a create's seats are, before its session row is written (when the statement has not). */
+interface Placement {
+  version: VersionRecord;
+  deployment: DeploymentRecord | null;
+  /** Written already, with its seats, by the placement statement. */
+  session?: SessionRecord;
+  outcome: CreatedSession['outcome'];
+  error: string | null;
+}
+
+/**
+ * How many more times the placement statement runs, waiting for locks, while it finds places
+ * with room but every row it waited for was filled by the transactions it waited on. Each pass
+ * means others took seats; the bound keeps a create from chasing a churning fleet forever.
+ */
+const MAX_WAITING_PASSES = 10;
+
+function checkCreate(deps: AppDeps, orgId: number, input: SessionModel): Result<CreateRequest> {
+  const users = usersOf(input);
+  if (!users.ok) return users;
   const constraints = locationConstraintsOf(input);
   if (!constraints.ok) return constraints;
   if (input.webhook_url !== undefined) {
     const checked = checkWebhookUrl(input.webhook_url, deps.webhookDenyList);
     if (!checked.ok) return checked;
   }
-  const position = playersPosition(deps, input);
-  const selectors = (input.selectors ?? []).map((s) => ({ tag: s.tag, tag_only: s.tag_only ?? false, ...(s.env ? { env: s.env } : {}) }));
-  const requiredTags = requiredTagsOf(input);
-  const versionName = input.version_name || undefined;
-  const seatsByKind = Object.fromEntries(SESSION_KINDS.map((kind) => [kind, seatsFor(kind, users.length)]));
-
-  const startedAt = performance.now();
-  let autodeployed = false;
-  const transaction = deps.createBatcher ? deps.createBatcher.run : deps.db.transaction.bind(deps.db);
-  // Run again from the start when its batch rolls back (transaction-batcher.ts): set nothing outside.
-  const result = await transaction(async (tx): Promise<Result<CreatedSession>> => {
-    autodeployed = false;
-    // The version and, in the same round trip, its places with room.
-    const found = await selectVersionWithPlaces(tx, { orgId, appName: input.app_name, versionName, seatsByKind, requiredTags, constraints: constraints.value });
-    const resolved = sessionVersion(found, input.app_name, versionName);
-    if (!resolved.ok) return resolved;
-    // After the version checks, so an unknown app or version is reported as such first.
-    if (users.length === 0) return fail('VALIDATION_FAILED', 'ip_list must name at least one player.');
-    const version = resolved.value;
-    const seats = seatsFor(version.sessionKind, users.length);
-    const fields: LinkedSession = {
-      sessionId: newSessionId(), orgId, appId: version.appId, versionId: version.id, kind: version.sessionKind, seats, users, selectors,
-      placement: placementOf(input), customId: input.custom_id ?? null, webhookUrl: input.webhook_url ?? null, now: deps.clock.now(),
-      statusByDeploymentStatus: SESSION_STATUS_BY_DEPLOYMENT_STATUS,
-    };
-    let deployment: DeploymentRecord | undefined;
-    let session: SessionRecord | undefined;
-    let error: string | null = null;
-    if (input.deployment_request_id !== undefined) {
-      const named = await reserveOnNamedDeployment(tx, orgId, version, input.deployment_request_id, seats);
-      if (!named.ok) return named;
-      deployment = named.value;
-    } else {
-      // The usual case: the session row is written by the statement that takes its seats.
-      const linked = { sql: (params: unknown[], from: string) => insertLinkedSessionSql(fields, params, from), read: readSession };
-      const reserved = await reserveOnBestDeployment(tx, version, { seats, requiredTags, constraints: constraints.value, position }, linked, found?.places);
-      deployment = reserved?.deployment;
-      session = reserved?.linked;
-      if (!deployment && version.autodeploy) {
-        const env = selectors.flatMap((s) => Object.entries(s.env ?? {}).map(([key, value]) => ({ key, value })));
-        const started = await startDeploymentIn(deps, tx, {
-          orgId, version, position, constraints: constraints.value, seats, tags: allSelectorTags(input), env, userCount: users.length, webhookUrl: null,
-        });
-        if (started.ok) {
-          deployment = started.value;
-          autodeployed = true;
-        } else error = `No deployment can take this session and autodeploy failed: ${started.error.message}`;
-      } else if (!deployment) {
-        error = 'No deployment of this version can take this session (capacity, tags or location) and autodeploy is off.';
-      }
-    }
-    session ??= await insertSession(tx, {
-      ...fields,
-      status: deployment ? sessionStatusForDeployment(deployment.status) : SessionStatus.unprocessable,
-      deploymentId: deployment?.id ?? null, seats: deployment ? seats : 0, error,
-    });
-    await emitSession(deps, tx, 'created', session, deployment ?? null);
-    if (deployment) {
-      await emitSession(deps, tx, 'linked', session, deployment);
-      if (session.status === SessionStatus.ready) await emitSession(deps, tx, 'ready', session, deployment);
-      if (seats > 0) await emitDeployment(deps, tx, 'usage_changed', deployment);
-    } else {
-      await emitSession(deps, tx, 'unprocessable', session, null);
-    }
-    return ok({ session, deployment: deployment ?? null });
+  return ok({
+    orgId, input, users: users.value, position: playersPosition(deps, input), constraints: constraints.value, requiredTags: requiredTagsOf(input),
+    selectors: (input.selectors ?? []).map((s) => ({ tag: s.tag, tag_only: s.tag_only ?? false, ...(s.env ? { env: s.env } : {}) })),
+    versionName: input.version_name || undefined,
   });
-  if (result.ok) {
-    const outcome = result.value.deployment === null ? 'unprocessable' : autodeployed ? 'autodeployed' : 'linked';
-    deps.observer?.observePlacement(outcome, (performance.now() - startedAt) / 1000, orgId);
-  }
+}
+
+export async function createSession(deps: AppDeps, orgId: number, input: SessionModel): Promise<Result<CreatedSession>> {
+  const request = checkCreate(deps, orgId, input);
+  if (!request.ok) return request;
+  const startedAt = performance.now();
+  const transaction = deps.createBatcher ? deps.createBatcher.run : deps.db.transaction.bind(deps.db);
+  const result = await transaction((tx) => createSessionIn(deps, tx, request.value));
+  if (result.ok) deps.observer?.observePlacement(result.value.outcome, (performance.now() - startedAt) / 1000, request.value.orgId);
   return result;
+}
+
+async function sessionVersionIn(tx: Tx, request: CreateRequest): Promise<Result<VersionRecord>> {
+  const found = await selectAppSessionVersion(tx, request.orgId, request.input.app_name, request.versionName);
+  return sessionVersion(found, request.input.app_name, request.versionName);
+}
+
+/** The create's transaction body. It may run again from the start (transaction-batcher.ts), so it keeps nothing outside. */
+async function createSessionIn(deps: AppDeps, tx: Tx, request: CreateRequest): Promise<Result<CreatedSession>> {
+  if (request.users.length === 0) {
+    // Checked after the version, so an unknown app or version is reported as such first.
+    const version = await sessionVersionIn(tx, request);
+    return version.ok ? fail('VALIDATION_FAILED', 'ip_list must name at least one player.') : version;
+  }
+  const placed = request.input.deployment_request_id === undefined
+    ? await placeOnBestDeployment(deps, tx, request)
+    : await placeOnNamedDeployment(tx, request, request.input.deployment_request_id);
+  if (!placed.ok) return placed;
+  const { version, deployment, outcome, error } = placed.value;
+  const seats = seatsFor(version.sessionKind, request.users.length);
+  const session = placed.value.session ?? await insertSession(tx, {
+    ...sessionFields(deps, request), orgId: request.orgId, appId: version.appId, versionId: version.id, kind: version.sessionKind,
+    status: deployment ? sessionStatusForDeployment(deployment.status) : SessionStatus.unprocessable,
+    deploymentId: deployment?.id ?? null, seats: deployment ? seats : 0, error,
+  });
+  await emitSession(deps, tx, 'created', session, deployment);
+  if (deployment) {
+    await emitSession(deps, tx, 'linked', session, deployment);
+    if (session.status === SessionStatus.ready) await emitSession(deps, tx, 'ready', session, deployment);
+    if (seats > 0) await emitDeployment(deps, tx, 'usage_changed', deployment);
+  } else {
+    await emitSession(deps, tx, 'unprocessable', session, null);
+  }
+  return ok({ session, deployment, outcome });
+}
+
+function sessionFields(deps: AppDeps, request: CreateRequest): PlacedSessionFields {
+  return {
+    sessionId: newSessionId(), users: request.users, selectors: request.selectors, placement: placementOf(request.input),
+    customId: request.input.custom_id ?? null, webhookUrl: request.input.webhook_url ?? null, now: deps.clock.now(),
+  };
+}
+
+/**
+ * The usual create: one statement finds the version, takes seats at its best deployment and
+ * writes the session. Its first pass skips rows other transactions hold, which spreads concurrent
+ * creates; before concluding that nothing has room, it runs again waiting for those rows.
+ */
+async function placeOnBestDeployment(deps: AppDeps, tx: Tx, request: CreateRequest): Promise<Result<Placement>> {
+  const statement: SessionPlacementRequest = {
+    orgId: request.orgId, appName: request.input.app_name, versionName: request.versionName, seatsByKind: seatsByKind(request.users.length),
+    statusByDeploymentStatus: SESSION_STATUS_BY_DEPLOYMENT_STATUS, requiredTags: request.requiredTags, constraints: request.constraints,
+    position: request.position, skipLocked: true, session: sessionFields(deps, request),
+  };
+  let placed = await insertSessionOnBestDeployment(tx, statement);
+  const version = sessionVersion(placed.appVersion, request.input.app_name, request.versionName);
+  if (!version.ok) return version;
+  for (let pass = 1; !placed.session && placed.placesWithRoom > 0 && pass <= MAX_WAITING_PASSES; pass += 1) {
+    placed = await insertSessionOnBestDeployment(tx, { ...statement, skipLocked: false });
+  }
+  if (placed.session && placed.deployment) {
+    return ok({ version: version.value, deployment: placed.deployment, session: placed.session, outcome: 'linked', error: null });
+  }
+  return autodeployOrRefuse(deps, tx, request, version.value);
+}
+
+async function placeOnNamedDeployment(tx: Tx, request: CreateRequest, requestId: string): Promise<Result<Placement>> {
+  const version = await sessionVersionIn(tx, request);
+  if (!version.ok) return version;
+  const seats = seatsFor(version.value.sessionKind, request.users.length);
+  const named = await reserveOnNamedDeployment(tx, request.orgId, version.value, requestId, seats);
+  if (!named.ok) return named;
+  return ok({ version: version.value, deployment: named.value, outcome: 'linked', error: null });
+}
+
+/** No deployment has room: start one when the version allows it, else the session is Unprocessable. */
+async function autodeployOrRefuse(deps: AppDeps, tx: Tx, request: CreateRequest, version: VersionRecord): Promise<Result<Placement>> {
+  if (!version.autodeploy) {
+    const error = 'No deployment of this version can take this session (capacity, tags or location) and autodeploy is off.';
+    return ok({ version, deployment: null, outcome: 'unprocessable', error });
+  }
+  const env = request.selectors.flatMap((s) => Object.entries(s.env ?? {}).map(([key, value]) => ({ key, value })));
+  const started = await startDeploymentIn(deps, tx, {
+    orgId: request.orgId, version, position: request.position, constraints: request.constraints, seats: seatsFor(version.sessionKind, request.users.length),
+    tags: allSelectorTags(request.input), env, userCount: request.users.length, webhookUrl: null,
+  });
+  if (!started.ok) {
+    return ok({ version, deployment: null, outcome: 'unprocessable', error: `No deployment can take this session and autodeploy failed: ${started.error.message}` });
+  }
+  return ok({ version, deployment: started.value, outcome: 'autodeployed', error: null });
 }
 
 export interface SessionView {

@@ -4,9 +4,9 @@ import fc from 'fast-check';
 import { createApp } from '../../src/app/apps.js';
 import { createVersion } from '../../src/app/versions.js';
 import { insertDeployment } from '../../src/db/queries/deployments.js';
-import { reserveSeatsOnBestDeployment } from '../../src/db/queries/placement.js';
+import { insertSessionOnBestDeployment } from '../../src/db/queries/placement.js';
 import { bestCandidate, locationConstraintsOf, requiredTagsOf, type CandidateView, type PlacementCriteria } from '../../src/domain/placement.js';
-import { LIVE_DEPLOYMENT_STATUSES, DeploymentStatus } from '../../src/domain/session-rules.js';
+import { LIVE_DEPLOYMENT_STATUSES, DeploymentStatus, SESSION_KINDS, sessionStatusForDeployment } from '../../src/domain/session-rules.js';
 import { startTestService, type TestService } from '../support/harness.js';
 
 /**
@@ -41,6 +41,8 @@ const requestArb = fc.record({
     { field: 'city', filter_type: 'all' as const, values: ['Tokyo'] },
   ], { maxLength: 2 }),
 });
+
+const STATUS_TABLE = Object.fromEntries(STATUSES.map((status) => [status, sessionStatusForDeployment(status)]));
 
 class Rollback extends Error {
   constructor(readonly picked: { id: number; socketsUsage: number } | undefined) {
@@ -83,10 +85,18 @@ describe('placement SQL matches the pure rules', () => {
       assert.ok(constraints.ok);
       const criteria: PlacementCriteria = { seats: request.seats, requiredTags: requiredTagsOf(request), constraints: constraints.value, position: request.position };
       const expected = bestCandidate(views, criteria);
-      // Rolled back, so each request sees the fleet as generated.
+      // Rolled back, so each request sees the fleet as generated. Nothing else holds a row, so the
+      // first pass (skipping locked rows) and the waiting pass must both pick the same.
       const chosen = await deps.db.transaction(async (tx) => {
-        const picked = (await reserveSeatsOnBestDeployment(tx, { versionId: version.value.id, ...criteria, skipLocked: false }))?.deployment;
-        throw new Rollback(picked);
+        const placed = await insertSessionOnBestDeployment(tx, {
+          orgId, appName: 'prop', versionName: `v${round}`, seatsByKind: Object.fromEntries(SESSION_KINDS.map((kind) => [kind, request.seats])),
+          statusByDeploymentStatus: STATUS_TABLE, ...criteria, skipLocked: round % 2 === 0,
+          session: { sessionId: `prop-${round}`, users: [], selectors: [], placement: {}, customId: null, webhookUrl: null, now: new Date() },
+        });
+        assert.equal(placed.placesWithRoom > 0, expected !== undefined);
+        assert.equal(placed.session?.deploymentId, placed.deployment?.id);
+        assert.equal(placed.session?.seats, placed.deployment ? request.seats : undefined);
+        throw new Rollback(placed.deployment);
       }).catch((error: unknown) => {
         if (error instanceof Rollback) return error.picked;
         throw error;

@@ -10,10 +10,21 @@ interface SessionRow {
   webhook_url: string | null; error: string | null; created_at: Date; ended_at: Date | null; deleted_at: Date | null;
 }
 
-const COLUMNS = `s.id, s.session_id, s.org_id, s.app_id, s.version_id, s.kind, s.status, s.deployment_id, s.seats, s.users,
-  s.selectors, s.placement, s.custom_id, s.webhook_url, s.error, s.created_at, s.ended_at, s.deleted_at,
-  (SELECT name FROM apps WHERE apps.id = s.app_id) AS app_name,
-  (SELECT name FROM versions WHERE versions.id = s.version_id) AS version_name`;
+const TABLE_COLUMNS = [
+  'id', 'session_id', 'org_id', 'app_id', 'version_id', 'kind', 'status', 'deployment_id', 'seats', 'users', 'selectors',
+  'placement', 'custom_id', 'webhook_url', 'error', 'created_at', 'ended_at', 'deleted_at',
+] as const;
+
+/** The columns of `s` (sessions) plus the app and version names, each named `${prefix}column`. */
+function columnsNamed(prefix: string): string {
+  return [
+    ...TABLE_COLUMNS.map((c) => (prefix ? `s.${c} AS ${prefix}${c}` : `s.${c}`)),
+    `(SELECT name FROM apps WHERE apps.id = s.app_id) AS ${prefix}app_name`,
+    `(SELECT name FROM versions WHERE versions.id = s.version_id) AS ${prefix}version_name`,
+  ].join(', ');
+}
+
+const COLUMNS = columnsNamed('');
 
 function toSession(row: SessionRow): SessionRecord {
   return {
@@ -56,35 +67,15 @@ export async function insertSession(db: Queryable, s: NewSession): Promise<Sessi
   return toSession(rows[0]!);
 }
 
-/** A new session linked to a deployment another statement is taking seats on. */
-export type LinkedSession = Omit<NewSession, 'status' | 'deploymentId' | 'error'> & {
-  /** The session's status for each deployment status (the domain's rule, as a lookup table). */
-  statusByDeploymentStatus: Record<string, string>;
-};
+/** The same columns named `s_…`, to read a session beside other rows in one statement. */
+export const PREFIXED_COLUMNS = columnsNamed('s_');
 
-/**
- * An INSERT of `s`, linked to the one deployment the CTE `from` returned (its columns read with
- * PREFIXED_COLUMNS), for the same statement that takes the seats: one round trip instead of two.
- * Returns the session's columns; read them with `readSession`.
- */
-export function insertLinkedSessionSql(s: LinkedSession, params: unknown[], from: string): string {
-  const p = (value: unknown, type: string) => {
-    params.push(value);
-    return `$${params.length}::${type}`;
-  };
-  return `INSERT INTO sessions AS s (session_id, org_id, app_id, version_id, kind, status, deployment_id, seats, users, user_count,
-       selectors, placement, custom_id, webhook_url, error, created_at)
-     SELECT ${p(s.sessionId, 'text')}, ${p(s.orgId, 'bigint')}, ${p(s.appId, 'bigint')}, ${p(s.versionId, 'bigint')}, ${p(s.kind, 'text')},
-       ${p(JSON.stringify(s.statusByDeploymentStatus), 'jsonb')} ->> ${from}.d_status, ${from}.d_id, ${p(s.seats, 'integer')},
-       ${p(JSON.stringify(s.users), 'jsonb')}, ${p(s.users.length, 'integer')}, ${p(JSON.stringify(s.selectors), 'jsonb')},
-       ${p(JSON.stringify(s.placement), 'jsonb')}, ${p(s.customId, 'text')}, ${p(s.webhookUrl, 'text')}, NULL, ${p(s.now, 'timestamptz')}
-     FROM ${from}
-     RETURNING ${COLUMNS}`;
-}
-
-/** The session of a row that carries the session columns (RETURNING of insertLinkedSessionSql). */
-export function readSession(row: Record<string, unknown>): SessionRecord {
-  return toSession(row as unknown as SessionRow);
+/** The session of a row read with PREFIXED_COLUMNS, or undefined when there is none. */
+export function toPrefixedSession(row: Record<string, unknown>): SessionRecord | undefined {
+  if (row['s_id'] === null || row['s_id'] === undefined) return undefined;
+  const unprefixed: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(row)) if (name.startsWith('s_')) unprefixed[name.slice(2)] = value;
+  return toSession(unprefixed as unknown as SessionRow);
 }
 
 /** A session the organisation can see (with deleted_at) and its deployment, in one round trip. */

@@ -94,6 +94,15 @@ export async function selectAppVersion(db: Queryable, orgId: number, appName: st
   return rows[0] ? readAppVersion(rows[0]) : undefined;
 }
 
+/**
+ * As selectAppVersion, for a session create: without a name, the newest active version that
+ * takes sessions (plain versions are skipped).
+ */
+export async function selectAppSessionVersion(db: Queryable, orgId: number, appName: string, versionName: string | undefined): Promise<AppVersion | undefined> {
+  const { rows } = await db.query<VersionRowWithApp>(appVersionSql('$1', '$2', '$3', true), [orgId, appName, versionName ?? null]);
+  return rows[0] ? readAppVersion(rows[0]) : undefined;
+}
+
 export async function selectVersions(db: Queryable, appId: number): Promise<VersionRecord[]> {
   const { rows } = await db.query<VersionRow>(`${SELECT} WHERE v.app_id = $1 ORDER BY v.created_at, v.id`, [appId]);
   return rows.map(toVersion);
