@@ -1,13 +1,29 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomFillSync } from 'node:crypto';
+
+/**
+ * Random bytes for ids, drawn from the CSPRNG 4 KiB at a time: one call per id showed as 2% of
+ * a session create's server CPU. Each byte is handed out once.
+ */
+const pool = Buffer.alloc(4096);
+let poolOffset = pool.length;
+
+function randomHex6(): string {
+  if (poolOffset + 6 > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  poolOffset += 6;
+  return pool.toString('hex', poolOffset - 6, poolOffset);
+}
 
 /** `950dd2eaff09-S`: 12 lowercase hex digits from a CSPRNG, then `-S`. */
 export function newSessionId(): string {
-  return `${randomBytes(6).toString('hex')}-S`;
+  return `${randomHex6()}-S`;
 }
 
 /** 12 lowercase hex digits from a CSPRNG. */
 export function newRequestId(): string {
-  return randomBytes(6).toString('hex');
+  return randomHex6();
 }
 
 export function newApiKey(): string {
