@@ -125,7 +125,10 @@ describe('docker provider on a real engine', { timeout: 600_000 }, () => {
 
   it('an image that does not exist, or a reserved port already taken, fails the deployment with the reason and leaves no container', TEST_TIMEOUT, async () => {
     const host = await addHost(deps(), { kind: 'socket', path: podman.socketPath });
-    const missing = await seedVersion(call, { kind: 'Match', sockets: 2, extra: { ...ECHO_VERSION, docker_image: 'no-such-image', docker_tag: 'nope' } });
+    const missing = await seedVersion(call, {
+      kind: 'Match', sockets: 2,
+      extra: { ...ECHO_VERSION, docker_image: 'no-such-image', docker_tag: 'nope', private_username: 'studio', private_token: 'registry-secret-4242' },
+    });
     const bad = await addContainerDeployment(deps(), { orgId, app: missing.app, version: missing.version, host });
     const taken = await freeHostPort();
     const squatter = net.createServer().listen(taken, '127.0.0.1');
@@ -134,6 +137,9 @@ describe('docker provider on a real engine', { timeout: 600_000 }, () => {
       await t.service.jobs.runDue();
       await untilStatus(bad.requestId, DeploymentStatus.error);
       assert.match((await deploymentNow(deps(), bad.requestId)).errorDetail ?? '', /localhost\/no-such-image:nope could not be pulled/);
+      const status = await call('GET', `/v1/status/${bad.requestId}`);
+      assert.match(status.body.error_detail, /could not be pulled/);
+      assert.ok(!JSON.stringify(status.body).includes('registry-secret-4242'), 'the registry token never reaches an answer');
       await untilStatus(clash.requestId, DeploymentStatus.error);
       assert.match((await deploymentNow(deps(), clash.requestId)).errorDetail ?? '', /could not start|refused/);
       await t.service.jobs.runDue();

@@ -138,6 +138,13 @@ export function createDockerProvider(options: DockerProviderOptions): DockerProv
     try {
       container = await docker.createContainer(spec);
     } catch (error) {
+      // 409: another attempt of this start job (a slow pull outlived its lease) created it first.
+      if (engineStatus(error) === 409) {
+        const other = await docker.getContainer(name).inspect();
+        const adopted = startedOf(deployment, host, version, other.Id);
+        watch(deployment.requestId, host, adopted, docker.getContainer(other.Id));
+        return adopted;
+      }
       throw new Error(`the engine of host ${host.name} refused to create the container: ${engineReason(error)}`);
     }
     try {
