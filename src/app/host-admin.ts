@@ -30,8 +30,10 @@ async function requireOperator(deps: AppDeps, orgId: number): Promise<Result<tru
 
 function endpointOf(input: HostCreate['endpoint']): Result<HostEndpoint> {
   if (input.kind === 'socket') return ok({ kind: 'socket', path: input.path });
+  // The engine client's ssh transport runs a docker CLI on the far side, which Podman hosts lack:
+  // refused here rather than accepted and failing every deployment scheduled there.
   if (input.kind === 'ssh') {
-    return ok({ kind: 'ssh', host: input.host, port: input.port, username: input.username, ...(input.private_key ? { privateKey: input.private_key } : {}) });
+    return fail('VALIDATION_FAILED', 'ssh endpoints are not supported: forward the engine\'s socket (ssh -L) and add the host as socket or tcp.');
   }
   const tls = input.tls;
   if (tls && (tls.cert === undefined) !== (tls.key === undefined)) {

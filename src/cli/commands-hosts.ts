@@ -14,26 +14,19 @@ const pemFile = (ctx: CommandContext, name: string): string | undefined => {
   }
 };
 
-/** `--socket`, `--tcp host:port` or `--ssh user@host[:port]`: exactly one. */
+/** `--socket <path>` or `--tcp host:port`: exactly one. */
 function endpointOf(ctx: CommandContext): HostCreate['endpoint'] {
-  const given = ['socket', 'tcp', 'ssh'].filter((kind) => str(ctx, kind) !== undefined);
-  if (given.length !== 1) throw new UsageError('give exactly one of --socket <path>, --tcp <host:port>, --ssh <user@host[:port]>');
+  const given = ['socket', 'tcp'].filter((kind) => str(ctx, kind) !== undefined);
+  if (given.length !== 1) throw new UsageError('give exactly one of --socket <path>, --tcp <host:port>');
   const socket = str(ctx, 'socket');
   if (socket !== undefined) return { kind: 'socket', path: socket };
-  const tcp = str(ctx, 'tcp');
-  if (tcp !== undefined) {
-    const match = /^(.+):(\d+)$/.exec(tcp);
-    if (!match) throw new UsageError(`--tcp must look like host:2376, got "${tcp}"`);
-    const tls = { ca: pemFile(ctx, 'tls-ca'), cert: pemFile(ctx, 'tls-cert'), key: pemFile(ctx, 'tls-key') };
-    const hasTls = tls.ca !== undefined || tls.cert !== undefined || tls.key !== undefined;
-    const definedTls = Object.fromEntries(Object.entries(tls).filter(([, v]) => v !== undefined));
-    return { kind: 'tcp', host: match[1]!, port: Number(match[2]), ...(hasTls ? { tls: definedTls } : {}) };
-  }
-  const ssh = str(ctx, 'ssh')!;
-  const match = /^([^@]+)@([^:]+)(?::(\d+))?$/.exec(ssh);
-  if (!match) throw new UsageError(`--ssh must look like user@host or user@host:22, got "${ssh}"`);
-  const key = pemFile(ctx, 'ssh-key');
-  return { kind: 'ssh', username: match[1]!, host: match[2]!, port: match[3] ? Number(match[3]) : 22, ...(key ? { private_key: key } : {}) };
+  const tcp = str(ctx, 'tcp')!;
+  const match = /^(.+):(\d+)$/.exec(tcp);
+  if (!match) throw new UsageError(`--tcp must look like host:2376, got "${tcp}"`);
+  const tls = { ca: pemFile(ctx, 'tls-ca'), cert: pemFile(ctx, 'tls-cert'), key: pemFile(ctx, 'tls-key') };
+  const hasTls = tls.ca !== undefined || tls.cert !== undefined || tls.key !== undefined;
+  const definedTls = Object.fromEntries(Object.entries(tls).filter(([, v]) => v !== undefined));
+  return { kind: 'tcp', host: match[1]!, port: Number(match[2]), ...(hasTls ? { tls: definedTls } : {}) };
 }
 
 /** `--ports 30000-30999` → the range's two ends. */
@@ -70,8 +63,8 @@ function hostDetails(h: Host): string {
 }
 
 const ADD_OPTIONS = {
-  socket: { type: 'string' }, tcp: { type: 'string' }, ssh: { type: 'string' }, 'tls-ca': { type: 'string' }, 'tls-cert': { type: 'string' },
-  'tls-key': { type: 'string' }, 'ssh-key': { type: 'string' }, 'public-ip': { type: 'string' }, city: { type: 'string' },
+  socket: { type: 'string' }, tcp: { type: 'string' }, 'tls-ca': { type: 'string' }, 'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' }, 'public-ip': { type: 'string' }, city: { type: 'string' },
   country: { type: 'string' }, continent: { type: 'string' }, region: { type: 'string' }, 'administrative-division': { type: 'string' },
   timezone: { type: 'string' }, lat: { type: 'string' }, lon: { type: 'string' }, cpu: { type: 'string' }, memory: { type: 'string' },
   ports: { type: 'string' }, tag: { type: 'string', multiple: true }, ...DATA_OPTION,
@@ -83,8 +76,8 @@ export const hostCommands: Command[] = [
     example: 'rallypoint hosts add fra-1 --socket /run/podman/podman.sock --public-ip 203.0.113.5 --city Frankfurt --country Germany --continent Europe --lat 50.11 --lon 8.68 --cpu 4096 --memory 8192 --ports 30000-30999',
     options: ADD_OPTIONS,
     optionHelp: [
-      '--socket <path>        the engine\'s unix socket, or', '--tcp <host:port>      its TCP endpoint (--tls-ca/--tls-cert/--tls-key <pem file>), or',
-      '--ssh <user@host[:p]>  over SSH (--ssh-key <file>)', '--public-ip <ip>       the address players reach (required)',
+      '--socket <path>        the engine\'s unix socket, or', '--tcp <host:port>      its TCP endpoint (--tls-ca/--tls-cert/--tls-key <pem file>)',
+      '--public-ip <ip>       the address players reach (required)',
       '--city, --country, --continent <name> (required); --region, --administrative-division, --timezone',
       '--lat <deg> --lon <deg> position (required)', '--cpu <units>          1024 = 1 vCPU (required)',
       '--memory <MB>          (required)', '--ports <min-max>      host ports to publish on (required)', '--tag <tag>            (repeatable)', DATA_HELP,

@@ -68,6 +68,7 @@ describe('host routes', { timeout: 120_000 }, () => {
       ['tcp port out of range', validHost('h', { endpoint: { kind: 'tcp', host: 'e', port: 70000 } }), /endpoint/],
       ['tls cert without key', validHost('h', { endpoint: { kind: 'tcp', host: 'e', port: 2376, tls: { cert: 'c' } } }), /cert and key/],
       ['ssh without username', validHost('h', { endpoint: { kind: 'ssh', host: 'e', port: 22 } }), /endpoint/],
+      ['ssh', validHost('h', { endpoint: { kind: 'ssh', host: 'e', port: 22, username: 'u' } }), /ssh endpoints are not supported: forward/],
       ['public_ip not an IP', validHost('h', { public_ip: 'not-an-ip' }), /public_ip must be an IP address/],
       ['zero cpu', validHost('h', { cpu_units: 0 }), /cpu_units/],
       ['negative memory', validHost('h', { memory_mb: -5 }), /memory_mb/],
