@@ -10,7 +10,7 @@ export const migrateCommands: Command[] = [
     example: 'DATABASE_URL=postgres://rallypoint@db/rallypoint rallypoint migrate status', takesGlobalOptions: false,
     options: LOCAL_DB_OPTIONS, optionHelp: LOCAL_DB_HELP,
     async run(ctx) {
-      const statuses = await withLocalDb(ctx, (db) => migrationStatus(db));
+      const statuses = await withLocalDb(ctx, (db) => migrationStatus(db), { requireSchema: false });
       const view = statuses.map((s) => ({ id: s.id, name: s.name, state: s.state, applied_at: s.appliedAt?.toISOString() ?? null }));
       emit(ctx, { migrations: view }, () => table(['ID', 'NAME', 'STATE', 'APPLIED_AT'], view.map((s) => [s.id, s.name, s.state, s.applied_at])));
       // A changed or unknown migration would stop the service: make scripts notice here too.
@@ -22,7 +22,7 @@ export const migrateCommands: Command[] = [
     example: 'DATABASE_URL=postgres://rallypoint@db/rallypoint rallypoint migrate up', takesGlobalOptions: false,
     options: LOCAL_DB_OPTIONS, optionHelp: LOCAL_DB_HELP,
     async run(ctx) {
-      const applied = await withLocalDb(ctx, (db, config) => migrate(db, { lockTimeoutMs: config.migrationLockTimeoutMs }));
+      const applied = await withLocalDb(ctx, (db, config) => migrate(db, { lockTimeoutMs: config.migrationLockTimeoutMs }), { requireSchema: false });
       emit(ctx, { applied }, () => (applied.length === 0 ? 'The database is up to date.\n' : applied.map((name) => `applied ${name}\n`).join('')));
     },
   },

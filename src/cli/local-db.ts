@@ -5,6 +5,7 @@
  */
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import type { Db } from '../db/db.js';
+import { assertMigrated, MigrationRefusedError } from '../db/migrate.js';
 import { openDb } from '../db/open-db.js';
 import { databaseFailure } from '../start-failure.js';
 import { UsageError, type CommandContext, type OptionSpecs } from './command.js';
@@ -19,8 +20,21 @@ export const LOCAL_DB_OPTIONS: OptionSpecs = { json: { type: 'boolean' } };
 /** A failure the operator must act on, printed as one line (exit 1). */
 export class OperatorError extends Error {}
 
-/** Opens the configured database, runs `fn`, and closes it whatever happens. */
-export async function withLocalDb<T>(ctx: CommandContext, fn: (db: Db, config: Config) => Promise<T>): Promise<T> {
+/** Commands that read or write data need this build's schema; say how to get it. */
+async function assertMigratedForOperator(db: Db): Promise<void> {
+  try {
+    await assertMigrated(db);
+  } catch (error) {
+    if (error instanceof MigrationRefusedError) throw new OperatorError(error.message.replace(' (MIGRATE_ON_START is false)', ''));
+    throw error;
+  }
+}
+
+/**
+ * Opens the configured database, runs `fn`, and closes it whatever happens. Unless
+ * `requireSchema` is false (migrate, restore), the database must be at this build's schema.
+ */
+export async function withLocalDb<T>(ctx: CommandContext, fn: (db: Db, config: Config) => Promise<T>, options: { requireSchema?: boolean } = {}): Promise<T> {
   let config: Config;
   try {
     config = loadConfig(ctx.io.env);
@@ -36,6 +50,7 @@ export async function withLocalDb<T>(ctx: CommandContext, fn: (db: Db, config: C
     throw new OperatorError(databaseFailure(config, error).message);
   }
   try {
+    if (options.requireSchema !== false) await assertMigratedForOperator(db);
     return await fn(db, config);
   } finally {
     await db.close();

@@ -13,6 +13,7 @@ import { webhookCommands } from './commands-webhooks.js';
 import { migrateCommands } from './commands-migrate.js';
 import { orgAdminCommands } from './commands-org-admin.js';
 import { hostCommands } from './commands-hosts.js';
+import { backupCommands } from './commands-backup.js';
 import { SettingsSchema } from '../config-schema.js';
 import { isEntryModule } from '../entry.js';
 
@@ -36,7 +37,8 @@ const serveCommand: Command = {
 };
 
 export const COMMANDS: Command[] = [
-  serveCommand, ...adminCommands, ...deploymentCommands, ...sessionCommands, ...webhookCommands, ...migrateCommands, ...orgAdminCommands, ...hostCommands,
+  serveCommand, ...adminCommands, ...deploymentCommands, ...sessionCommands, ...webhookCommands, ...migrateCommands, ...orgAdminCommands,
+  ...hostCommands, ...backupCommands,
 ];
 
 function usageLine(command: Command): string {

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { pgErrorCode, type Db } from './db.js';
+import { pgErrorCode, type Db, type Queryable } from './db.js';
 import {
   addMigrationsChecksumColumn, createMigrationsTable, insertAppliedMigration, lockMigrations, selectAppliedMigrations,
   selectMigrationsHaveChecksums, selectMigrationsTableExists, setTransactionLockTimeout, updateMigrationChecksum, type AppliedMigrationRow,
@@ -126,7 +126,7 @@ export async function migrate(db: Db, options: MigrateOptions | Migration[] = {}
 }
 
 /** The bookkeeping rows, read-only: none on a database never migrated. */
-async function readAppliedMigrations(db: Db): Promise<AppliedMigrationRow[]> {
+async function readAppliedMigrations(db: Queryable): Promise<AppliedMigrationRow[]> {
   if (!(await selectMigrationsTableExists(db))) return [];
   return selectAppliedMigrations(db, { withChecksums: await selectMigrationsHaveChecksums(db) });
 }
@@ -142,7 +142,7 @@ export interface MigrationStatus {
  * Each migration of this build and of the database, read without locking or writing anything.
  * @example for (const m of await migrationStatus(db)) console.log(m.name, m.state);
  */
-export async function migrationStatus(db: Db, known?: Migration[]): Promise<MigrationStatus[]> {
+export async function migrationStatus(db: Queryable, known?: Migration[]): Promise<MigrationStatus[]> {
   const all = known ?? (await loadMigrations());
   const applied = await readAppliedMigrations(db);
   const rows = new Map(applied.map((r) => [r.id, r]));
