@@ -1,7 +1,7 @@
 /**
  * Logical backups through Rallypoint itself, for the embedded and the external database alike
  * (no pg_dump needed). The file is JSON lines:
- *   {"format":"rallypoint-backup","version":1,"created_at":…,"engine":…,"migrations":[…]}
+ *   {"format":"rallypoint-backup","version":1,"created_at":…,"migrations":[…]}
  *   {"table":"organisations"}  then one {"r":{…row…}} line per row, for every table, parents first
  *   {"sequences":[{"name":…,"last_value":…}]}
  *   {"end":{"rows":{"organisations":1,…}}}
@@ -70,7 +70,7 @@ export async function backupDatabase(db: Db, file: string): Promise<Record<strin
     await db.transaction(async (tx) => {
       await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
       const applied = (await migrationStatus(tx)).filter((m) => m.state === 'applied');
-      await write(JSON.stringify({ format: BACKUP_FORMAT, version: BACKUP_VERSION, created_at: new Date().toISOString(), engine: db.engine, migrations: applied.map((m) => m.name) }));
+      await write(JSON.stringify({ format: BACKUP_FORMAT, version: BACKUP_VERSION, created_at: new Date().toISOString(), migrations: applied.map((m) => m.name) }));
       for (const table of parentsFirst(await selectTablesWithReferences(tx))) {
         await write(JSON.stringify({ table }));
         counts[table] = await copyTableOut(tx, table, write);

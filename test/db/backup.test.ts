@@ -6,13 +6,13 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backupDatabase, BackupRefusedError, restoreDatabase } from '../../src/db/backup.js';
 import type { Db } from '../../src/db/db.js';
 import { openDb } from '../../src/db/open-db.js';
-import { client, createTestDatabase, engine, registerServer, seedVersion, startTestService, useTestService, type TestService } from '../support/harness.js';
+import { client, createTestDatabase, registerServer, seedVersion, startTestService, useTestService, type TestService } from '../support/harness.js';
 import { mainScript } from '../support/processes.js';
 
 const cliScript = mainScript.replace(/main\.js$/, 'cli/main.js');
@@ -23,9 +23,9 @@ async function rowsOf(db: Db, table: string): Promise<string[]> {
   return rows.map((r) => r.row);
 }
 
-async function emptyDb(): Promise<{ db: Db; databaseUrl: string | undefined }> {
-  const databaseUrl = engine === 'postgres' ? await createTestDatabase() : undefined;
-  return { db: await openDb({ databaseUrl, dataDir: 'memory://', poolSize: 2 }), databaseUrl };
+async function emptyDb(): Promise<{ db: Db; databaseUrl: string }> {
+  const databaseUrl = await createTestDatabase();
+  return { db: await openDb({ databaseUrl, dataDir: '', poolSize: 2 }), databaseUrl };
 }
 
 function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -38,7 +38,8 @@ function cli(args: string[], env: Record<string, string>): Promise<{ code: numbe
 
 describe('backup and restore', { timeout: 900_000 }, () => {
   const { t, call } = useTestService();
-  const dir = mkdtemp(join(tmpdir(), 'rp-backup-'));
+  // Searchable by others: the embedded PostgreSQL runs as its own user when the tests run as root.
+  const dir = mkdtemp(join(tmpdir(), 'rp-backup-')).then(async (path) => (await chmod(path, 0o755), path));
   let restoredService: TestService | undefined;
   after(() => restoredService?.close());
 
@@ -69,7 +70,7 @@ describe('backup and restore', { timeout: 900_000 }, () => {
     assert.match(again.message, /^the database is not empty \(table \w+ has rows\): restore into a new, empty database$/);
 
     // A service on the restored database: the old key works, new rows get ids past the old ones.
-    restoredService = await startTestService({ db: target, ...(databaseUrl ? { databaseUrl } : {}) });
+    restoredService = await startTestService({ db: target, databaseUrl });
     const asOld = client(restoredService.url, t.key);
     const sessions = await asOld('GET', '/v1/sessions');
     assert.equal(sessions.status, 200);
@@ -102,37 +103,34 @@ describe('backup and restore', { timeout: 900_000 }, () => {
     }
   });
 
-  it('rallypoint backup and restore through the real binary', async () => {
-    const file = join(await dir, `cli-${engine}.jsonl`);
-    let source: Record<string, string>;
-    let target: Record<string, string>;
-    if (engine === 'postgres') {
-      source = { DATABASE_URL: t.databaseUrl! };
-      target = { DATABASE_URL: await createTestDatabase() };
-    } else {
-      // The embedded database: a data directory made by the CLI itself.
-      source = { RALLYPOINT_DATA_DIR: join(await dir, 'data-a') };
-      target = { RALLYPOINT_DATA_DIR: join(await dir, 'data-b') };
-      assert.equal((await cli(['migrate', 'up'], source)).code, 0);
-      assert.equal((await cli(['admin', 'org', 'create', 'studio-a'], source)).code, 0);
-    }
-    const backup = await cli(['backup', file], source);
-    assert.equal(backup.code, 0, backup.stderr);
-    assert.match(backup.stdout, new RegExp(`^Backed up to ${file}: .*organisations \\d+.*api_keys \\d+`));
-    const restore = await cli(['restore', file, '--json'], target);
-    assert.equal(restore.code, 0, restore.stderr);
-    assert.ok(JSON.parse(restore.stdout).rows.organisations >= 1);
-    const orgs = await cli(['admin', 'org', 'list', '--json'], target);
-    assert.equal(orgs.code, 0, orgs.stderr);
-    if (engine === 'pglite') {
-      // Each start of the embedded engine is slow on a loaded machine: the refusal is tested above.
-      assert.deepEqual(JSON.parse(orgs.stdout).organisations.map((o: { name: string }) => o.name), ['studio-a']);
-      return;
-    }
-    const before = await cli(['admin', 'org', 'list', '--json'], source);
-    assert.deepEqual(JSON.parse(orgs.stdout), JSON.parse(before.stdout));
-    const twice = await cli(['restore', file], target);
-    assert.equal(twice.code, 1);
-    assert.match(twice.stderr, /^error: cannot restore .*: the database is not empty \(table \w+ has rows\)/);
-  });
+  for (const where of ['external', 'embedded'] as const) {
+    it(`rallypoint backup and restore through the real binary, ${where} database`, async () => {
+      const file = join(await dir, `cli-${where}.jsonl`);
+      let source: Record<string, string>;
+      let target: Record<string, string>;
+      if (where === 'external') {
+        source = { DATABASE_URL: t.databaseUrl! };
+        target = { DATABASE_URL: await createTestDatabase() };
+      } else {
+        // The embedded database: a data directory made by the CLI itself.
+        source = { RALLYPOINT_DATA_DIR: join(await dir, 'data-a') };
+        target = { RALLYPOINT_DATA_DIR: join(await dir, 'data-b') };
+        assert.equal((await cli(['migrate', 'up'], source)).code, 0);
+        assert.equal((await cli(['admin', 'org', 'create', 'studio-a'], source)).code, 0);
+      }
+      const backup = await cli(['backup', file], source);
+      assert.equal(backup.code, 0, backup.stderr);
+      assert.match(backup.stdout, new RegExp(`^Backed up to ${file}: .*organisations \\d+.*api_keys \\d+`));
+      const restore = await cli(['restore', file, '--json'], target);
+      assert.equal(restore.code, 0, restore.stderr);
+      assert.ok(JSON.parse(restore.stdout).rows.organisations >= 1);
+      const orgs = await cli(['admin', 'org', 'list', '--json'], target);
+      assert.equal(orgs.code, 0, orgs.stderr);
+      const before = await cli(['admin', 'org', 'list', '--json'], source);
+      assert.deepEqual(JSON.parse(orgs.stdout), JSON.parse(before.stdout));
+      const twice = await cli(['restore', file], target);
+      assert.equal(twice.code, 1);
+      assert.match(twice.stderr, /^error: cannot restore .*: the database is not empty \(table \w+ has rows\)/);
+    });
+  }
 });
