@@ -56,18 +56,19 @@ export async function listenWithClient(
     dead.removeAllListeners('end');
     void dead.end().catch(() => undefined);
     const attempt = () => {
-      retryTimer = setTimeout(async () => {
-        retryTimer = undefined;
-        if (stopped) return;
-        try {
-          await connect();
-          if (!stopped) options.onReconnect?.();
-        } catch (error) {
-          options.onError?.(error as Error);
-          retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
-          attempt();
-        }
-      }, retryMs);
+      retryTimer = setTimeout(() => void reconnectOnce(), retryMs);
+    };
+    const reconnectOnce = async () => {
+      retryTimer = undefined;
+      if (stopped) return;
+      try {
+        await connect();
+        if (!stopped) options.onReconnect?.();
+      } catch (error) {
+        options.onError?.(error as Error);
+        retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
+        attempt();
+      }
     };
     attempt();
   }

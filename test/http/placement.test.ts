@@ -5,7 +5,7 @@ import { registerServer, seedVersion, useTestService } from '../support/harness.
 import { expectOk } from './wire-shapes.js';
 
 describe('placement', () => {
-  const { t, call } = useTestService();
+  const { call } = useTestService();
 
   const usage = async (requestId: string) => (await call('GET', `/v1/status/${requestId}`)).body.sockets_usage as number;
   const place = async (body: Record<string, unknown>) => {

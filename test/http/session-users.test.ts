@@ -8,7 +8,7 @@ import { registerServer, seedVersion, useTestService } from '../support/harness.
 import { expectError, expectOk } from './wire-shapes.js';
 
 describe('session users', () => {
-  const { t, call } = useTestService();
+  const { call } = useTestService();
 
   const usage = async (requestId: string) => (await call('GET', `/v1/status/${requestId}`)).body.sockets_usage as number;
   const ips = (body: { session_users: Array<{ ip: string }> }) => body.session_users.map((u) => u.ip);

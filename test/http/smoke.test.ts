@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { registerServer, seedVersion, useTestService } from '../support/harness.js';
 
 describe('service smoke', () => {
-  const { t, call } = useTestService();
+  const { call } = useTestService();
 
   it('links a session to a registered server and reports it ready', async () => {
     const { app, version } = await seedVersion(call, { sockets: 4 });

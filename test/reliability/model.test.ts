@@ -129,7 +129,7 @@ const commands = [
 ];
 
 describe('service against the domain model', () => {
-  const { t, call } = useTestService();
+  const { call } = useTestService();
 
   for (const kind of ['Seat', 'Match'] as const) {
     it(`${kind}: random operation sequences agree with the rules and keep seats exact`, async () => {

@@ -74,7 +74,7 @@ describe('database outage', () => {
     const load = startLoad(server, app);
     let readyDuring: { status: number; body: { message?: string } } | undefined;
     let recovered = false;
-    let okBeforeRecovery = 0;
+    let okBeforeRecovery: number;
     try {
       await sleep(1_000);
       cluster.pause();

@@ -1,5 +1,5 @@
 /** Small node:http servers for SDK failure tests: a flaky proxy, a silent server, a closed port. */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 function listen(server: Server): Promise<string> {
@@ -33,7 +33,9 @@ export async function startFlakyProxy(target: string): Promise<FlakyProxy> {
   let failuresLeft = 0;
   let retryAfter: number | undefined;
   const log: FlakyProxy['log'] = [];
-  const server = createServer(async (request, response) => {
+  // A failed upstream fetch drops the client's connection: the SDK then sees a network error.
+  const server = createServer((request, response) => { forward(request, response).catch(() => response.destroy()); });
+  async function forward(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readBody(request);
     const idempotencyKey = request.headers['idempotency-key'] as string | undefined;
     if (failuresLeft > 0) {
@@ -52,7 +54,7 @@ export async function startFlakyProxy(target: string): Promise<FlakyProxy> {
     log.push({ method: request.method ?? '', status: upstream.status, idempotencyKey });
     response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
     response.end(Buffer.from(await upstream.arrayBuffer()));
-  });
+  }
   const url = await listen(server);
   return {
     url, log,
