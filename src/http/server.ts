@@ -63,7 +63,8 @@ export async function buildServer(deps: AppDeps, options: ServerOptions = {}): P
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
     requestIdHeader: false,
-    frameworkErrors: answerFrameworkError,
+    // The reply is returned for chaining; Fastify expects nothing back from this hook.
+    frameworkErrors: (error, request, reply) => void answerFrameworkError(error, request, reply),
     clientErrorHandler: answerClientError,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
