@@ -79,6 +79,13 @@ function keyCacheOf(db: Queryable): Map<string, { orgId: number; expiresAtMs: nu
   return cache;
 }
 
+/** The organisation of a key this process verified within KEY_CACHE_TTL_MS, without a query. */
+export function recentlyVerifiedOrganisation(db: Queryable, key: string): number | undefined {
+  if (key.length > 512) return undefined;
+  const cached = keyCacheOf(db).get(hashApiKey(key));
+  return cached && cached.expiresAtMs > performance.now() ? cached.orgId : undefined;
+}
+
 /** The organisation of an active key. The stored hash is compared in constant time. */
 export async function authenticate(db: Queryable, key: string): Promise<number | undefined> {
   if (key.length > 512) return undefined;

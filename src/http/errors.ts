@@ -65,6 +65,7 @@ export function toFailure(error: FastifyError | Error, request: FastifyRequest):
   const mapped = fastifyError.code ? CLIENT_ERRORS[fastifyError.code] : undefined;
   if (mapped) return mapped;
   const status = fastifyError.statusCode;
+  if (status === 429) return failure('RATE_LIMITED', error.message);
   if (sqlState === undefined && status !== undefined && status >= 400 && status < 500) {
     return failure(status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'VALIDATION_FAILED', error.message);
   }

@@ -132,7 +132,7 @@ export async function buildServer(deps: AppDeps, options: ServerOptions = {}): P
       for (const method of [route.method].flat()) keyedRoutes.add(`${method} ${route.url}`);
     });
     registerAuth(v1, deps.db);
-    if (options.rateLimit) registerRateLimit(v1, options.rateLimit);
+    if (options.rateLimit) await registerRateLimit(v1, options.rateLimit);
     registerIdempotency(v1, deps);
     registerSessionRoutes(v1, deps);
     registerAppRoutes(v1, deps);
