@@ -40,9 +40,14 @@ describe('invalid-key flood', { timeout: 60_000 }, () => {
     assert.equal(requests, 200);
     // One per second after the first FAILED_LOOKUP_BURST.
     assert.ok(lookups <= Math.ceil(seconds) + FAILED_LOOKUP_BURST, `${lookups} lookups in ${seconds.toFixed(1)} s`);
-    const held = await client(t.url, `rp_${randomBytes(24).toString('hex')}`)('GET', '/v1/apps');
-    assert.equal(held.status, 401);
-    assert.ok(Number(held.headers.get('retry-after')) >= 1);
+    // Whatever the budget refilled meanwhile, a few more unknown keys spend it: then Retry-After.
+    let retryAfter: string | null = null;
+    for (let i = 0; i <= FAILED_LOOKUP_BURST + 1 && retryAfter === null; i++) {
+      const held = await client(t.url, `rp_${randomBytes(24).toString('hex')}`)('GET', '/v1/apps');
+      assert.equal(held.status, 401);
+      retryAfter = held.headers.get('retry-after');
+    }
+    assert.ok(Number(retryAfter) >= 1, 'a held address is told when to try again');
   });
 
   it('counts an IPv6 /64 as one address and IPv4-mapped addresses as IPv4', () => {
