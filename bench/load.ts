@@ -13,6 +13,8 @@ export interface Figures {
   maxMs: number;
   non2xx: number;
   errors: number;
+  /** Requests completed over the whole run. */
+  total: number;
 }
 
 export interface LoadOptions {
@@ -28,7 +30,7 @@ function figuresOf(result: AutocannonResult): Figures {
   return {
     rps: Math.round(result.requests.average),
     p50Ms: result.latency.p50, p99Ms: result.latency.p99, maxMs: result.latency.max,
-    non2xx: result.non2xx, errors: result.errors + result.timeouts,
+    non2xx: result.non2xx, errors: result.errors + result.timeouts, total: result.requests.total,
   };
 }
 
@@ -44,7 +46,15 @@ export async function runLoad(options: LoadOptions): Promise<Figures> {
 export interface ScenarioFigures {
   saturated: Figures;
   atFixedRate: Figures;
+  /**
+   * CPU per request at saturation (ms) for each process the probe reads, net of what the process
+   * uses when idle (its background loops, measured apart).
+   */
+  cpuPerRequestMs?: Record<string, number>;
 }
+
+/** CPU used so far (ms) by the processes under test, by name (server, postgres). */
+export type CpuProbe = () => Record<string, number | null>;
 
 export interface LoadPlan {
   url: string;
@@ -55,12 +65,26 @@ export interface LoadPlan {
 }
 
 /** Saturation first, then the fixed rate; a short pause between lets the server settle. */
-export async function measureScenario(plan: LoadPlan, requests: () => AutocannonRequest[]): Promise<ScenarioFigures> {
+/** What a CPU probe reads, and each process's idle CPU in % of a core to take off. */
+export interface CpuWatch { probe: CpuProbe; idlePercent: Record<string, number> }
+
+export async function measureScenario(plan: LoadPlan, requests: () => AutocannonRequest[], cpu?: CpuWatch): Promise<ScenarioFigures> {
+  const before = cpu?.probe();
+  const startedMs = performance.now();
   const saturated = await runLoad({ url: plan.url, requests: requests(), durationS: plan.durationS, connections: plan.saturationConnections });
+  const after = cpu?.probe();
+  const elapsedMs = performance.now() - startedMs;
+  const cpuPerRequestMs: Record<string, number> = {};
+  for (const [name, ms] of Object.entries(after ?? {})) {
+    const was = before?.[name];
+    if (ms === null || was === null || was === undefined || saturated.total === 0) continue;
+    const background = ((cpu?.idlePercent[name] ?? 0) / 100) * elapsedMs;
+    cpuPerRequestMs[name] = Number((Math.max(0, ms - was - background) / saturated.total).toFixed(3));
+  }
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const atFixedRate = await runLoad({
     url: plan.url, requests: requests(), durationS: plan.durationS, connections: plan.fixedRateConnections, overallRate: plan.fixedRate,
   });
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  return { saturated, atFixedRate };
+  return { saturated, atFixedRate, ...(cpu ? { cpuPerRequestMs } : {}) };
 }

@@ -4,13 +4,18 @@
  * bare Fastify server. Everything registered here is stopped by `stopEverything`, also on Ctrl-C.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnServer, stopAll, type ServerProcess } from '../test/support/processes.js';
 
-export interface Postgres { url: string; stop(): void }
+export interface Postgres {
+  url: string;
+  stop(): void;
+  /** CPU time the server has used so far, its exited backends included (ms), or null without /proc. */
+  cpuMs(): number | null;
+}
 
 const cleanups: Array<() => Promise<void> | void> = [];
 
@@ -30,10 +35,43 @@ export async function stopEverything(): Promise<void> {
 export async function startPostgres(): Promise<Postgres> {
   // scripts/ is plain ESM outside the compiled tree: dist/bench/ -> ../../scripts/.
   const script = new URL('../../scripts/throwaway-postgres.mjs', import.meta.url).href;
-  const { startThrowawayPostgres } = (await import(script)) as { startThrowawayPostgres(o: { durable: boolean }): Promise<Postgres> };
+  const { startThrowawayPostgres } = (await import(script)) as { startThrowawayPostgres(o: { durable: boolean }): Promise<Omit<Postgres, 'cpuMs'> & { data: string }> };
   const pg = await startThrowawayPostgres({ durable: true });
   onCleanup(() => pg.stop());
-  return pg;
+  return { ...pg, cpuMs: () => serverTreeCpuMs(postmasterPid(pg.data)) };
+}
+
+/** utime, stime, cutime, cstime of /proc/<pid>/stat, in clock ticks. */
+function cpuTicks(pid: number): number[] | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return fields.slice(11, 15).map(Number);
+  } catch {
+    return null;
+  }
+}
+
+// Linux reports CPU times in ticks of 1/100 s (USER_HZ) on every architecture Node supports.
+const MS_PER_TICK = 10;
+
+/** CPU a process has used (ms), or null where /proc is missing. */
+export function processCpuMs(pid: number): number | null {
+  const ticks = cpuTicks(pid);
+  return ticks ? (ticks[0]! + ticks[1]!) * MS_PER_TICK : null;
+}
+
+function childrenOf(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+}
+
+/** CPU of a server and its children, live ones and those it has waited for (PostgreSQL's backends). */
+export function serverTreeCpuMs(pid: number | null): number | null {
+  if (pid === null) return null;
+  const own = cpuTicks(pid);
+  if (!own) return null;
+  let ticks = own.reduce((sum, t) => sum + t, 0);
+  for (const child of childrenOf(pid)) ticks += (cpuTicks(child) ?? [0, 0]).slice(0, 2).reduce((sum, t) => sum + t, 0);
+  return ticks * MS_PER_TICK;
 }
 
 export interface RallypointOptions {
@@ -43,9 +81,13 @@ export interface RallypointOptions {
 }
 
 /** A Rallypoint server process: on PostgreSQL when databaseUrl is given, else on its embedded PostgreSQL in a temp dir. */
-export async function startRallypoint(options: RallypointOptions): Promise<ServerProcess> {
+export async function startRallypoint(options: RallypointOptions): Promise<ServerProcess & { embeddedPid(): number | null }> {
   let dataDir: string | undefined;
-  if (!options.databaseUrl) dataDir = mkdtempSync(join(tmpdir(), 'rallypoint-bench-embedded-'));
+  if (!options.databaseUrl) {
+    dataDir = mkdtempSync(join(tmpdir(), 'rallypoint-bench-embedded-'));
+    // Run as root, the embedded server runs as the `postgres` user, which must reach the directory.
+    chmodSync(dataDir, 0o755);
+  }
   const server = await spawnServer({
     key: options.key,
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
@@ -57,7 +99,16 @@ export async function startRallypoint(options: RallypointOptions): Promise<Serve
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   };
   onCleanup(stop);
-  return server;
+  return { ...server, embeddedPid: () => (dataDir ? postmasterPid(join(dataDir, 'pgdata')) : null) };
+}
+
+/** The PostgreSQL server running on a cluster directory, from its postmaster.pid. */
+function postmasterPid(pgdata: string): number | null {
+  try {
+    return Number(readFileSync(join(pgdata, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return null;
+  }
 }
 
 export async function stopRallypoint(server: ServerProcess): Promise<void> {
@@ -84,6 +135,22 @@ export async function startBareHttp(): Promise<BareHttp> {
   };
   onCleanup(stop);
   return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop };
+}
+
+/**
+ * Memory of a server and its children in MB, as proportional set sizes (Pss: pages shared by
+ * several processes, such as PostgreSQL's shared buffers, are split between them, not counted
+ * in each), or null where /proc is missing.
+ */
+export function serverTreePssMb(pid: number | null): number | null {
+  if (pid === null) return null;
+  try {
+    let kb = 0;
+    for (const p of [pid, ...childrenOf(pid)]) kb += Number(/Pss:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+    return Math.round(kb / 1024);
+  } catch {
+    return null;
+  }
 }
 
 /** Resident set size of a process in MB (VmRSS from /proc), or null where /proc is missing. */

@@ -37,8 +37,25 @@ const MONTREAL = { city: 'Montreal', country: 'Canada', continent: 'North Americ
 
 export interface SeededVersion { app: string; version: string; requestIds: string[] }
 
-/** An app with a Seat version and `deployments` registered (ready) servers of `sockets` each. */
-export async function seedFleet(api: Api, options: { app: string; deployments: number; sockets: number; tags?: string[] }): Promise<SeededVersion> {
+/**
+ * Place `i` of `count`: Montreal when there is one, else points spread evenly over the inhabited
+ * latitudes (a Fibonacci spiral), so players from anywhere have a different nearest place.
+ */
+export function benchPlace(i: number, count: number): typeof MONTREAL {
+  if (count <= 1) return MONTREAL;
+  const latitude = Math.asin(-0.8 + (1.6 * (i + 0.5)) / count) * (180 / Math.PI);
+  const longitude = ((i * 137.50776) % 360) - 180;
+  return { ...MONTREAL, city: `Place ${i}`, latitude: Number(latitude.toFixed(4)), longitude: Number(longitude.toFixed(4)) };
+}
+
+/**
+ * An app with a Seat version and `deployments` registered (ready) servers of `sockets` each,
+ * spread round-robin over `places` places (default 1).
+ */
+export async function seedFleet(
+  api: Api,
+  options: { app: string; deployments: number; sockets: number; places?: number; tags?: string[] },
+): Promise<SeededVersion> {
   await expectOk(api, 'POST', '/v1/app', { name: options.app, is_active: true, image: '' });
   await expectOk(api, 'POST', `/v1/app/${options.app}/version`, {
     name: 'v1', docker_repository: 'registry.local', docker_image: 'game', docker_tag: '1', req_cpu: 256, req_memory: 256,
@@ -48,7 +65,7 @@ export async function seedFleet(api: Api, options: { app: string; deployments: n
   await inParallel(options.deployments, 16, async (i) => {
     const body = await expectOk(api, 'POST', '/v1/deployments/register', {
       app_name: options.app, version_name: 'v1', public_ip: `198.51.${Math.floor(i / 250) % 250}.${(i % 250) + 1}`,
-      ports: [{ name: 'game', external: 7777, internal: 7777, protocol: 'UDP' }], location: MONTREAL,
+      ports: [{ name: 'game', external: 7777, internal: 7777, protocol: 'UDP' }], location: benchPlace(i % (options.places ?? 1), options.places ?? 1),
       sockets: options.sockets, tags: options.tags ?? [],
     });
     requestIds.push(body.request_id as string);
