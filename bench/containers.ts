@@ -135,8 +135,9 @@ export async function measureContainers(): Promise<ContainerFigures> {
       burst: { deploys: BURST, seconds: Math.round(seconds * 100) / 100, deploysPerSecond: Math.round((BURST / seconds) * 100) / 100 },
     };
   } finally {
-    await service.close();
-    await podman.close();
+    // Each step runs even when an earlier one fails, so no engine, store or cluster is left behind.
+    await service.close().catch((error) => log(`closing the service: ${String(error)}`));
+    await podman.close().catch((error) => log(`closing Podman: ${String(error)}`));
     postgres.stop();
   }
 }
