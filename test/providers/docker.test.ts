@@ -175,6 +175,27 @@ describe('docker provider on a real engine', { timeout: 600_000 }, () => {
     assert.equal(await leftOn(host.name), 0);
   });
 
+  it('a start job run again adopts the container an earlier attempt left running, instead of starting a second', TEST_TIMEOUT, async () => {
+    const host = await addHost(deps(), { kind: 'socket', path: podman.socketPath });
+    const deployment = await addContainerDeployment(deps(), { orgId, app, version, host });
+    const control = deployment.ports['control']!;
+    const mapping = JSON.stringify({ ports: { control: { name: 'control', internal: 7778, external: control.external, protocol: 'TCP' } } });
+    const earlier = await podman.docker.createContainer({
+      Image: ECHO_IMAGE, name: `rallypoint-${deployment.requestId}`, Env: [`ARBITRIUM_PORTS_MAPPING=${mapping}`],
+      Labels: { [LABELS.marker]: 'true', [LABELS.host]: host.name, [LABELS.requestId]: deployment.requestId },
+      ExposedPorts: { '7778/tcp': {} }, HostConfig: { PortBindings: { '7778/tcp': [{ HostIp: '127.0.0.1', HostPort: String(control.external) }] } },
+    });
+    await earlier.start();
+    await t.service.jobs.runDue();
+    await untilStatus(deployment.requestId, DeploymentStatus.ready);
+    const running = await podman.containersLabelled(`${LABELS.requestId}=${deployment.requestId}`);
+    assert.deepEqual(running.map((c) => c.Id), [earlier.id]);
+    assert.equal((await deploymentNow(deps(), deployment.requestId)).providerData['containerId'], earlier.id);
+    assert.equal((await call('DELETE', `/v1/stop/${deployment.requestId}`)).status, 200);
+    await t.service.jobs.runDue();
+    assert.equal(await leftOn(host.name), 0);
+  });
+
   it('a host whose engine does not answer is marked down, its deployments fail, and it comes back when it answers', TEST_TIMEOUT, async () => {
     const host = await addHost(deps(), { kind: 'socket', path: `${podman.socketPath}.missing` });
     const stranded = await addContainerDeployment(deps(), { orgId, app, version, host });
