@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { existsSync } from 'node:fs';
 import { createOrganisation } from '../../src/app/keys.js';
 import { client, FRANKFURT, TOKYO, seedVersion, useTestService } from '../support/harness.js';
 import { createRecordingHostProvider } from '../support/host-provider.js';
@@ -16,6 +17,18 @@ const hostBody = (name: string, site: typeof FRANKFURT, state?: 'drain') => ({
   },
   state,
 });
+
+const CHROMIUM = '/usr/bin/chromium';
+async function loadPlaywright(): Promise<any | undefined> {
+  try {
+    const name = 'playwright-core';
+    return await import(name);
+  } catch {
+    return undefined;
+  }
+}
+const playwright = await loadPlaywright();
+const browserSkip = !playwright ? 'playwright-core is not installed' : !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM}` : false;
 
 describe('hosts seen by operators', { timeout: 120_000 }, () => {
   const { t, call } = useTestService({ providers: [createRecordingHostProvider()], env: { METRICS_TOKEN: 'host-metrics-token' } });
@@ -78,5 +91,25 @@ describe('hosts seen by operators', { timeout: 120_000 }, () => {
     assert.equal(value('rallypoint_host_state{host="tyo-1",state="draining"}'), 1);
     assert.equal(value('rallypoint_host_state{host="tyo-1",state="active"}'), 0);
     assert.doesNotMatch(text, /^rallypoint_host_\w*_total/m);
+  });
+
+  it('draws the hosts panel with used/total capacity in the dashboard', { skip: browserSkip }, async () => {
+    const browser = await playwright.chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${t.url}/dashboard`);
+      await page.getByLabel('API key').fill(t.key);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      const row = page.locator('#hosts tr', { hasText: 'fra-1' });
+      await row.waitFor({ timeout: 30_000 });
+      const text = await row.innerText();
+      assert.match(text, /active/);
+      assert.match(text, /512\/1024/, 'CPU units used/total');
+      assert.match(text, new RegExp(myDeployment), 'the operator\'s own deployment on it');
+      assert.match(text, /1 of other organisations/);
+      assert.equal(await page.getByRole('meter', { name: '1 of 10 ports used' }).count(), 1);
+    } finally {
+      await browser.close();
+    }
   });
 });
