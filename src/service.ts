@@ -26,6 +26,7 @@ import { registerWebhookRoutes } from './http/routes/webhooks.js';
 import { createWebhookWorker, type WebhookWorker } from './jobs/webhooks/delivery-worker.js';
 import { registerWebhookOutbox } from './jobs/webhooks/outbox.js';
 import { registerEventLog } from './events/event-log.js';
+import { logUndeliveredWebhook, registerDeploymentLog } from './observability/operator-log.js';
 import { createEventBus, type EventBus } from './events/event-bus.js';
 import { startEventSequencer, type EventSequencer } from './events/event-sequencer.js';
 import { eventRoutes } from './http/routes/events.js';
@@ -92,6 +93,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   };
   registerWebhookOutbox(deps.listeners, { clock: deps.clock, maxAgeMs: config.webhookMaxAgeMs });
   registerEventLog(deps);
+  registerDeploymentLog(deps.listeners, () => app.log);
   const events = createEventBus({ db, onError: (error) => app.log.error({ err: error }, 'event stream') });
   if (config.providers.includes('process')) {
     addProcessProvider(deps, config, {
@@ -141,6 +143,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     schedule: { baseMs: config.webhookRetryBaseMs, maxDelayMs: 60 * 60_000 },
     onError: (error) => app.log.error({ err: error }, 'webhook delivery failed'),
     observe: (outcome, seconds) => metrics.observeWebhook(outcome, seconds),
+    onUndelivered: (report) => logUndeliveredWebhook(app.log, report),
   });
   return {
     deps, app, jobs, webhooks, metrics, events, eventSequencer, printedKey: bootstrap.printedKey, migrationsApplied, schemaVersion,

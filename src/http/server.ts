@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isQuietRoute } from '../observability/operator-log.js';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -105,7 +106,10 @@ export async function buildServer(deps: AppDeps, options: ServerOptions = {}): P
     reply.header('x-request-id', request.id);
   });
   app.addHook('onResponse', async (request, reply) => {
-    request.log.info({
+    // Health checks, scrapes and static files would drown the log: only at debug level.
+    const route = request.routeOptions.url ?? 'unmatched';
+    const log = isQuietRoute(route) && reply.statusCode < 500 ? request.log.debug.bind(request.log) : request.log.info.bind(request.log);
+    log({
       org: request.orgId || undefined, method: request.method, route: request.routeOptions.url ?? 'unmatched',
       status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100,
     }, 'request');

@@ -29,6 +29,19 @@ export interface WebhookWorkerOptions {
   onError?: (error: unknown) => void;
   /** Told the outcome and duration (seconds, real time) of every attempt, for metrics. */
   observe?: (outcome: 'delivered' | 'failed' | 'dead', seconds: number) => void;
+  /** Told of every attempt that did not deliver, for the operator's log. */
+  onUndelivered?: (report: UndeliveredReport) => void;
+}
+
+export interface UndeliveredReport {
+  deliveryId: string;
+  event: string;
+  attempts: number;
+  /** failed: retried at nextAttemptAt; dead: never tried again (replay it by hand). */
+  outcome: 'failed' | 'dead';
+  status: number | null;
+  error: string;
+  nextAttemptAt?: Date;
 }
 
 export interface WebhookWorker {
@@ -64,8 +77,11 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
       await markWebhookDelivered(options.db, { id, attempts, status: outcome.status, now: options.clock.now() });
       return;
     }
+    const report = (result: Omit<UndeliveredReport, 'deliveryId' | 'event' | 'attempts'>) =>
+      options.onUndelivered?.({ deliveryId: delivery.deliveryId, event: delivery.event, attempts, ...result });
     if (outcome.kind === 'refused') {
       observe('dead');
+      report({ outcome: 'dead', status: null, error: outcome.error });
       await markWebhookDead(options.db, { id, attempts, status: null, error: outcome.error });
       return;
     }
@@ -73,10 +89,12 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
     if (nextAttemptAt > delivery.retryUntil) {
       observe('dead');
       const error = `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}; last: ${outcome.error}`;
+      report({ outcome: 'dead', status: outcome.status, error });
       await markWebhookDead(options.db, { id, attempts, status: outcome.status, error });
       return;
     }
     observe('failed');
+    report({ outcome: 'failed', status: outcome.status, error: outcome.error, nextAttemptAt });
     await rescheduleWebhookDelivery(options.db, { id, attempts, status: outcome.status, error: outcome.error, nextAttemptAt });
   }
 
