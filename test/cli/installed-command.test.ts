@@ -45,6 +45,9 @@ describe('the installed rallypoint command', { timeout: 180_000 }, () => {
     const result = await run('npx', ['--no-install', 'rallypoint', '--help'], { cwd: project });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^ {2}rallypoint session create/m);
+    for (const command of ['admin org create <name>', 'migrate up', 'backup <file>', 'restore <file>']) {
+      assert.match(result.stdout, new RegExp(`^ {2}rallypoint ${command} `, 'm'));
+    }
   });
 
   it('node_modules/.bin/rallypoint runs a command and fails loudly when it cannot', async () => {
