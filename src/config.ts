@@ -43,6 +43,10 @@ export interface Config {
   readonly metricsToken: string | undefined;
   /** Without a token, GET /metrics answers anyone (METRICS_PUBLIC); else it answers 401. */
   readonly isMetricsPublic: boolean;
+  /** Server timeouts (REQUEST_TIMEOUT_MS, HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, CONNECTION_TIMEOUT_MS). */
+  readonly timeouts: { readonly requestMs: number; readonly headersMs: number; readonly keepAliveMs: number; readonly connectionMs: number };
+  /** Load shedding (LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: 0 = off, LOAD_SHED_RETRY_AFTER_SECONDS). */
+  readonly loadShedding: { readonly maxEventLoopDelayMs: number; readonly retryAfterSeconds: number };
   /** How often committed events are numbered and announced on the stream (EVENT_SEQUENCE_MS). */
   readonly eventSequenceMs: number;
   /** Most session creates that share one transaction under load (CREATE_BATCH_MAX; 1: none). */
@@ -212,6 +216,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     docker: dockerConfig(s),
     metricsToken: s.METRICS_TOKEN,
     isMetricsPublic: s.METRICS_PUBLIC!,
+    timeouts: Object.freeze({
+      requestMs: s.REQUEST_TIMEOUT_MS!, headersMs: s.HEADERS_TIMEOUT_MS!, keepAliveMs: s.KEEP_ALIVE_TIMEOUT_MS!, connectionMs: s.CONNECTION_TIMEOUT_MS!,
+    }),
+    loadShedding: Object.freeze({ maxEventLoopDelayMs: s.LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS!, retryAfterSeconds: s.LOAD_SHED_RETRY_AFTER_SECONDS! }),
     eventSequenceMs: s.EVENT_SEQUENCE_MS!,
     createBatchMax: s.CREATE_BATCH_MAX!,
     createBatchRunners: s.CREATE_BATCH_RUNNERS,

@@ -111,7 +111,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   metrics.attachObserver(deps);
   const serverOptions = options.server ?? {};
   const app = await buildServer(deps, {
-    logLevel: config.logLevel, bodyLimitBytes: config.bodyLimitBytes, ...serverOptions,
+    logLevel: config.logLevel, bodyLimitBytes: config.bodyLimitBytes, timeouts: config.timeouts, loadShedding: config.loadShedding, ...serverOptions,
     rateLimit: { perSecond: config.rateLimitPerSecond, burst: Math.max(1, config.rateLimitBurst || config.rateLimitPerSecond) },
     publicRoutes: [
       (root) => {

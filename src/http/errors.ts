@@ -27,6 +27,7 @@ const CLIENT_ERRORS: Record<string, Failure> = {
   FST_ERR_BAD_URL: failure('MALFORMED_URL', 'The URL holds malformed percent-encoding.'),
   FST_ERR_MAX_PARAM_LENGTH: failure('URI_TOO_LONG', 'A path parameter of this URL is too long.'),
   FST_ERR_ASYNC_CONSTRAINT: failure('VALIDATION_FAILED', 'The request does not match any route constraint.'),
+  FST_UNDER_PRESSURE: failure('SERVICE_UNAVAILABLE', 'The server is overloaded; retry after the Retry-After delay.'),
 };
 
 /**

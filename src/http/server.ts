@@ -9,6 +9,7 @@ import { ErrorBody } from '../contract/common.js';
 import { registerAuth } from './auth.js';
 import { registerIdempotency } from './idempotency.js';
 import { registerRateLimit } from './rate-limit.js';
+import { registerUnderPressure, type LoadSheddingOptions } from './under-pressure.js';
 import { sendFailure, toFailure } from './errors.js';
 import { answerClientError, answerFrameworkError, notFoundHandler } from './framework-errors.js';
 import { loggableError } from '../observability/error-log.js';
@@ -30,6 +31,10 @@ export interface ServerOptions {
   extraRoutes?: Array<(app: FastifyInstance, deps: AppDeps) => void>;
   /** Per-key request rate limit; off when absent or perSecond is 0. */
   rateLimit?: { perSecond: number; burst: number };
+  /** Server timeouts; Node's defaults when absent. */
+  timeouts?: ServerTimeouts;
+  /** 503 + Retry-After when the event loop falls behind (under-pressure.ts); off when absent. */
+  loadShedding?: LoadSheddingOptions;
   /** Unauthenticated routes (metrics, dashboard assets...). */
   publicRoutes?: Array<(app: FastifyInstance, deps: AppDeps) => void | Promise<void>>;
 }
@@ -39,6 +44,17 @@ const REQUEST_ID = /^[\w.-]{1,64}$/;
 /** JSON.parse reviver: drops object properties whose value is null (returning undefined removes them). */
 function nullPropertiesAsAbsent(this: unknown, _key: string, value: unknown): unknown {
   return value === null && !Array.isArray(this) ? undefined : value;
+}
+
+export interface ServerTimeouts {
+  /** Time to receive a whole request. */
+  requestMs: number;
+  /** Time to receive the request line and headers (a slow-headers client is dropped). */
+  headersMs: number;
+  /** An idle keep-alive connection is closed after this long. */
+  keepAliveMs: number;
+  /** A socket with no traffic at all is closed after this long. */
+  connectionMs: number;
 }
 
 export interface RouteEntry {
@@ -65,6 +81,9 @@ export async function buildServer(deps: AppDeps, options: ServerOptions = {}): P
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
     requestIdHeader: false,
     // The reply is returned for chaining; Fastify expects nothing back from this hook.
+    ...(options.timeouts ? {
+      requestTimeout: options.timeouts.requestMs, keepAliveTimeout: options.timeouts.keepAliveMs, connectionTimeout: options.timeouts.connectionMs,
+    } : {}),
     frameworkErrors: (error, request, reply) => void answerFrameworkError(error, request, reply),
     clientErrorHandler: answerClientError,
     genReqId: (req) => {
@@ -73,6 +92,9 @@ export async function buildServer(deps: AppDeps, options: ServerOptions = {}): P
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
+  // Node refuses a headers timeout longer than the request timeout.
+  if (options.timeouts) app.server.headersTimeout = Math.min(options.timeouts.headersMs, options.timeouts.requestMs);
+  if (options.loadShedding) await registerUnderPressure(app, options.loadShedding);
   const routeTable: RouteEntry[] = [];
   const keyedRoutes = new Set<string>();
   app.decorate('routeTable', routeTable);

@@ -1,0 +1,26 @@
+/**
+ * Load shedding through @fastify/under-pressure: when the event loop falls behind by more than
+ * `maxEventLoopDelayMs`, new requests answer 503 `SERVICE_UNAVAILABLE` with `Retry-After` at
+ * once instead of queueing behind the work already late, so latency degrades into refusals a
+ * client retries rather than into timeouts for everyone. The error handler writes the body.
+ */
+import underPressure from '@fastify/under-pressure';
+import type { FastifyInstance } from 'fastify';
+
+export interface LoadSheddingOptions {
+  /** 0 turns shedding off. */
+  maxEventLoopDelayMs: number;
+  retryAfterSeconds: number;
+}
+
+/** How often the event loop delay is sampled: a spike is seen within this long. */
+const SAMPLE_INTERVAL_MS = 250;
+
+export async function registerUnderPressure(app: FastifyInstance, options: LoadSheddingOptions): Promise<void> {
+  if (options.maxEventLoopDelayMs <= 0) return;
+  await app.register(underPressure, {
+    maxEventLoopDelay: options.maxEventLoopDelayMs,
+    retryAfter: options.retryAfterSeconds,
+    sampleInterval: SAMPLE_INTERVAL_MS,
+  });
+}
