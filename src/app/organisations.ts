@@ -4,7 +4,7 @@
  * organisation that lost or revoked every key gets back in).
  */
 import { insertApiKey, insertOrganisation } from '../db/queries/orgs.js';
-import { releaseHostAllocation } from '../db/queries/hosts.js';
+import { releaseHostAllocation, selectOperatorOrgId } from '../db/queries/hosts.js';
 import {
   countLiveDeploymentsOfOrganisation, deleteOrganisationRow, deleteOrganisationRowsElsewhere, deleteOrganisationRowsIn, lockOrganisationNames,
   ORGANISATION_OWNED_TABLES, selectHostHoldingDeploymentsOfOrganisation, selectOrganisationByName, selectOrganisationSummaries,
@@ -67,6 +67,11 @@ export async function deleteOrganisation(deps: Deps, name: string, options: { fo
   return deps.db.transaction(async (tx) => {
     const org = await selectOrganisationByName(tx, name);
     if (!org) return notFound(name);
+    // The oldest organisation manages the shared hosts: deleting it would hand that to the next one.
+    const summaries = await selectOrganisationSummaries(tx, LIVE_DEPLOYMENT_STATUSES);
+    if ((await selectOperatorOrgId(tx)) === org.id && summaries.length > 1) {
+      return fail('ORG_IN_USE', `Organisation "${name}" is the operator organisation (it manages the hosts); delete the others first.`);
+    }
     const live = await countLiveDeploymentsOfOrganisation(tx, org.id, LIVE_DEPLOYMENT_STATUSES);
     if (live > 0 && !options.force) {
       return fail('ORG_IN_USE', `Organisation "${name}" has ${live} live deployment${live > 1 ? 's' : ''}: stop them first, or delete with --force.`);

@@ -93,6 +93,9 @@ describe('rallypoint admin', { timeout: 300_000 }, () => {
     const asRecovered = client(t.url, recovery.key);
     assert.equal((await asRecovered('GET', '/v1/apps')).body.applications[0].name, appOfB);
 
+    const operator = await admin(['org', 'delete', 'default', '--force'], databaseUrl);
+    assert.equal(operator.code, 1);
+    assert.equal(operator.stderr, 'error: Organisation "default" is the operator organisation (it manages the hosts); delete the others first. (ORG_IN_USE)\n');
     const refused = await admin(['org', 'delete', 'studio-c'], databaseUrl);
     assert.equal(refused.code, 1);
     assert.equal(refused.stderr, 'error: Organisation "studio-c" has 1 live deployment: stop them first, or delete with --force. (ORG_IN_USE)\n');
