@@ -4,7 +4,7 @@
 //
 //   node scripts/test.mjs [dist/test/<dir>/<file>.test.js ...]
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { startThrowawayPostgres } from './throwaway-postgres.mjs';
@@ -33,10 +33,17 @@ function printNeeds() {
   for (const [what, found, who, without] of needs) console.log(`  ${found ? 'found  ' : 'MISSING'} ${what}: ${who}${found ? '' : ` ${without}`}`);
 }
 
+/** A last resort for a hang outside any test (at import, say): each test has its own deadline. */
+const FILE_TIMEOUT_MS = 30 * 60_000;
+
 /** Runs node's test runner with the spec reporter, echoing each line as it comes and counting the totals. */
 function runTests(targets, env) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...targets], {
+    const child = spawn(process.execPath, [
+      '--test', '--test-concurrency=1', '--test-reporter=spec',
+      // Ends a file once its tests are done, even if a failed test left a handle open.
+      '--test-force-exit', `--test-timeout=${FILE_TIMEOUT_MS}`, ...targets,
+    ], {
       stdio: ['ignore', 'pipe', 'inherit'], env,
     });
     const totals = { pass: 0, fail: 0, skipped: 0 };
@@ -51,6 +58,13 @@ function runTests(targets, env) {
 
 const files = process.argv.slice(2);
 const targets = files.length > 0 ? files : testFiles('dist/test');
+// Every test and hook needs a deadline, which test/support/node-test.ts gives; node:test's own
+// `it` has none (Node 20's --test-timeout bounds whole files only).
+const undeadlined = targets.filter((file) => /from ['"]node:test['"]/.test(readFileSync(file, 'utf8')));
+if (undeadlined.length > 0) {
+  console.error(`import describe/it/before/after from test/support/node-test.js, not node:test:\n  ${undeadlined.join('\n  ')}`);
+  process.exit(2);
+}
 printNeeds();
 let cluster;
 let databaseUrl = process.env.TEST_DATABASE_URL;

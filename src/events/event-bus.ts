@@ -40,7 +40,10 @@ export function createEventBus(options: EventBusOptions): EventBus {
   const onError = (error: unknown) => options.onError?.(error instanceof Error ? error : new Error(String(error)));
 
   function dispatch(orgId: number, event: WireEvent): void {
-    highestId = Math.max(highestId, event.id);
+    // Positions are announced in order, so an id at or below the highest seen is one a catch-up
+    // after a reconnect already read from the log before its NOTIFY came in.
+    if (event.id <= highestId) return;
+    highestId = event.id;
     for (const subscriber of subscribers) {
       const { filter } = subscriber;
       if (filter.orgId !== orgId) continue;

@@ -39,14 +39,21 @@ export function openEventStream(raw: ServerResponse, options: EventStreamOptions
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
   // Live events arriving while the replay runs wait here, then are sent unless replayed.
   let pending: WireEvent[] | undefined = [];
-  const replayed = new Set<number>();
+  // Ids only grow along the stream. The bus announces an event some time after it is committed,
+  // so a replay may already have sent one that the bus delivers after the replay ended.
+  let lastSentId = options.lastEventId ?? 0;
 
   const write = (text: string) => {
     if (!ended) raw.write(text);
   };
+  const send = (event: WireEvent) => {
+    if (event.id <= lastSentId) return;
+    lastSentId = event.id;
+    write(formatEvent(event));
+  };
   const unsubscribe = options.bus.subscribe(filter, (event) => {
     if (pending) pending.push(event);
-    else write(formatEvent(event));
+    else send(event);
   });
   const heartbeat = setInterval(() => write(': heartbeat\n\n'), options.heartbeatMs);
   heartbeat.unref();
@@ -77,16 +84,12 @@ export function openEventStream(raw: ServerResponse, options: EventStreamOptions
     let afterId = options.lastEventId;
     while (afterId !== undefined && !ended) {
       const page = await selectEventsAfter(options.db, { orgId: filter.orgId, afterId, sessionId: filter.sessionId, limit: REPLAY_PAGE });
-      for (const event of page) {
-        replayed.add(event.id);
-        write(formatEvent(wireEvent(event)));
-      }
+      for (const event of page) send(wireEvent(event));
       afterId = page.length === REPLAY_PAGE ? page[page.length - 1]!.id : undefined;
     }
     const buffered = pending ?? [];
     pending = undefined;
-    for (const event of buffered) if (!replayed.has(event.id)) write(formatEvent(event));
-    replayed.clear();
+    for (const event of buffered) send(event);
   }
   replay().catch(() => finish());
 

@@ -4,7 +4,7 @@
  * forced); a new key for a locked-out organisation. Over HTTP, the last active key of an
  * organisation cannot be revoked.
  */
-import { describe, it } from 'node:test';
+import { describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import pg from 'pg';

@@ -3,7 +3,7 @@
  * install links a directory on PATH) to the package's bin file. Through such a symlink the CLI
  * must run, not silently exit 0.
  */
-import { before, describe, it } from 'node:test';
+import { before, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';

@@ -3,7 +3,7 @@
  * migrations must be applied once, and the first-start bootstrap must create one organisation
  * that both processes serve.
  */
-import { after, describe, it } from 'node:test';
+import { after, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { loadMigrations } from '../../src/db/migrate.js';

@@ -5,7 +5,7 @@
  * processes. Checked on the wire (samples of GET /v1/deployments during the race) and in the
  * database afterwards.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, LONG_TEST_MS } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import type { Db } from '../../src/db/db.js';
 import { createPgDb } from '../../src/db/pg-adapter.js';
@@ -141,7 +141,7 @@ describe('two server processes on one PostgreSQL database', () => {
     }
   }
 
-  it('mixed creates, user changes and deletes never overbook and never drift', async (t) => {
+  it('mixed creates, user changes and deletes never overbook and never drift', { timeout: LONG_TEST_MS }, async (t) => {
     const started = performance.now();
     const outcomes = await whileSampling(async () => {
       const perClient = await Promise.all(Array.from({ length: CLIENTS }, async (_, i): Promise<Outcome[]> => {
@@ -187,7 +187,7 @@ describe('two server processes on one PostgreSQL database', () => {
       `${outcomes.filter((o) => o.deleted).length} deleted, ${samples.length} deployment samples`);
   });
 
-  it('refuses a session only when no deployment has room (no false "full")', async (t) => {
+  it('refuses a session only when no deployment has room (no false "full")', { timeout: LONG_TEST_MS }, async (t) => {
     // Only seats taken in this phase, never freed: room can only shrink, so a session refused at
     // any moment must still find no deployment with that much room at the end.
     const leftovers = await db.query<{ session_id: string }>('SELECT session_id FROM sessions WHERE seats > 0 AND deleted_at IS NULL');

@@ -3,7 +3,7 @@
  * failures as one sentence, and the README table generated from the schema. The start-up cases
  * run the real server script and read its stderr.
  */
-import { describe, it } from 'node:test';
+import { describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';

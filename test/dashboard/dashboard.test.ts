@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -55,6 +55,8 @@ describe('dashboard', () => {
     const { app, version } = await seedVersion(call, { sockets: 6 });
     const requestId = await registerServer(call, { app, version, sockets: 6, location: FRANKFURT });
     const created = await call('POST', '/v1/session', { app_name: app, ip_list: ['1.2.3.4'] });
+    // Events get their ids after commit; without this the state may predate the first one.
+    await t.service.eventSequencer.runDue();
     const state = await call('GET', '/v1/dashboard/state');
     assert.equal(state.status, 200);
     assert.ok(state.body.latest_event_id > 0);

@@ -3,7 +3,7 @@
  * written to a file and restored into an empty database; the rows come back identical, the old
  * keys work, and new rows get fresh ids. The CLI does the same through the real binary.
  */
-import { after, describe, it } from 'node:test';
+import { after, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';

@@ -3,7 +3,7 @@
  * DATABASE_URL: first start, restart, a SIGKILLed Rallypoint, a second process on the same
  * directory, and the one-line refusals (foreign directory, PGlite directory, port in use).
  */
-import { after, describe, it } from 'node:test';
+import { after, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -3,7 +3,7 @@
  * migrator with a message saying what to do; checksums are recorded on databases that had none;
  * `rallypoint migrate status|up` work on the database directly.
  */
-import { describe, it } from 'node:test';
+import { describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import pg from 'pg';

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import type { Db } from '../../src/db/db.js';
 import { openDb } from '../../src/db/open-db.js';

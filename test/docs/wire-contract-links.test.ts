@@ -2,7 +2,7 @@
  * Code and docs point to sections of docs/wire-contract.md by anchor; a renamed or removed anchor
  * would leave those pointers dangling without anyone noticing.
  */
-import { describe, it } from 'node:test';
+import { describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, eventually, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { authenticate, createOrganisation } from '../../src/app/keys.js';
-import { insertEvents, selectEventsAfter } from '../../src/db/queries/events.js';
+import { insertEvents, lockEventSequencer, selectEventsAfter, selectLatestEventId } from '../../src/db/queries/events.js';
 import { client, FakeClock, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
 import { openSse, type SseEvent, type SseStream } from './sse-client.js';
 
@@ -115,6 +115,10 @@ describe('live events on one service', () => {
   it('keeps events for the retention window only', async () => {
     const { app, version } = await seedVersion(call, { sockets: 8 });
     await registerServer(call, { app, version, sockets: 8 });
+    // Numbered now: a sequencer numbering them later would hold their rows while the create
+    // below prunes, and the prune skips locked rows (they would go on a later prune).
+    await t.service.eventSequencer.runDue();
+    const highestBefore = await selectLatestEventId(t.service.deps.db);
     clock.advance(2 * 60 * 60 * 1000);
     const created = await call('POST', '/v1/session', { app_name: app, ip_list: ['1.2.3.4'] });
     const replay = await stream(t, '', { 'last-event-id': '0' });
@@ -122,6 +126,8 @@ describe('live events on one service', () => {
     // Everything logged two hours ago is gone; the log starts with the new session.
     assert.equal(first.event, 'session.created');
     assert.equal(first.data.session_id, created.body.session_id);
+    // An emptied log must not hand out ids again: a client holding one would skip new events.
+    assert.ok(Number(first.id) > highestBefore, `id ${first.id} reused (highest before: ${highestBefore})`);
     replay.close();
   });
 
@@ -193,20 +199,56 @@ describe('live events across two server processes (PostgreSQL LISTEN/NOTIFY)', (
       inserted();
       await gate;
     });
-    await firstInserted;
-    await db.transaction((tx) => insertEvents(tx, [event('test.inserted_second')]));
-    // The sequencer numbers what is committed: the second event now, the first once it commits.
-    await a.service.eventSequencer.runDue();
-    const beforeFirstCommits = await selectEventsAfter(db, { orgId, afterId: 0, sessionId: 'order-test', limit: 10 });
-    assert.deepEqual(beforeFirstCommits.map((e) => e.type), ['test.inserted_second']);
-    release();
-    await first;
+    // Released whatever happens: an open transaction would keep its connection, and closing the
+    // pool after a failed assertion would then wait for it forever.
+    try {
+      await firstInserted;
+      await db.transaction((tx) => insertEvents(tx, [event('test.inserted_second')]));
+      // The sequencer numbers what is committed: the second event now, the first once it commits.
+      await a.service.eventSequencer.runDue();
+      const beforeFirstCommits = await selectEventsAfter(db, { orgId, afterId: 0, sessionId: 'order-test', limit: 10 });
+      assert.deepEqual(beforeFirstCommits.map((e) => e.type), ['test.inserted_second']);
+    } finally {
+      release();
+      await first;
+    }
     await a.service.eventSequencer.runDue();
     const logged = await selectEventsAfter(db, { orgId, afterId: 0, sessionId: 'order-test', limit: 10 });
     assert.deepEqual(logged.map((e) => e.type), ['test.inserted_second', 'test.inserted_first']);
     assert.ok(logged[0]!.id < logged[1]!.id);
     assert.deepEqual(typesOf(await onB.take(2)), ['test.inserted_second', 'test.inserted_first']);
     onB.close();
+  });
+
+  it('runDue waits for a sequencer that holds the lock instead of returning with nothing numbered', async () => {
+    const db = a.service.deps.db;
+    const org = await createOrganisation(a.service.deps, 'waiting');
+    const orgId = (await authenticate(db, org.key))!;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+    // Stands for another process's sequencer, busy when this one is asked to run.
+    const other = db.transaction(async (tx) => {
+      await lockEventSequencer(tx, true);
+      locked();
+      await gate;
+    });
+    try {
+      await lockTaken;
+      await db.transaction((tx) => insertEvents(tx, [{ orgId, type: 'test.waited', sessionId: null, requestId: null, data: {}, createdAt: new Date() }]));
+      const running = a.service.eventSequencer.runDue();
+      await eventually('runDue queued for the sequencer lock', async () => (await db.query<{ n: number }>(
+        "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+      )).rows[0]!.n > 0);
+      release();
+      await running;
+    } finally {
+      release();
+      await other;
+    }
+    const logged = await selectEventsAfter(db, { orgId, afterId: 0, limit: 10 });
+    assert.deepEqual(logged.map((e) => e.type), ['test.waited']);
   });
 
   it('delivers changes made by another process in order, and the gap after a reconnect', async () => {

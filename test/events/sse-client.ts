@@ -58,7 +58,7 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     }
   })();
 
-  async function next(waitMs = 10_000): Promise<SseEvent> {
+  async function next(waitMs = 30_000): Promise<SseEvent> {
     const deadline = Date.now() + waitMs;
     for (;;) {
       const event = queue.shift();

@@ -4,7 +4,7 @@
  * fleets: shared places, unknown coordinates, every state, hosts near full, filters, positions.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../support/node-test.js';
 import fc from 'fast-check';
 import { bookHostIn } from '../../src/app/host-scheduling.js';
 import { insertHost, selectHosts } from '../../src/db/queries/hosts.js';

@@ -4,7 +4,7 @@
  * may ever hold more than its capacity, and nothing may be refused while a host has room.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../support/node-test.js';
 import { insertHost } from '../../src/db/queries/hosts.js';
 import { FRANKFURT, MONTREAL, client, createTestDatabase, seedVersion, startTestService, type TestService } from '../support/harness.js';
 import { createRecordingHostProvider } from '../support/host-provider.js';

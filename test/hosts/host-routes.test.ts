@@ -4,7 +4,7 @@
  * another organisation's deployments counted but never named.
  */
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { before, describe, it } from '../support/node-test.js';
 import { createOrganisation } from '../../src/app/keys.js';
 import { client, FRANKFURT, MONTREAL, seedVersion, useTestService } from '../support/harness.js';
 import { createRecordingHostProvider } from '../support/host-provider.js';

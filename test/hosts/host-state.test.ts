@@ -3,7 +3,7 @@
  * its live deployments (their sessions turn Error), and a release gives capacity back once.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '../support/node-test.js';
 import { markHostReachable, markHostUnreachable } from '../../src/app/hosts.js';
 import { insertHost, releaseHostAllocation, selectHostById, selectHosts, type NewHost } from '../../src/db/queries/hosts.js';
 import { registerServer, seedVersion, useTestService, MONTREAL } from '../support/harness.js';

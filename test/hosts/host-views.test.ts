@@ -3,7 +3,7 @@
  * (operator organisation only) with used/total capacity and deployments, and /metrics gauges.
  */
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { before, describe, it } from '../support/node-test.js';
 import { existsSync } from 'node:fs';
 import { createOrganisation } from '../../src/app/keys.js';
 import { client, FRANKFURT, TOKYO, seedVersion, useTestService } from '../support/harness.js';

@@ -4,7 +4,7 @@
  * every host, and capacity and ports given back after a stop.
  */
 import assert from 'node:assert/strict';
-import { beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from '../support/node-test.js';
 import { markHostUnreachable } from '../../src/app/hosts.js';
 import { insertHost, selectHostByName } from '../../src/db/queries/hosts.js';
 import type { PlaceRecord } from '../../src/domain/records.js';

@@ -1,5 +1,5 @@
 /** docs/wire-contract.md#apps-versions: applications and versions CRUD on the wire. */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { client, FakeClock, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
 import { expectError, expectOk, newTenant, TIMESTAMP } from './wire-shapes.js';

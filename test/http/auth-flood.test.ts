@@ -1,5 +1,5 @@
 /** Failed authentication is cheap: an invalid-key flood costs at most one key lookup per address per second. */
-import { describe, it } from 'node:test';
+import { describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { client, useTestService } from '../support/harness.js';

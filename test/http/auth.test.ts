@@ -1,5 +1,5 @@
 /** docs/wire-contract.md#auth: authentication and tenants. */
-import { describe, it } from 'node:test';
+import { describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { client, registerServer, seedVersion, useTestService } from '../support/harness.js';
 import { expectError, expectOk, newTenant } from './wire-shapes.js';

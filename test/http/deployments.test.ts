@@ -2,7 +2,7 @@
  * docs/wire-contract.md#deployments: deployments on the wire — register (ext), status, list,
  * joinable, stop, bulk stop, deploy.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import type { Provider } from '../../src/providers/provider.js';
 import { client, FakeClock, FRANKFURT, MONTREAL, registerServer, seedVersion, startTestService, TOKYO, type TestService } from '../support/harness.js';

@@ -2,7 +2,7 @@
  * docs/wire-contract.md#general: general wire rules — error bodies, content type, paths, limits,
  * forward compatibility.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { client, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
 import { expectError, expectOk } from './wire-shapes.js';

@@ -1,5 +1,5 @@
 /** Input is taken exactly: invalid Unicode, environment names and player addresses. */
-import { describe, it } from 'node:test';
+import { describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { MONTREAL, registerServer, seedVersion, useTestService } from '../support/harness.js';
 import { expectError, expectOk } from './wire-shapes.js';

@@ -3,7 +3,7 @@
  * as JSON like every other. 431 and malformed requests never reach Fastify's hooks, so they are
  * sent over a real socket here.
  */
-import { describe, it } from 'node:test';
+import { describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { Writable } from 'node:stream';

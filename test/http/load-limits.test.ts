@@ -1,5 +1,5 @@
 /** Server timeouts and load shedding: slow clients are dropped, an overloaded process sheds load with 503. */
-import { describe, it } from 'node:test';
+import { describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { client, startTestService } from '../support/harness.js';

@@ -1,5 +1,5 @@
 /** docs/wire-contract.md#placement: which deployment a new session lands on (packing, selector tags, capacity). */
-import { describe, it } from 'node:test';
+import { describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { registerServer, seedVersion, useTestService } from '../support/harness.js';
 import { expectOk } from './wire-shapes.js';

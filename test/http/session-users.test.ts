@@ -2,7 +2,7 @@
  * docs/wire-contract.md#session-users: GET/PUT/DELETE /v1/session/{id}/users — a set of users,
  * seats kept in step.
  */
-import { describe, it } from 'node:test';
+import { describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { registerServer, seedVersion, useTestService } from '../support/harness.js';
 import { expectError, expectOk } from './wire-shapes.js';

@@ -2,7 +2,7 @@
  * docs/wire-contract.md#session-list and #bulk-stop: GET /v1/sessions (paging) and
  * POST /v1/sessions/bulk-stop (filters).
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { FakeClock, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
 import { expectError, expectOk, newTenant, SESSION_ID } from './wire-shapes.js';

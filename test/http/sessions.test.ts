@@ -1,5 +1,5 @@
 /** docs/wire-contract.md#sessions: create, get and delete a session, on the wire. */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { client, FakeClock, MONTREAL, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
 import { expectError, expectOk, SESSION_ID, TIMESTAMP } from './wire-shapes.js';

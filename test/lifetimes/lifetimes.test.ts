@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { noGeo } from '../../src/app/deps.js';
 import { sweepLifetimes } from '../../src/jobs/lifetimes.js';

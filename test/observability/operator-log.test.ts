@@ -2,7 +2,7 @@
  * The operator's log: a start-up summary, game servers starting and exiting, webhook deliveries
  * that die, at info or warn; health checks, scrapes and static files not logged per request.
  */
-import { after, describe, it } from 'node:test';
+import { after, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { registerServer, seedVersion, startTestService, client, type TestService } from '../support/harness.js';

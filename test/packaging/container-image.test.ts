@@ -3,7 +3,7 @@
  * image (no registry is reachable here; see the Containerfile's header), run against the test
  * PostgreSQL, healthy on /readyz, running as user 1000, and draining on SIGTERM to exit 0.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

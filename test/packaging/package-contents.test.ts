@@ -1,5 +1,5 @@
 /** What `npm pack` ships: the compiled service, its SDK types, migrations and assets; no tests, no sources. */
-import { describe, it } from 'node:test';
+import { describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { client, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
 import { FRANKFURT, LONDON, MONTREAL, PARIS, SAN_JOSE, TOKYO } from './cities.js';

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { updateDeploymentStatus } from '../../src/db/queries/deployments.js';
 import { DeploymentStatus } from '../../src/domain/session-rules.js';

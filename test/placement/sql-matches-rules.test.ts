@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, LONG_TEST_MS } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createApp } from '../../src/app/apps.js';
@@ -55,7 +55,7 @@ describe('placement SQL matches the pure rules', () => {
   before(async () => { t = await startTestService(); });
   after(() => t.close());
 
-  it('chooses the deployment bestCandidate chooses', async () => {
+  it('chooses the deployment bestCandidate chooses', { timeout: LONG_TEST_MS }, async () => {
     const deps = t.service.deps;
     const orgId = (await deps.db.query<{ id: number }>('SELECT id FROM organisations ORDER BY id LIMIT 1')).rows[0]!.id;
     const app = await createApp(deps, orgId, { name: 'prop', isActive: true, image: '' });

@@ -3,7 +3,7 @@
  * once on the very first start. The shutdown case runs on a test database (its connections are
  * counted); the key case on the embedded PostgreSQL in a temporary directory, as a newcomer's start.
  */
-import { after, describe, it } from 'node:test';
+import { after, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { request, Agent } from 'node:http';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';

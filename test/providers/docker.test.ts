@@ -4,7 +4,7 @@
  * self-stop, failures, reconciliation, and an unreachable host. Every test ends by checking
  * that no container of its host is left on the engine.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { noGeo } from '../../src/app/deps.js';

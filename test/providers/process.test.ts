@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, eventually, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -11,17 +11,6 @@ import { selectDeploymentByRequestIdAnyOrg } from '../../src/db/queries/lifetime
 import { splitArguments } from '../../src/providers/process/arguments.js';
 
 const ECHO_PORTS = [{ port: 7777, protocol: 'UDP', name: 'game' }, { port: 7778, protocol: 'TCP', name: 'control' }];
-
-/** Polls until `check` returns a value; the bound only turns a hang into a failure. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, withinMs = 20_000): Promise<T> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 function udpEcho(port: number, text: string): Promise<string> {
   return new Promise((resolve, reject) => {

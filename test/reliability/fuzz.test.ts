@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, LONG_TEST_MS } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { selectSeatDrift } from '../../src/db/queries/deployments.js';
@@ -64,7 +64,7 @@ describe('hostile input on every route', () => {
   });
   after(() => t.close());
 
-  it(`never answers 5xx to ${RUNS} generated requests, and errors are JSON {message}`, async () => {
+  it(`never answers 5xx to ${RUNS} generated requests, and errors are JSON {message}`, { timeout: LONG_TEST_MS }, async () => {
     const routes = t.service.app.routeTable.filter((r) => !r.url.startsWith('/docs') && r.url !== '/openapi.json');
     const fields = ['app_name', 'ip_list', 'filters', 'selectors', 'location', 'geo_ip_list', 'session_config', 'ports', 'name', 'is_active', 'webhook_url', 'deployment_request_id', 'values', '__proto__', 'constructor'];
     const arbitrary: fc.Arbitrary<Fuzzed> = fc.record({

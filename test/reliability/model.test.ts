@@ -4,7 +4,7 @@
  * must agree with the model (which deployment a session lands on, who is refused) and the
  * seat invariants must hold.
  */
-import { describe, it } from 'node:test';
+import { describe, it, LONG_TEST_MS } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { bestCandidate, type CandidateView } from '../../src/domain/placement.js';
@@ -132,7 +132,7 @@ describe('service against the domain model', () => {
   const { call } = useTestService();
 
   for (const kind of ['Seat', 'Match'] as const) {
-    it(`${kind}: random operation sequences agree with the rules and keep seats exact`, async () => {
+    it(`${kind}: random operation sequences agree with the rules and keep seats exact`, { timeout: LONG_TEST_MS }, async () => {
       await fc.assert(
         fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 3 }), fc.commands(commands, { maxCommands: 25 }), async (capacities, cmds) => {
           const { app, version } = await seedVersion(call, { kind, sockets: 6 });

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, eventually, it, LONG_TEST_MS } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -66,7 +66,7 @@ describe('database outage', () => {
     cluster.stop();
   });
 
-  it('answers 503 {message} while PostgreSQL is down, never crashes, and recovers without a restart', async () => {
+  it('answers 503 {message} while PostgreSQL is down, never crashes, and recovers without a restart', { timeout: LONG_TEST_MS }, async () => {
     const call = client(server.url, server.key);
     const { app } = await seedVersion(call, { sockets: 100_000 });
     await registerServer(call, { app, version: 'v1', sockets: 100_000 });
@@ -76,17 +76,20 @@ describe('database outage', () => {
     let recovered = false;
     let okBeforeRecovery: number;
     try {
-      await sleep(1_000);
+      await eventually('creates succeeding before the outage', () => (load.seen.get(200) ?? 0) >= 5, { withinMs: 60_000 });
       cluster.pause();
       const res = await fetch(`${server.url}/readyz`, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
       if (res) readyDuring = { status: res.status, body: (await res.json()) as { message?: string } };
+      // The outage lasts at least 3 s, and until the load has met it.
       await sleep(3_000);
+      await eventually('a 503 during the outage', () => (load.seen.get(503) ?? 0) > 0, { withinMs: 60_000 }).catch(() => undefined);
       cluster.resume();
-      for (const deadline = Date.now() + 20_000; !recovered && Date.now() < deadline; await sleep(200)) {
-        recovered = (await fetch(`${server.url}/readyz`, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined))?.status === 200;
-      }
+      recovered = await eventually('readiness back', async () =>
+        (await fetch(`${server.url}/readyz`, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined))?.status === 200,
+      { withinMs: 60_000, everyMs: 200 }).catch(() => false);
       okBeforeRecovery = load.seen.get(200) ?? 0;
-      await sleep(1_000);
+      await eventually('a create succeeding after recovery', () => (load.seen.get(200) ?? 0) > okBeforeRecovery, { withinMs: 60_000 })
+        .catch(() => undefined);
     } finally {
       await load.stop();
     }

@@ -3,7 +3,7 @@
  * or foreign-key violation, serialization failure, deadlock). The loser gets a 409 with a code,
  * never a 500.
  */
-import { describe, it } from 'node:test';
+import { describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { MONTREAL, seedVersion, useTestService, type ApiResponse } from '../support/harness.js';
 

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import {
   Rallypoint, RallypointError, RallypointNetworkError, RallypointTimeoutError, type SessionGet,

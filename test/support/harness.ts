@@ -3,7 +3,7 @@
  * PostgreSQL server at TEST_DATABASE_URL (scripts/test.mjs provides one).
  */
 import { randomBytes } from 'node:crypto';
-import { after, before } from 'node:test';
+import { after, before } from './node-test.js';
 import pg from 'pg';
 import { loadConfig } from '../../src/config.js';
 import { startService, type Service, type ServiceOptions } from '../../src/service.js';

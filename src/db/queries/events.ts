@@ -90,27 +90,48 @@ export async function selectEventById(db: Queryable, id: number): Promise<EventR
   return rows[0] ? toEvent(rows[0]) : undefined;
 }
 
+/**
+ * The highest position ever given. Pruning may empty the log, so max(position) alone could go
+ * back and hand out ids a client already saw; the sequence keeps the high-water mark (it lags
+ * max(position) only on a database numbered before it was kept).
+ */
+const HIGHEST_POSITION = `GREATEST(
+  (SELECT COALESCE(max(position), 0) FROM events),
+  (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM events_position))`;
+
 /** Any fixed number: the sequencer's lock, held for its whole (short) transaction. */
 const SEQUENCER_LOCK = 5_005_005_005;
 
 /**
+ * Takes the sequencer's lock for the rest of `tx`. Without `wait`, answers false at once when
+ * another sequencer holds it (that one does the work); with `wait`, queues for it, so whatever
+ * committed before the call is numbered once the caller's sequencing ends.
+ */
+export async function lockEventSequencer(tx: Queryable, wait: boolean): Promise<boolean> {
+  const { rows } = await tx.query<{ locked: boolean }>(
+    wait ? 'SELECT true AS locked FROM pg_advisory_xact_lock($1)' : 'SELECT pg_try_advisory_xact_lock($1) AS locked',
+    [SEQUENCER_LOCK],
+  );
+  return rows[0]?.locked === true;
+}
+
+/**
  * Numbers up to `limit` committed, unnumbered events in id order and announces each with NOTIFY,
- * inside `tx`. Only the transaction holding the lock numbers anything (others return 0 at once),
- * and it reads the highest position after taking it, so positions only ever grow and are given
- * to committed rows only. Returns how many were numbered.
+ * inside `tx`, which must hold the sequencer's lock (lockEventSequencer). It reads the highest
+ * position after the lock was taken, so positions only ever grow and are given to committed
+ * rows only. Returns how many were numbered.
  */
 export async function sequencePendingEvents(tx: Queryable, channel: string, limit: number): Promise<number> {
-  const { rows: locked } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [SEQUENCER_LOCK]);
-  if (!locked[0]?.locked) return 0;
   const { rowCount } = await tx.query(
-    `WITH base AS (SELECT COALESCE(max(position), 0) AS top FROM events),
+    `WITH base AS (SELECT ${HIGHEST_POSITION} AS top),
           pending AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM events WHERE position IS NULL ORDER BY id LIMIT $2),
           numbered AS (
             UPDATE events e SET position = base.top + pending.n FROM pending, base WHERE e.id = pending.id
             RETURNING e.org_id, e.position, e.type, e.created_at, e.session_id, e.request_id, e.data
           )
      SELECT pg_notify($1, CASE WHEN octet_length(payload) > 7500
-                              THEN json_build_object('org_id', org_id, 'id', position)::text ELSE payload END)
+                              THEN json_build_object('org_id', org_id, 'id', position)::text ELSE payload END),
+            (SELECT setval('events_position', max(position)) FROM numbered) AS high_water
      FROM (SELECT org_id, position, json_build_object('org_id', org_id, 'event', json_strip_nulls(json_build_object(
              'id', position, 'type', type, 'time', to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
              'session_id', session_id, 'request_id', request_id, 'data', data)))::text AS payload
@@ -121,6 +142,6 @@ export async function sequencePendingEvents(tx: Queryable, channel: string, limi
 }
 
 export async function selectLatestEventId(db: Queryable): Promise<number> {
-  const { rows } = await db.query<{ id: number | null }>('SELECT max(position) AS id FROM events');
+  const { rows } = await db.query<{ id: number | null }>(`SELECT ${HIGHEST_POSITION} AS id`);
   return rows[0]?.id ?? 0;
 }
