@@ -61,7 +61,7 @@ function newDataDir(): string {
 }
 
 async function startOn(dataDir: string, key?: string, env: Record<string, string> = {}): Promise<ServerProcess> {
-  const server = await spawnServer({ ...(key ? { key } : {}), env: { RALLYPOINT_DATA_DIR: dataDir, ...env } });
+  const server = await spawnServer({ ...(key ? { key } : {}), readyTimeoutMs: 240_000, env: { RALLYPOINT_DATA_DIR: dataDir, ...env } });
   started.push(server);
   return server;
 }
@@ -75,7 +75,7 @@ async function refusedStart(dataDir: string, env: Record<string, string> = {}): 
   });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   clearTimeout(timer);
   return { code, stderr };
@@ -89,8 +89,12 @@ function assertOneLine(stderr: string, pattern: RegExp): void {
   assert.match(lines[0]!, pattern);
 }
 
-describe('embedded PostgreSQL', { timeout: 300_000 }, () => {
-  it('initialises on first start, refuses a second process, stops with the service and keeps data across a restart', async () => {
+// Each test starts real processes and, but for two, runs initdb (its fsync alone took 15 s on a
+// loaded machine): generous per-test deadlines, none on the whole file.
+const TEST_TIMEOUT = { timeout: 400_000 };
+
+describe('embedded PostgreSQL', () => {
+  it('initialises on first start, refuses a second process, stops with the service and keeps data across a restart', TEST_TIMEOUT, async () => {
     const dataDir = newDataDir();
     const first = await startOn(dataDir);
     assert.match(first.stderr(), /initialising the embedded PostgreSQL/);
@@ -108,7 +112,7 @@ describe('embedded PostgreSQL', { timeout: 300_000 }, () => {
     // As documented: another process shares the first's server through the URL it printed.
     const url = /embedded PostgreSQL ready at (\S+)/.exec(first.stderr())?.[1];
     assert.ok(url, first.stderr());
-    const sharing = await spawnServer({ databaseUrl: url, key: first.key! });
+    const sharing = await spawnServer({ databaseUrl: url, key: first.key!, readyTimeoutMs: 240_000 });
     started.push(sharing);
     assert.equal((await client(sharing.url, first.key)('GET', `/v1/app/${app}`)).status, 200, 'same data through the shared server');
     await stopAll([sharing]);
@@ -117,7 +121,7 @@ describe('embedded PostgreSQL', { timeout: 300_000 }, () => {
     first.kill('SIGTERM');
     assert.deepEqual(await first.exited, { code: 0, signal: null }, first.stderr());
     // The postmaster removes postmaster.pid (what pg_ctl waits for) just before it exits.
-    await until('the server stops with the service', () => !isAlive(postmaster), 10_000);
+    await until('the server stops with the service', () => !isAlive(postmaster), 30_000);
 
     const second = await startOn(dataDir, first.key);
     assert.doesNotMatch(second.stderr(), /initialising/);
@@ -126,7 +130,7 @@ describe('embedded PostgreSQL', { timeout: 300_000 }, () => {
     assert.equal(got.body.name, app);
   });
 
-  it('after a SIGKILLed Rallypoint, the next start stops the server left behind and finds every acknowledged write', async () => {
+  it('after a SIGKILLed Rallypoint, the next start stops the server left behind and finds every acknowledged write', TEST_TIMEOUT, async () => {
     const dataDir = newDataDir();
     const first = await startOn(dataDir);
     const call = client(first.url, first.key);
@@ -139,14 +143,14 @@ describe('embedded PostgreSQL', { timeout: 300_000 }, () => {
 
     const second = await startOn(dataDir, first.key);
     assert.match(second.stderr(), /earlier run left running/);
-    await until('the left-over server stopped', () => !isAlive(leftBehind), 10_000);
+    await until('the left-over server stopped', () => !isAlive(leftBehind), 30_000);
     assert.notEqual(postmasterPid(dataDir), leftBehind);
     const listed = await client(second.url, second.key)('GET', '/v1/apps');
     assert.equal(listed.status, 200);
     assert.deepEqual(listed.body.applications.map((a: { name: string }) => a.name).sort(), [...apps].sort());
   });
 
-  it('refuses a directory that is not ours, and says how to carry over a PGlite one, in one line each', async () => {
+  it('refuses a directory that is not ours, and says how to carry over a PGlite one, in one line each', TEST_TIMEOUT, async () => {
     const foreign = newDataDir();
     mkdirSync(foreign, { recursive: true });
     writeFileSync(join(foreign, 'notes.txt'), 'someone else\'s files\n');
@@ -163,7 +167,7 @@ describe('embedded PostgreSQL', { timeout: 300_000 }, () => {
     assertOneLine(refusedPglite.stderr, /holds a PGlite database .* README, "Data from the PGlite default"/);
   });
 
-  it('as root, a directory the postgres user cannot enter is one line saying so', { skip: process.getuid?.() !== 0 && 'only root runs the server as another user' }, async () => {
+  it('as root, a directory the postgres user cannot enter is one line saying so', { ...TEST_TIMEOUT, skip: process.getuid?.() !== 0 && 'only root runs the server as another user' }, async () => {
     const dataDir = newDataDir();
     chmodSync(join(dataDir, '..'), 0o700);
     const refused = await refusedStart(dataDir);
@@ -178,7 +182,7 @@ describe('embedded PostgreSQL', { timeout: 300_000 }, () => {
     assert.doesNotMatch(error.message, /\n/);
   });
 
-  it('a TCP port already in use is one line naming the port', async () => {
+  it('a TCP port already in use is one line naming the port', TEST_TIMEOUT, async () => {
     const holder: Server = createServer();
     const port = await freePort();
     await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', resolve));
