@@ -29,7 +29,7 @@ export const backupCommands: Command[] = [
   },
   {
     path: ['restore'], summary: 'Load a backup into an empty database, then migrate it to this build', args: '<file>', minArgs: 1,
-    example: 'DATABASE_URL=postgres://rallypoint@db/rallypoint_new rallypoint restore rallypoint.jsonl', takesGlobalOptions: false,
+    example: 'rallypoint restore /var/backups/rallypoint.jsonl', takesGlobalOptions: false,
     options: LOCAL_DB_OPTIONS, optionHelp: LOCAL_DB_HELP,
     async run(ctx) {
       const file = ctx.positionals[0]!;

@@ -7,7 +7,7 @@ import { emit, table } from './output.js';
 export const migrateCommands: Command[] = [
   {
     path: ['migrate', 'status'], summary: "List this build's migrations and the database's: applied, pending, changed or unknown",
-    example: 'DATABASE_URL=postgres://rallypoint@db/rallypoint rallypoint migrate status', takesGlobalOptions: false,
+    example: 'rallypoint migrate status --json', takesGlobalOptions: false,
     options: LOCAL_DB_OPTIONS, optionHelp: LOCAL_DB_HELP,
     async run(ctx) {
       const statuses = await withLocalDb(ctx, (db) => migrationStatus(db), { requireSchema: false });
@@ -19,7 +19,7 @@ export const migrateCommands: Command[] = [
   },
   {
     path: ['migrate', 'up'], summary: 'Apply pending migrations (under the same lock and checks as a start)',
-    example: 'DATABASE_URL=postgres://rallypoint@db/rallypoint rallypoint migrate up', takesGlobalOptions: false,
+    example: 'rallypoint migrate up', takesGlobalOptions: false,
     options: LOCAL_DB_OPTIONS, optionHelp: LOCAL_DB_HELP,
     async run(ctx) {
       const applied = await withLocalDb(ctx, (db, config) => migrate(db, { lockTimeoutMs: config.migrationLockTimeoutMs }), { requireSchema: false });
