@@ -30,6 +30,7 @@ import { logUndeliveredWebhook, registerDeploymentLog } from './observability/op
 import { createEventBus, type EventBus } from './events/event-bus.js';
 import { startEventSequencer, type EventSequencer } from './events/event-sequencer.js';
 import { eventRoutes } from './http/routes/events.js';
+import { createLogThrottle } from './observability/log-throttle.js';
 import { registerDashboardPage, registerDashboardState } from './http/routes/dashboard.js';
 
 export interface ServiceOptions {
@@ -94,7 +95,14 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   registerWebhookOutbox(deps.listeners, { clock: deps.clock, maxAgeMs: config.webhookMaxAgeMs });
   registerEventLog(deps);
   registerDeploymentLog(deps.listeners, () => app.log);
-  const events = createEventBus({ db, onError: (error) => app.log.error({ err: error }, 'event stream') });
+  // Background loops fail on every run while the database is down; one line per kind of failure
+  // per window is enough to see the outage.
+  const throttle = createLogThrottle({ windowMs: 10_000, nowMs: () => performance.now() });
+  const logThrottled = (message: string) => (error: unknown) => {
+    const { shouldLog, suppressed } = throttle.check(`${message}: ${error instanceof Error ? error.message : String(error)}`);
+    if (shouldLog) app.log.error({ err: error, ...(suppressed > 0 ? { suppressed } : {}) }, message);
+  };
+  const events = createEventBus({ db, onError: logThrottled('event stream') });
   if (config.providers.includes('process')) {
     addProcessProvider(deps, config, {
       log: (message, error) => app.log.error({ err: error }, message),
@@ -126,7 +134,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   });
   await events.start();
   const eventSequencer = startEventSequencer({
-    db, intervalMs: config.eventSequenceMs, onError: (error) => app.log.error({ err: error }, 'event sequencer'),
+    db, intervalMs: config.eventSequenceMs, onError: logThrottled('event sequencer'),
   });
   const jobs = createJobWorker({
     db, clock: deps.clock, pollMs: config.jobPollMs,
