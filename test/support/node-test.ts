@@ -1,7 +1,7 @@
 /**
  * node:test with a deadline on every test and hook. Node 20's --test-timeout bounds a whole file,
  * so a hang would fail the file without naming the test; here each `it`, `before` and `after`
- * gets TEST_TIMEOUT_MS (default 120 s) unless it passes its own `timeout`. Test files import
+ * gets TEST_TIMEOUT_MS (default 120 s) unless it or its suite sets a `timeout`. Test files import
  * from here, never from node:test directly (scripts/test.mjs refuses them).
  */
 import * as nodeTest from 'node:test';
@@ -12,8 +12,16 @@ type TestFn = nodeTest.TestFn;
 type HookFn = nodeTest.HookFn;
 type TestOptions = nodeTest.TestOptions;
 
+/**
+ * Timeouts of the suites being declared, innermost last. A suite's own timeout is the default of
+ * its tests and hooks (what node:test does when no test sets one), so a suite of slow tests
+ * keeps the bound it chose.
+ */
+const suiteTimeouts: number[] = [];
+const defaultTimeoutMs = () => suiteTimeouts.at(-1) ?? DEFAULT_TIMEOUT_MS;
+
 function withDeadline(options: TestOptions | undefined): TestOptions {
-  return { ...options, timeout: options?.timeout ?? DEFAULT_TIMEOUT_MS };
+  return { ...options, timeout: options?.timeout ?? defaultTimeoutMs() };
 }
 
 /** `it(name, fn)` or `it(name, options, fn)`, with the default timeout unless options set one. */
@@ -23,23 +31,37 @@ export function it(name: string, optionsOrFn: TestOptions | TestFn, fn?: TestFn)
 }
 
 export function before(fn: HookFn, options?: nodeTest.HookOptions): void {
-  nodeTest.before(fn, { ...options, timeout: options?.timeout ?? DEFAULT_TIMEOUT_MS });
+  nodeTest.before(fn, { ...options, timeout: options?.timeout ?? defaultTimeoutMs() });
 }
 
 export function after(fn: HookFn, options?: nodeTest.HookOptions): void {
-  nodeTest.after(fn, { ...options, timeout: options?.timeout ?? DEFAULT_TIMEOUT_MS });
+  nodeTest.after(fn, { ...options, timeout: options?.timeout ?? defaultTimeoutMs() });
 }
 
 export function beforeEach(fn: HookFn, options?: nodeTest.HookOptions): void {
-  nodeTest.beforeEach(fn, { ...options, timeout: options?.timeout ?? DEFAULT_TIMEOUT_MS });
+  nodeTest.beforeEach(fn, { ...options, timeout: options?.timeout ?? defaultTimeoutMs() });
 }
 
 export function afterEach(fn: HookFn, options?: nodeTest.HookOptions): void {
-  nodeTest.afterEach(fn, { ...options, timeout: options?.timeout ?? DEFAULT_TIMEOUT_MS });
+  nodeTest.afterEach(fn, { ...options, timeout: options?.timeout ?? defaultTimeoutMs() });
 }
 
-/** Suites need no deadline of their own: each test and hook in them has one. */
-export const describe = nodeTest.describe;
+type SuiteFn = (suite: nodeTest.SuiteContext) => void | Promise<void>;
+
+/** `describe(name, fn)` or `describe(name, options, fn)`; its `timeout` becomes its tests' default. */
+export function describe(name: string, optionsOrFn: TestOptions | SuiteFn, fn?: SuiteFn): Promise<void> {
+  const options = typeof optionsOrFn === 'function' ? {} : optionsOrFn;
+  const body = (typeof optionsOrFn === 'function' ? optionsOrFn : fn)!;
+  return nodeTest.describe(name, options, (suite) => {
+    // The body declares the suite's tests synchronously, inside this push and pop.
+    if (options.timeout !== undefined) suiteTimeouts.push(options.timeout);
+    try {
+      return body(suite);
+    } finally {
+      if (options.timeout !== undefined) suiteTimeouts.pop();
+    }
+  });
+}
 
 /**
  * Waits until `check` returns a value other than undefined (or false), polling every `everyMs`;
