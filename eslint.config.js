@@ -85,6 +85,12 @@ export default tseslint.config(
               package: 'node:test',
               name: ['describe', 'it', 'test', 'suite', 'before', 'after', 'beforeEach', 'afterEach'],
             },
+            // The same functions with a deadline on every test; test files import them from here.
+            {
+              from: 'file',
+              path: 'test/support/node-test.ts',
+              name: ['describe', 'it', 'before', 'after', 'beforeEach', 'afterEach'],
+            },
           ],
         },
       ],

@@ -73,7 +73,7 @@ describe('database outage', () => {
 
     const load = startLoad(server, app);
     let readyDuring: { status: number; body: { message?: string } } | undefined;
-    let recovered = false;
+    let recovered: boolean;
     let okBeforeRecovery: number;
     try {
       await eventually('creates succeeding before the outage', () => (load.seen.get(200) ?? 0) >= 5, { withinMs: 60_000 });
