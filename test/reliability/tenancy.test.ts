@@ -27,22 +27,6 @@ describe('tenancy and auth on every route of the route table', () => {
     assert.ok(routes().length >= 25, `only ${routes().length} authenticated routes found`);
   });
 
-  it('answers 401 JSON without a key, with a wrong key and with a revoked key', async () => {
-    for (const route of routes()) {
-      for (const authorization of [undefined, 'token rp_not_a_key', `token ${revokedKey}`, 'Bearer', 'token a b c']) {
-        const body = bodyFor(route, seeded);
-        const res = await request(`${t.url}${pathFor(route.url, seeded)}`, {
-          method: route.method,
-          headers: { ...(authorization ? { authorization } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        });
-        assert.equal(res.status, 401, `${route.method} ${route.url} with ${authorization ?? 'no key'}: ${res.status}`);
-        assert.match(res.contentType, /application\/json/);
-        assert.equal(typeof JSON.parse(res.text).message, 'string');
-      }
-    }
-  });
-
   it("hides one organisation's resources from another, which can never change them", async () => {
     for (const route of routes()) {
       const body = bodyFor(route, seeded);
@@ -71,5 +55,22 @@ describe('tenancy and auth on every route of the route table', () => {
     assert.equal(status.body.is_joinable_by_session, true);
     assert.equal((await owner('GET', `/v1/app/${seeded.app}`)).body.is_active, true);
     assert.equal((await owner('GET', '/v1/keys')).body.keys.find((k: { key_id: string }) => k.key_id === seeded.keyId).revoked, false);
+  });
+  // Last: the wrong keys it sends spend this address's failed-lookup budget, which would hold
+  // back the first use of another organisation's valid key in the test above.
+  it('answers 401 JSON without a key, with a wrong key and with a revoked key', async () => {
+    for (const route of routes()) {
+      for (const authorization of [undefined, 'token rp_not_a_key', `token ${revokedKey}`, 'Bearer', 'token a b c']) {
+        const body = bodyFor(route, seeded);
+        const res = await request(`${t.url}${pathFor(route.url, seeded)}`, {
+          method: route.method,
+          headers: { ...(authorization ? { authorization } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        });
+        assert.equal(res.status, 401, `${route.method} ${route.url} with ${authorization ?? 'no key'}: ${res.status}`);
+        assert.match(res.contentType, /application\/json/);
+        assert.equal(typeof JSON.parse(res.text).message, 'string');
+      }
+    }
   });
 });
