@@ -17,7 +17,7 @@ function isOutage(error: unknown): boolean {
   const code = pgErrorCode(error);
   if (code === undefined) {
     const message = error instanceof Error ? error.message : '';
-    return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(message);
+    return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|is not queryable/i.test(message);
   }
   return CONNECTION_ERRNO.has(code) || code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03';
 }
