@@ -28,13 +28,30 @@ export function issueGameServerAccess(): { access: GameServerAccess; stored: Rec
     accessPointId: randomInt(100_000, 2_147_483_647),
     deleteToken: randomBytes(32).toString('hex'),
   };
+  return { access, stored: storedAccess(access) };
+}
+
+/**
+ * What provider_data keeps about a game server's credentials. A provider puts it in what start()
+ * returns, so the hashes stored last are those of the game server that actually runs, even when
+ * a start retried after a lost lease adopts the one an earlier attempt started.
+ */
+export function storedAccess(access: GameServerAccess): Record<string, unknown> {
   return {
-    access,
-    stored: {
-      securityNumber: access.securityNumber, contextTokenHash: hashGameServerToken(access.contextToken),
-      accessPointId: access.accessPointId, deleteTokenHash: hashGameServerToken(access.deleteToken),
-    },
+    securityNumber: access.securityNumber, contextTokenHash: hashGameServerToken(access.contextToken),
+    accessPointId: access.accessPointId, deleteTokenHash: hashGameServerToken(access.deleteToken),
   };
+}
+
+/** The credentials a game server was started with, read back from its environment (undefined if any is missing). */
+export function accessFromEnv(env: Record<string, string>): GameServerAccess | undefined {
+  const lastNumber = (url: string | undefined) => Number(/\/(\d+)$/.exec(url ?? '')?.[1] ?? Number.NaN);
+  const securityNumber = lastNumber(env['ARBITRIUM_CONTEXT_URL']);
+  const accessPointId = lastNumber(env['ARBITRIUM_DELETE_URL']);
+  const contextToken = env['ARBITRIUM_CONTEXT_TOKEN'];
+  const deleteToken = env['ARBITRIUM_DELETE_TOKEN'];
+  if (!Number.isSafeInteger(securityNumber) || !Number.isSafeInteger(accessPointId) || !contextToken || !deleteToken) return undefined;
+  return { securityNumber, contextToken, accessPointId, deleteToken };
 }
 
 /** The SHA-256 of a token as stored in provider_data (tokens carry 256 random bits). */

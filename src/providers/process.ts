@@ -20,7 +20,7 @@ import { DeploymentStatus } from '../domain/session-rules.js';
 import type { DeploymentLogs, Provider, ProviderLocation, StartedDeployment } from './provider.js';
 import { splitArguments } from './process/arguments.js';
 import { acceptsTcp, allocatePorts, usesTcp, type VersionPort } from './process/ports.js';
-import { gameServerEnv, specNumber, versionEnvs, type GameServerAccess } from './game-server-env.js';
+import { gameServerEnv, specNumber, storedAccess, versionEnvs, type GameServerAccess } from './game-server-env.js';
 
 export const PROCESS_PROVIDER = 'process';
 const PROBE_EVERY_MS = 150;
@@ -200,6 +200,8 @@ export function createProcessProvider(options: ProcessProviderOptions): Provider
       providerData: {
         pid: child.pid, hostname: host, logFile,
         graceSeconds: typeof grace === 'number' ? grace : config.stopGraceSeconds,
+        // A second run of the start job returns this again: its hashes must be this child's.
+        ...storedAccess(access),
       },
     };
     const w: Watched = { deploymentId: deployment.id, pid: child.pid!, child, started, isStopping: false, timers: new Set() };

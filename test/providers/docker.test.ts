@@ -12,6 +12,7 @@ import { authenticate } from '../../src/app/keys.js';
 import { selectHostById } from '../../src/db/queries/hosts.js';
 import type { DockerProvider } from '../../src/providers/docker/docker-provider.js';
 import { LABELS } from '../../src/providers/docker/container-spec.js';
+import { issueGameServerAccess } from '../../src/providers/game-server-env.js';
 import { DeploymentStatus } from '../../src/domain/session-rules.js';
 import { client, FakeClock, seedVersion, startTestService, type TestService } from '../support/harness.js';
 import { ECHO_IMAGE, startPodman, type TestPodman } from '../support/podman.js';
@@ -175,13 +176,20 @@ describe('docker provider on a real engine', { timeout: 600_000 }, () => {
     assert.equal(await leftOn(host.name), 0);
   });
 
-  it('a start job run again adopts the container an earlier attempt left running, instead of starting a second', TEST_TIMEOUT, async () => {
+  it('a start job run again adopts the container an earlier attempt left running, instead of starting a second, and its tokens still work', TEST_TIMEOUT, async () => {
     const host = await addHost(deps(), { kind: 'socket', path: podman.socketPath });
     const deployment = await addContainerDeployment(deps(), { orgId, app, version, host });
     const control = deployment.ports['control']!;
     const mapping = JSON.stringify({ ports: { control: { name: 'control', internal: 7778, external: control.external, protocol: 'TCP' } } });
+    // The earlier attempt's credentials: the job run again issues others, which this container never saw.
+    const { access } = issueGameServerAccess();
     const earlier = await podman.docker.createContainer({
-      Image: ECHO_IMAGE, name: `rallypoint-${deployment.requestId}`, Env: [`ARBITRIUM_PORTS_MAPPING=${mapping}`],
+      Image: ECHO_IMAGE, name: `rallypoint-${deployment.requestId}`,
+      Env: [
+        `ARBITRIUM_PORTS_MAPPING=${mapping}`, `ARBITRIUM_CONTEXT_TOKEN=${access.contextToken}`, `ARBITRIUM_DELETE_TOKEN=${access.deleteToken}`,
+        `ARBITRIUM_CONTEXT_URL=${t.url}/v1/context/${deployment.requestId}/${access.securityNumber}`,
+        `ARBITRIUM_DELETE_URL=${t.url}/v1/self/stop/${deployment.requestId}/${access.accessPointId}`,
+      ],
       Labels: { [LABELS.marker]: 'true', [LABELS.host]: host.name, [LABELS.requestId]: deployment.requestId },
       ExposedPorts: { '7778/tcp': {} }, HostConfig: { PortBindings: { '7778/tcp': [{ HostIp: '127.0.0.1', HostPort: String(control.external) }] } },
     });
@@ -191,6 +199,8 @@ describe('docker provider on a real engine', { timeout: 600_000 }, () => {
     const running = await podman.containersLabelled(`${LABELS.requestId}=${deployment.requestId}`);
     assert.deepEqual(running.map((c) => c.Id), [earlier.id]);
     assert.equal((await deploymentNow(deps(), deployment.requestId)).providerData['containerId'], earlier.id);
+    const context = await fetch(`${t.url}/v1/context/${deployment.requestId}/${access.securityNumber}`, { headers: { authorization: access.contextToken } });
+    assert.equal(context.status, 200);
     assert.equal((await call('DELETE', `/v1/stop/${deployment.requestId}`)).status, 200);
     await t.service.jobs.runDue();
     assert.equal(await leftOn(host.name), 0);

@@ -2,7 +2,7 @@ import { describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  gameServerEnv, hashGameServerToken, isEnvName, issueGameServerAccess, tokenMatches, type GameServerEnvInput,
+  accessFromEnv, gameServerEnv, hashGameServerToken, isEnvName, issueGameServerAccess, storedAccess, tokenMatches, type GameServerEnvInput,
 } from '../../src/providers/game-server-env.js';
 
 const { access } = issueGameServerAccess();
@@ -71,5 +71,13 @@ describe('game server environment', () => {
     assert.equal(tokenMatches(issued.access.deleteToken, issued.stored['contextTokenHash']), false);
     assert.equal(tokenMatches(undefined, issued.stored['contextTokenHash']), false);
     assert.equal(tokenMatches('x', undefined), false);
+  });
+
+  it('reads back from a game server\'s environment the credentials it was started with', () => {
+    const env = gameServerEnv(input([]));
+    assert.deepEqual(accessFromEnv(env), access);
+    assert.deepEqual(storedAccess(accessFromEnv(env)!), storedAccess(access));
+    assert.equal(accessFromEnv({ ...env, ARBITRIUM_CONTEXT_TOKEN: '' }), undefined);
+    assert.equal(accessFromEnv({ ...env, ARBITRIUM_DELETE_URL: 'https://rp.example.com/v1/self/stop/a1b2c3d4e5f6' }), undefined);
   });
 });

@@ -11,7 +11,7 @@
 import type Docker from 'dockerode';
 import type { DockerProviderConfig } from '../../config.js';
 import type { DeploymentRecord, HostRecord, VersionRecord } from '../../domain/records.js';
-import { gameServerEnv, specNumber, versionEnvs, type GameServerAccess } from '../game-server-env.js';
+import { accessFromEnv, gameServerEnv, specNumber, storedAccess, versionEnvs, type GameServerAccess } from '../game-server-env.js';
 import type { DeploymentLogs, DeploymentMetricsSample, Provider, StartedDeployment } from '../provider.js';
 import { containerName, containerSpec, imageReference, publicPorts, registryAuth } from './container-spec.js';
 import { demuxLogs, engineClient, engineReason, engineStatus, ensureImage, readStats } from './engine-client.js';
@@ -95,15 +95,31 @@ export function createDockerProvider(options: DockerProviderOptions): DockerProv
     }));
   }
 
-  function startedOf(deployment: DeploymentRecord, host: HostRecord, version: VersionRecord | undefined, containerId: string): StartedDeployment {
+  /** `access`: the credentials the container holds, when known, so their hashes are the ones stored. */
+  function startedOf(
+    deployment: DeploymentRecord, host: HostRecord, version: VersionRecord | undefined, containerId: string, access?: GameServerAccess,
+  ): StartedDeployment {
     const grace = version?.spec['termination_grace_period_seconds'];
     return {
       publicIp: host.publicIp, fqdn: host.publicIp, ports: publicPorts(deployment.ports, host.publicIp),
       providerData: {
         containerId, containerName: containerName(deployment.requestId), hostName: host.name,
         graceSeconds: typeof grace === 'number' ? grace : (deployment.providerData['graceSeconds'] ?? config.stopGraceSeconds),
+        ...(access ? storedAccess(access) : {}),
       },
     };
+  }
+
+  /**
+   * Takes over the container an earlier attempt of this start job created (its lease ran out, or
+   * it crashed). This attempt stored new credentials' hashes, but the container holds the
+   * earlier ones: those, read from its environment, are what start() returns to be stored.
+   */
+  function adopt(deployment: DeploymentRecord, host: HostRecord, version: VersionRecord, docker: Docker, info: Docker.ContainerInspectInfo): StartedDeployment {
+    const env = Object.fromEntries((info.Config.Env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+    const adopted = startedOf(deployment, host, version, info.Id, accessFromEnv(env));
+    watch(deployment.requestId, host, adopted, docker.getContainer(info.Id));
+    return adopted;
   }
 
   async function start(deployment: DeploymentRecord, version: VersionRecord, env: Array<{ key: string; value: string }>, access: GameServerAccess): Promise<StartedDeployment> {
@@ -117,12 +133,7 @@ export function createDockerProvider(options: DockerProviderOptions): DockerProv
       if (engineStatus(error) === 404) return undefined;
       throw new Error(`the engine of host ${host.name} did not answer: ${engineReason(error)}`);
     });
-    if (existing?.State.Running) {
-      // An earlier attempt of this start job got this far (its lease ran out, or it crashed): adopt it.
-      const adopted = startedOf(deployment, host, version, existing.Id);
-      watch(deployment.requestId, host, adopted, docker.getContainer(existing.Id));
-      return adopted;
-    }
+    if (existing?.State.Running) return adopt(deployment, host, version, docker, existing);
     if (existing) await docker.getContainer(existing.Id).remove({ force: true });
     await ensureImage(docker, image, registryAuth(version.spec), config.pullTimeoutMs);
     const ports = publicPorts(deployment.ports, host.publicIp);
@@ -139,12 +150,7 @@ export function createDockerProvider(options: DockerProviderOptions): DockerProv
       container = await docker.createContainer(spec);
     } catch (error) {
       // 409: another attempt of this start job (a slow pull outlived its lease) created it first.
-      if (engineStatus(error) === 409) {
-        const other = await docker.getContainer(name).inspect();
-        const adopted = startedOf(deployment, host, version, other.Id);
-        watch(deployment.requestId, host, adopted, docker.getContainer(other.Id));
-        return adopted;
-      }
+      if (engineStatus(error) === 409) return adopt(deployment, host, version, docker, await docker.getContainer(name).inspect());
       throw new Error(`the engine of host ${host.name} refused to create the container: ${engineReason(error)}`);
     }
     try {
@@ -153,7 +159,7 @@ export function createDockerProvider(options: DockerProviderOptions): DockerProv
       await container.remove({ force: true }).catch((e) => reporter.log(`could not remove container ${name} that failed to start`, e));
       throw new Error(`the container could not start on host ${host.name}: ${engineReason(error)}`);
     }
-    const started = startedOf(deployment, host, version, container.id);
+    const started = startedOf(deployment, host, version, container.id, access);
     watch(deployment.requestId, host, started, container);
     return started;
   }
