@@ -4,7 +4,7 @@
  * self-stop, failures, reconciliation, and an unreachable host. Every test ends by checking
  * that no container of its host is left on the engine.
  */
-import { after, before, describe, it } from '../support/node-test.js';
+import { after, before, describe, eventually, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { noGeo } from '../../src/app/deps.js';
@@ -17,7 +17,7 @@ import { DeploymentStatus } from '../../src/domain/session-rules.js';
 import { client, FakeClock, seedVersion, startTestService, type TestService } from '../support/harness.js';
 import { ECHO_IMAGE, startPodman, type TestPodman } from '../support/podman.js';
 import {
-  addContainerDeployment, addHost, deploymentNow, ECHO_VERSION, eventually, freeHostPort, tcpExchange, udpExchange,
+  addContainerDeployment, addHost, deploymentNow, ECHO_VERSION, freeHostPort, tcpExchange, udpExchange,
 } from '../support/docker-fixtures.js';
 
 const TEST_TIMEOUT = { timeout: 120_000 };

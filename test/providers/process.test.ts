@@ -1,38 +1,12 @@
 import { after, before, describe, eventually, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
-import net from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { client, seedVersion, startTestService, type TestService } from '../support/harness.js';
 import { noGeo } from '../../src/app/deps.js';
-import { selectDeploymentByRequestIdAnyOrg } from '../../src/db/queries/lifetimes.js';
 import { splitArguments } from '../../src/providers/process/arguments.js';
-
-const ECHO_PORTS = [{ port: 7777, protocol: 'UDP', name: 'game' }, { port: 7778, protocol: 'TCP', name: 'control' }];
-
-function udpEcho(port: number, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = dgram.createSocket('udp4');
-    const timer = setTimeout(() => { socket.close(); reject(new Error('no UDP echo')); }, 5000);
-    socket.on('message', (message) => { clearTimeout(timer); socket.close(); resolve(message.toString()); });
-    socket.send(text, port, '127.0.0.1');
-  });
-}
-
-function tcpEcho(port: number, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ port, host: '127.0.0.1' }, () => socket.write(text));
-    let received = '';
-    socket.setTimeout(5000, () => { socket.destroy(); reject(new Error('no TCP echo')); });
-    socket.on('data', (data) => {
-      received += data.toString();
-      if (received.length >= text.length) { socket.end(); resolve(received); }
-    });
-    socket.on('error', reject);
-  });
-}
+import { deploymentNow, ECHO_PORTS, tcpExchange, udpExchange } from '../support/docker-fixtures.js';
 
 function isAlive(pid: number): boolean {
   try {
@@ -67,7 +41,7 @@ describe('process provider', () => {
   });
 
   const pidOf = async (requestId: string) => {
-    const pid = (await selectDeploymentByRequestIdAnyOrg(t.service.deps.db, requestId))?.providerData['pid'];
+    const pid = (await deploymentNow(t.service.deps, requestId)).providerData['pid'];
     assert.equal(typeof pid, 'number', 'the pid is stored in provider_data');
     pids.push(pid as number);
     return pid as number;
@@ -92,8 +66,8 @@ describe('process provider', () => {
     assert.equal(ports.game.protocol, 'UDP');
     assert.equal(ports.control.protocol, 'TCP');
     assert.notEqual(ports.game.external, 7777);
-    assert.equal(await udpEcho(ports.game.external, 'hello over udp'), 'hello over udp');
-    assert.equal(await tcpEcho(ports.control.external, 'hello over tcp\n'), 'hello over tcp\n');
+    assert.equal(await udpExchange(ports.game.external, 'hello over udp'), 'hello over udp');
+    assert.equal(await tcpExchange(ports.control.external, 'hello over tcp\n'), 'hello over tcp\n');
 
     // The process dies: the deployment fails and its sessions follow.
     const requestId = created.body.deployment_request_id as string;
@@ -132,7 +106,7 @@ describe('process provider', () => {
     assert.equal(forged.body.code, 'UNAUTHORIZED');
     assert.equal(await statusOf(requestId), 'Status.READY');
     const status = await call('GET', `/v1/status/${requestId}`);
-    await tcpEcho(status.body.ports.control.external, 'quit\n');
+    await tcpExchange(status.body.ports.control.external, 'quit\n');
     await eventually('self-stop', async () => ((await statusOf(requestId)) === 'Status.TERMINATING' ? true : undefined));
     await t.service.jobs.runDue();
     assert.equal(isAlive(pid), false);
@@ -146,14 +120,14 @@ describe('process provider', () => {
     await eventually('deployment ready', async () => ((await statusOf(requestId)) === 'Status.READY' ? true : undefined));
     const status = await call('GET', `/v1/status/${requestId}`);
     const control = status.body.ports.control.external as number;
-    const env = JSON.parse(await tcpEcho(control, 'env'));
+    const env = JSON.parse(await tcpExchange(control, 'env'));
     assert.equal(env.ARBITRIUM_REQUEST_ID, requestId);
     assert.equal(env.ARBITRIUM_PUBLIC_IP, '127.0.0.1');
     assert.equal(env.ARBITRIUM_DEPLOYMENT_TAGS, 'blue');
     assert.equal(JSON.parse(env.ARBITRIUM_PORTS_MAPPING).ports.control.external, control);
     assert.equal(JSON.parse(env.ARBITRIUM_DEPLOYMENT_LOCATION).city, 'Local');
     assert.match(env.ARBITRIUM_DELETE_URL, new RegExp(`/v1/self/stop/${requestId}/\\d+$`));
-    const context = JSON.parse(await tcpEcho(control, 'context'));
+    const context = JSON.parse(await tcpExchange(control, 'context'));
     assert.equal(context.status, 200);
     assert.equal(context.body.request_id, requestId);
     assert.equal(context.body.status, 'Status.READY');
@@ -216,7 +190,7 @@ describe('process provider after a restart', () => {
       await first.service.jobs.runDue();
       for (const id of ids) {
         await eventually('ready', async () => ((await call('GET', `/v1/status/${id}`)).body.current_status === 'Status.READY' ? true : undefined));
-        pids.push((await selectDeploymentByRequestIdAnyOrg(first.service.deps.db, id))!.providerData['pid'] as number);
+        pids.push((await deploymentNow(first.service.deps, id)).providerData['pid'] as number);
       }
       await first.close();
       assert.equal(isAlive(pids[0]!), true, 'PROCESS_KEEP_ON_SHUTDOWN leaves game servers running');

@@ -86,17 +86,6 @@ export async function deploymentNow(deps: AppDeps, requestId: string): Promise<D
   return deployment;
 }
 
-/** Polls until `check` returns a value; the bound only turns a hang into a failure. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, withinMs = 30_000): Promise<T> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 export function udpExchange(port: number, text: string, host = '127.0.0.1'): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = dgram.createSocket('udp4');
