@@ -167,14 +167,10 @@ export function createReconciler(options: ReconcilerOptions) {
 
   async function reconcileHosts(): Promise<void> {
     const [hosts, live] = await Promise.all([options.hosts(), options.liveDeployments()]);
-    const failures: unknown[] = [];
-    for (const host of hosts) {
-      try {
-        await reconcileHost(host, live.filter((d) => d.hostId === host.id));
-      } catch (error) {
-        failures.push(error);
-      }
-    }
+    // Hosts side by side: each engine that does not answer costs engineTimeoutMs, and this runs
+    // at start-up too, so silent hosts must not add up.
+    const outcomes = await Promise.allSettled(hosts.map((host) => reconcileHost(host, live.filter((d) => d.hostId === host.id))));
+    const failures = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
     for (const [id, m] of monitors) {
       if (!hosts.some((h) => h.id === id)) {
         closeMonitor(m);
