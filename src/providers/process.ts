@@ -19,11 +19,11 @@ import type { DeploymentRecord, VersionRecord } from '../domain/records.js';
 import { DeploymentStatus } from '../domain/session-rules.js';
 import type { DeploymentLogs, Provider, ProviderLocation, StartedDeployment } from './provider.js';
 import { splitArguments } from './process/arguments.js';
-import { acceptsTcp, allocatePorts, usesTcp, type VersionPort } from './process/ports.js';
+import { allocatePorts, type VersionPort } from './process/ports.js';
+import { watchReadiness, type ReadinessWatch } from './readiness.js';
 import { gameServerEnv, specNumber, storedAccess, versionEnvs, type GameServerAccess } from './game-server-env.js';
 
 export const PROCESS_PROVIDER = 'process';
-const PROBE_EVERY_MS = 150;
 /** Close of this server never waits longer than this per game server, whatever its grace period. */
 const CLOSE_GRACE_MS = 3000;
 /** The container-logs route shows at most this much of the end of a process's output. */
@@ -53,6 +53,7 @@ interface Watched {
   started: StartedDeployment;
   isStopping: boolean;
   timers: Set<NodeJS.Timeout>;
+  readiness?: ReadinessWatch;
 }
 
 /** Alive, or alive but owned by someone else (EPERM). */
@@ -113,6 +114,7 @@ export function createProcessProvider(options: ProcessProviderOptions): Provider
   };
 
   function forget(w: Watched): void {
+    w.readiness?.cancel();
     for (const timer of w.timers) clearTimeout(timer);
     w.timers.clear();
     watched.delete(w.deploymentId);
@@ -125,28 +127,17 @@ export function createProcessProvider(options: ProcessProviderOptions): Provider
     reporter.failed(w.deploymentId, detail).catch((error) => reporter.log('could not record a dead game server', error));
   }
 
-  /** Polls until every TCP port accepts a connection, or (no TCP port) the process stayed up. */
-  function probeReadiness(w: Watched, sinceMs: number): void {
-    const tcpPorts = Object.values(w.started.ports).filter((p) => usesTcp(p.protocol)).map((p) => p.external);
-    const markReady = () => {
-      if (watched.get(w.deploymentId) !== w || w.isStopping) return;
-      reporter.ready(w.deploymentId, w.started).catch((error) => reporter.log('could not mark a game server ready', error));
-    };
-    if (tcpPorts.length === 0) {
-      later(w, config.udpReadyMs, markReady);
-      return;
-    }
-    const probe = async () => {
-      if (watched.get(w.deploymentId) !== w || w.isStopping) return;
-      const results = await Promise.all(tcpPorts.map((port) => acceptsTcp(port, 500)));
-      if (results.every(Boolean)) return markReady();
-      if (Date.now() - sinceMs > config.readyTimeoutMs) {
-        died(w, `The game server did not accept TCP connections on port(s) ${tcpPorts.join(', ')} within ${config.readyTimeoutMs} ms.`);
-        return;
-      }
-      later(w, PROBE_EVERY_MS, () => void probe());
-    };
-    later(w, 0, () => void probe());
+  /** Watches until every TCP port accepts a connection on this machine, or (no TCP port) the process stayed up. */
+  function probeReadiness(w: Watched): void {
+    w.readiness = watchReadiness({
+      address: '127.0.0.1', ports: w.started.ports, udpReadyMs: config.udpReadyMs, readyTimeoutMs: config.readyTimeoutMs,
+      isRunning: async () => isAlive(w.pid),
+      ready: () => {
+        if (watched.get(w.deploymentId) !== w || w.isStopping) return;
+        reporter.ready(w.deploymentId, w.started).catch((error) => reporter.log('could not mark a game server ready', error));
+      },
+      failed: (detail) => died(w, detail),
+    });
   }
 
   /** A process this server did not spawn (adopted after a restart): its death is seen by polling. */
@@ -207,7 +198,7 @@ export function createProcessProvider(options: ProcessProviderOptions): Provider
     const w: Watched = { deploymentId: deployment.id, pid: child.pid!, child, started, isStopping: false, timers: new Set() };
     watched.set(deployment.id, w);
     child.once('exit', (code, sig) => died(w, `The game server process exited (${sig ? `signal ${sig}` : `code ${code}`}).`));
-    probeReadiness(w, Date.now());
+    probeReadiness(w);
     return started;
   }
 
@@ -238,7 +229,7 @@ export function createProcessProvider(options: ProcessProviderOptions): Provider
       const w: Watched = { deploymentId: deployment.id, pid, child: undefined, started, isStopping: false, timers: new Set() };
       watched.set(deployment.id, w);
       pollLiveness(w);
-      if (deployment.status !== DeploymentStatus.ready) probeReadiness(w, Date.now());
+      if (deployment.status !== DeploymentStatus.ready) probeReadiness(w);
     }
   }
 

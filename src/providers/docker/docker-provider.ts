@@ -15,7 +15,7 @@ import { accessFromEnv, gameServerEnv, specNumber, storedAccess, versionEnvs, ty
 import type { DeploymentLogs, DeploymentMetricsSample, Provider, StartedDeployment } from '../provider.js';
 import { containerName, containerSpec, imageReference, publicPorts, registryAuth } from './container-spec.js';
 import { demuxLogs, engineClient, engineReason, engineStatus, ensureImage, readStats } from './engine-client.js';
-import { watchReadiness, type ReadinessWatch } from './readiness.js';
+import { watchReadiness, type ReadinessWatch } from '../readiness.js';
 import { createReconciler } from './reconciler.js';
 
 export const DOCKER_PROVIDER = 'docker';

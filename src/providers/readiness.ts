@@ -1,11 +1,12 @@
 /**
- * Watching a container until it is ready: every TCP-like port accepts a connection at the host's
- * public address, or (no TCP port) the container stayed up for a grace period. The watch lives in
- * the process that started or adopted the container; after a restart, reconciliation starts a
- * new one for every deployment not yet ready, so losing it loses nothing.
+ * Watching a game server until it is ready: every TCP-like port accepts a connection at its
+ * address, or (no TCP port) it stayed up for a grace period. Shared by the providers that start
+ * game servers (process, docker). The watch lives in the process that started or adopted the
+ * game server; after a restart, reconciliation starts a new one for every deployment not yet
+ * ready, so losing it loses nothing.
  */
-import type { PortRecord } from '../../domain/records.js';
-import { acceptsTcp, usesTcp } from '../process/ports.js';
+import type { PortRecord } from '../domain/records.js';
+import { acceptsTcp, usesTcp } from './process/ports.js';
 
 const PROBE_EVERY_MS = 150;
 
@@ -19,7 +20,7 @@ export interface ReadinessOptions {
   ports: Record<string, PortRecord>;
   udpReadyMs: number;
   readyTimeoutMs: number;
-  /** Whether the container still runs (for UDP-only servers, checked once the grace is over). */
+  /** Whether the game server still runs (for UDP-only servers, checked once the grace is over). */
   isRunning: () => Promise<boolean>;
   ready: () => void;
   failed: (detail: string) => void;
