@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { client, seedVersion, startTestService, type TestService } from '../support/harness.js';
 import { noGeo } from '../../src/app/deps.js';
+import { updateDeploymentProviderData } from '../../src/db/queries/deployments.js';
 import { splitArguments } from '../../src/providers/process/arguments.js';
 import { deploymentNow, ECHO_PORTS, tcpExchange, udpExchange } from '../support/docker-fixtures.js';
 
@@ -145,8 +146,21 @@ describe('process provider', () => {
     const metrics = await call('GET', `/v1/metrics/deployment/${requestId}`);
     assert.equal(metrics.status, 400);
     assert.equal(metrics.body.code, 'DEPLOYMENT_DATA_UNAVAILABLE');
-    assert.equal((await call('DELETE', `/v1/stop/${requestId}`)).status, 200);
+    // The self-stop number must be the one handed out; the (ext) path without it takes the token alone.
+    const deletePath = new URL(env.ARBITRIUM_DELETE_URL).pathname;
+    assert.equal((await anonymous('DELETE', deletePath.replace(/\d+$/, '1'), undefined, { authorization: env.ARBITRIUM_DELETE_TOKEN })).status, 401);
+    assert.equal((await anonymous('DELETE', `/v1/self/stop/${requestId}`, undefined, { authorization: `token ${env.ARBITRIUM_DELETE_TOKEN}` })).status, 200);
+    const again = await anonymous('DELETE', deletePath, undefined, { authorization: env.ARBITRIUM_DELETE_TOKEN });
+    assert.equal(again.status, 410);
+    assert.equal(again.body.code, 'ALREADY_TERMINATING');
     await t.service.jobs.runDue();
+    assert.equal(await statusOf(requestId), 'Status.TERMINATED');
+    // Output written on another server cannot be read from this one: a 4xx that says why.
+    await updateDeploymentProviderData(t.service.deps.db, (await deploymentNow(t.service.deps, requestId)).id, { providerData: { hostname: 'elsewhere' } });
+    const elsewhere = await call('GET', `/v1/deployment/${requestId}/container-logs`);
+    assert.equal(elsewhere.status, 400);
+    assert.equal(elsewhere.body.code, 'DEPLOYMENT_DATA_UNAVAILABLE');
+    assert.match(elsewhere.body.message, /host elsewhere/);
   });
 
   it('a version without a command is not autodeployed: the session is Unprocessable and says why', async () => {
