@@ -3,15 +3,30 @@
  * routes and background jobs all go through here, so sessions always follow their deployment.
  */
 import type { Tx } from '../db/db.js';
-import { lockDeployment, recountDeploymentUsage, selectDeploymentById, updateDeploymentStatus } from '../db/queries/deployments.js';
+import {
+  lockDeployment, recountDeploymentUsage, selectDeploymentById, updateDeploymentProviderData, updateDeploymentStatus,
+} from '../db/queries/deployments.js';
 import { releaseHostAllocation } from '../db/queries/hosts.js';
 import { insertJob } from '../db/queries/jobs.js';
 import { markSessionsFailed, markSessionsReady } from '../db/queries/sessions.js';
 import type { DeploymentRecord } from '../domain/records.js';
 import { DeploymentStatus, isLiveDeployment } from '../domain/session-rules.js';
+import type { StartedDeployment } from '../providers/provider.js';
 import { emitDeployment, emitSession, type AppDeps } from './deps.js';
 
 export const STOP_DEPLOYMENT_JOB = 'deployment.stop';
+
+/**
+ * Records what a provider started: its ports, address and provider data, flagged as started so
+ * the start job is not run twice. The start job does it once start() returns, and a provider's
+ * ready report does it too, since a fast game server can be ready first and its sessions must
+ * not turn Ready with no ports to show.
+ */
+export async function recordDeploymentStarted(deps: AppDeps, deploymentId: number, started: StartedDeployment): Promise<void> {
+  await updateDeploymentProviderData(deps.db, deploymentId, {
+    providerData: { ...started.providerData, started: true }, ports: started.ports, publicIp: started.publicIp, fqdn: started.fqdn,
+  });
+}
 
 /** A deploying deployment became ready: its waiting sessions become Ready. */
 export async function markDeploymentReady(deps: AppDeps, deploymentId: number): Promise<DeploymentRecord | undefined> {

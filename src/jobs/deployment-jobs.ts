@@ -1,7 +1,7 @@
 import { selectDeploymentById, selectDeploymentEnv, updateDeploymentProviderData } from '../db/queries/deployments.js';
 import { selectVersionById } from '../db/queries/versions.js';
 import type { AppDeps } from '../app/deps.js';
-import { markDeploymentFailed, STOP_DEPLOYMENT_JOB, stopDeploymentNow } from '../app/deployment-lifecycle.js';
+import { markDeploymentFailed, recordDeploymentStarted, STOP_DEPLOYMENT_JOB, stopDeploymentNow } from '../app/deployment-lifecycle.js';
 import { START_DEPLOYMENT_JOB } from '../app/placement.js';
 import { isLiveDeployment } from '../domain/session-rules.js';
 import { issueGameServerAccess } from '../providers/game-server-env.js';
@@ -24,9 +24,7 @@ async function startDeployment(deps: AppDeps, deploymentId: number): Promise<voi
     const { access, stored } = issueGameServerAccess();
     await updateDeploymentProviderData(deps.db, deploymentId, { providerData: stored });
     const started = await provider.start(deployment, version, await selectDeploymentEnv(deps.db, deploymentId), access);
-    await updateDeploymentProviderData(deps.db, deploymentId, {
-      providerData: { ...started.providerData, started: true }, ports: started.ports, publicIp: started.publicIp, fqdn: started.fqdn,
-    });
+    await recordDeploymentStarted(deps, deploymentId, started);
   } catch (error) {
     await markDeploymentFailed(deps, deploymentId, `The provider could not start the deployment: ${error instanceof Error ? error.message : String(error)}`);
   }

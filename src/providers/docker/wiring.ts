@@ -5,12 +5,12 @@
  * every server process (as the lifetime sweep is).
  */
 import type { AppDeps } from '../../app/deps.js';
-import { markDeploymentFailed, markDeploymentReady } from '../../app/deployment-lifecycle.js';
+import { markDeploymentFailed, markDeploymentReady, recordDeploymentStarted } from '../../app/deployment-lifecycle.js';
 import { markHostReachable, markHostUnreachable } from '../../app/hosts.js';
 import type { Config } from '../../config.js';
 import type { Queryable } from '../../db/db.js';
 import {
-  selectDeploymentByRequestIdInAnyOrg, selectDeploymentStatusesByRequestIds, selectLiveDeploymentsOfProvider, updateDeploymentProviderData,
+  selectDeploymentByRequestIdInAnyOrg, selectDeploymentStatusesByRequestIds, selectLiveDeploymentsOfProvider,
 } from '../../db/queries/deployments.js';
 import { selectHostById, selectHosts, updateHostState } from '../../db/queries/hosts.js';
 import { insertJob } from '../../db/queries/jobs.js';
@@ -38,10 +38,7 @@ function dockerReporter(deps: AppDeps, config: Config, log: DockerReporter['log'
     async ready(requestId, started) {
       const id = await liveId(requestId);
       if (id === undefined) return;
-      // The start job records the same once start() returns; a fast server can be ready before.
-      await updateDeploymentProviderData(deps.db, id, {
-        providerData: { ...started.providerData, started: true }, ports: started.ports, publicIp: started.publicIp, fqdn: started.fqdn,
-      });
+      await recordDeploymentStarted(deps, id, started);
       await markDeploymentReady(deps, id);
     },
     async failed(requestId, detail) {

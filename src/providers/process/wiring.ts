@@ -3,9 +3,9 @@
  * deployment state changes through deployment-lifecycle, like any other provider's reports.
  */
 import type { AppDeps } from '../../app/deps.js';
-import { markDeploymentFailed, markDeploymentReady } from '../../app/deployment-lifecycle.js';
+import { markDeploymentFailed, markDeploymentReady, recordDeploymentStarted } from '../../app/deployment-lifecycle.js';
 import type { Config } from '../../config.js';
-import { selectLiveDeploymentsOfProvider, updateDeploymentProviderData } from '../../db/queries/deployments.js';
+import { selectLiveDeploymentsOfProvider } from '../../db/queries/deployments.js';
 import { createProcessProvider } from '../process.js';
 
 /** The public URL with the real port once the server listens, when it was configured with port 0. */
@@ -29,11 +29,7 @@ export function addProcessProvider(
     publicUrl,
     reporter: {
       async ready(deploymentId, started) {
-        // The start job records the same data once provider.start returns; a fast server can be
-        // ready before that, and its sessions must not turn Ready with no ports to show.
-        await updateDeploymentProviderData(deps.db, deploymentId, {
-          providerData: { ...started.providerData, started: true }, ports: started.ports, publicIp: started.publicIp, fqdn: started.fqdn,
-        });
+        await recordDeploymentStarted(deps, deploymentId, started);
         await markDeploymentReady(deps, deploymentId);
       },
       failed: (deploymentId, detail) => markDeploymentFailed(deps, deploymentId, detail),
