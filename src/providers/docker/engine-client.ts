@@ -65,14 +65,17 @@ export async function ensureImage(docker: Docker, image: string, auth: { usernam
   }
   const secrets = auth ? [auth.password] : [];
   try {
-    const stream = await docker.pull(image, auth ? { authconfig: auth } : {});
-    await withTimeout(new Promise<void>((resolve, reject) => {
-      docker.modem.followProgress(stream, (error: Error | null, events: Array<{ error?: string }>) => {
-        const failed = error ?? events.find((e) => e.error);
-        if (failed) reject(new Error(failed instanceof Error ? failed.message : String((failed as { error?: string }).error)));
-        else resolve();
+    // The deadline covers the pull request itself too: an engine that never answers it must not hold the start job.
+    await withTimeout((async () => {
+      const stream = await docker.pull(image, auth ? { authconfig: auth } : {});
+      await new Promise<void>((resolve, reject) => {
+        docker.modem.followProgress(stream, (error: Error | null, events: Array<{ error?: string }>) => {
+          const failed = error ?? events.find((e) => e.error);
+          if (failed) reject(new Error(failed instanceof Error ? failed.message : String((failed as { error?: string }).error)));
+          else resolve();
+        });
       });
-    }), timeoutMs, `pulling ${image}`);
+    })(), timeoutMs, `pulling ${image}`);
   } catch (error) {
     throw new Error(`image ${image} could not be pulled: ${engineReason(error, secrets)}`);
   }
