@@ -218,7 +218,7 @@ export function createDockerProvider(options: DockerProviderOptions): DockerProv
     accepts: (version) => imageReference(version.spec) !== undefined,
     start, stop, logs, metrics,
     // At start-up an unreachable host must not stop the service from starting; the job retries.
-    reconcile: () => reconciler.reconcileHosts().catch((error) => reporter.log('reconciling the hosts failed', error)),
+    reconcile: (live) => reconciler.reconcileHosts(live).catch((error) => reporter.log('reconciling the hosts failed', error)),
     reconcileHosts: () => reconciler.reconcileHosts(),
     async close() {
       isClosing = true;

@@ -165,8 +165,9 @@ export function createReconciler(options: ReconcilerOptions) {
     }
   }
 
-  async function reconcileHosts(): Promise<void> {
-    const [hosts, live] = await Promise.all([options.hosts(), options.liveDeployments()]);
+  /** `given`: the live deployments when the caller has just read them (start-up), else they are read here. */
+  async function reconcileHosts(given?: DeploymentRecord[]): Promise<void> {
+    const [hosts, live] = await Promise.all([options.hosts(), given ?? options.liveDeployments()]);
     // Hosts side by side: each engine that does not answer costs engineTimeoutMs, and this runs
     // at start-up too, so silent hosts must not add up.
     const outcomes = await Promise.allSettled(hosts.map((host) => reconcileHost(host, live.filter((d) => d.hostId === host.id))));
