@@ -15,6 +15,7 @@ import { open } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ProcessProviderConfig } from '../config.js';
+import { isAlive } from '../process-liveness.js';
 import type { DeploymentRecord, VersionRecord } from '../domain/records.js';
 import { DeploymentStatus } from '../domain/session-rules.js';
 import type { DeploymentLogs, Provider, ProviderLocation, StartedDeployment } from './provider.js';
@@ -54,16 +55,6 @@ interface Watched {
   isStopping: boolean;
   timers: Set<NodeJS.Timeout>;
   readiness?: ReadinessWatch;
-}
-
-/** Alive, or alive but owned by someone else (EPERM). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Signals the process group first (a `sh -c` wrapper's children too), else the process. */

@@ -3,7 +3,7 @@
  * DATABASE_URL: first start, restart, a SIGKILLed Rallypoint, a second process on the same
  * directory, and the one-line refusals (foreign directory, PGlite directory, port in use).
  */
-import { after, describe, it } from '../support/node-test.js';
+import { after, describe, eventually, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedPostgresError, findBinaries } from '../../src/db/embedded/binaries.js';
+import { isAlive } from '../../src/process-liveness.js';
 import { client, seedVersion } from '../support/harness.js';
 import { freePort, mainScript, spawnServer, stopAll, type ServerProcess } from '../support/processes.js';
 
@@ -23,33 +24,16 @@ function postmasterPid(dataDir: string): number | undefined {
   return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : undefined;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 after(async () => {
   await stopAll(started);
   for (const dir of dataDirs) {
     // A failed test may leave its server behind: stop it (SIGINT = fast shutdown) before removing.
     const pid = postmasterPid(dir);
     if (pid !== undefined && isAlive(pid)) process.kill(pid, 'SIGINT');
-    await until('left-over server gone', () => pid === undefined || !isAlive(pid), 30_000);
+    await eventually('left-over server gone', () => pid === undefined || !isAlive(pid));
     rmSync(join(dir, '..'), { recursive: true, force: true });
   }
 });
-
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** A data directory path under a fresh temporary parent that the `postgres` user can enter. */
 function newDataDir(): string {
@@ -121,7 +105,7 @@ describe('embedded PostgreSQL', () => {
     first.kill('SIGTERM');
     assert.deepEqual(await first.exited, { code: 0, signal: null }, first.stderr());
     // The postmaster removes postmaster.pid (what pg_ctl waits for) just before it exits.
-    await until('the server stops with the service', () => !isAlive(postmaster), 30_000);
+    await eventually('the server stops with the service', () => !isAlive(postmaster));
 
     const second = await startOn(dataDir, first.key);
     assert.doesNotMatch(second.stderr(), /initialising/);
@@ -143,7 +127,7 @@ describe('embedded PostgreSQL', () => {
 
     const second = await startOn(dataDir, first.key);
     assert.match(second.stderr(), /earlier run left running/);
-    await until('the left-over server stopped', () => !isAlive(leftBehind), 30_000);
+    await eventually('the left-over server stopped', () => !isAlive(leftBehind));
     assert.notEqual(postmasterPid(dataDir), leftBehind);
     const listed = await client(second.url, second.key)('GET', '/v1/apps');
     assert.equal(listed.status, 200);

@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isAlive } from '../../process-liveness.js';
 import { EmbeddedPostgresError } from './binaries.js';
 
 export const MARKER_FILE = 'rallypoint-embedded.json';
@@ -57,15 +58,6 @@ export function writeMarker(dir: string): Marker {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, MARKER_FILE), `${JSON.stringify(marker, null, 2)}\n`, { mode: 0o600 });
   return marker;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function readPid(path: string): number | undefined {
