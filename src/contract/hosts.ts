@@ -1,5 +1,6 @@
 /** (ext) The fleet's container hosts, managed by the operator organisation. */
 import { Type, type Static } from '@sinclair/typebox';
+import { RegisterServerLocation } from './deployments.js';
 
 /** Names go into container labels and CLI arguments: plain words only. */
 const hostName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' });
@@ -31,17 +32,8 @@ export const SshEndpoint = Type.Object({
 
 export const HostEndpointInput = Type.Union([SocketEndpoint, TcpEndpoint, SshEndpoint]);
 
-/** The same place fields a registered server gives. */
-export const HostLocation = Type.Object({
-  city: Type.String({ maxLength: 256 }),
-  country: Type.String({ maxLength: 256 }),
-  continent: Type.String({ maxLength: 256 }),
-  administrative_division: Type.Optional(Type.String({ maxLength: 256 })),
-  region: Type.Optional(Type.String({ maxLength: 256 })),
-  timezone: Type.Optional(Type.String({ maxLength: 256 })),
-  latitude: Type.Number({ minimum: -90, maximum: 90 }),
-  longitude: Type.Number({ minimum: -180, maximum: 180 }),
-});
+/** The same place fields a registered server gives: one schema, so the two cannot drift apart. */
+export const HostLocation = RegisterServerLocation;
 
 export const HostCreate = Type.Object({
   name: hostName,
