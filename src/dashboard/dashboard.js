@@ -1,7 +1,7 @@
 // The operator dashboard: loads /v1/dashboard/state, then follows /v1/events with fetch (not
 // EventSource, which cannot send the Authorization header; keys never go into URLs).
 import { drawMarkers, drawWorld } from '/dashboard/world-map.js';
-import { renderHosts } from '/dashboard/hosts-panel.js';
+import { renderHosts, meter, text as cell } from '/dashboard/hosts-panel.js';
 
 const KEY_STORAGE = 'rallypoint.apiKey';
 const $ = (id) => document.getElementById(id);
@@ -18,13 +18,6 @@ function api(path, init = {}) {
 
 function setConnection(text) {
   $('connection').textContent = text;
-}
-
-function cell(text, className) {
-  const td = document.createElement('td');
-  td.textContent = text;
-  if (className) td.className = className;
-  return td;
 }
 
 function statusClass(status) {
@@ -64,27 +57,6 @@ function renderFilters(snapshot) {
   fillSelect($('filter-status'), new Set(items.map((i) => shortStatus(i.status))), 'All statuses');
 }
 
-function seatsCell(d) {
-  const td = document.createElement('td');
-  const wrap = document.createElement('div');
-  wrap.className = 'seats';
-  const bar = document.createElement('div');
-  bar.className = 'bar';
-  bar.setAttribute('role', 'meter');
-  bar.setAttribute('aria-valuemin', '0');
-  bar.setAttribute('aria-valuemax', String(d.sockets));
-  bar.setAttribute('aria-valuenow', String(d.sockets_usage));
-  bar.setAttribute('aria-label', `${d.sockets_usage} of ${d.sockets} seats used`);
-  const fill = document.createElement('span');
-  fill.style.width = `${d.sockets === 0 ? 0 : Math.round((100 * d.sockets_usage) / d.sockets)}%`;
-  bar.append(fill);
-  const text = document.createElement('span');
-  text.textContent = `${d.sockets_usage}/${d.sockets}`;
-  wrap.append(bar, text);
-  td.append(wrap);
-  return td;
-}
-
 function render(fresh = new Set()) {
   const snapshot = state.snapshot;
   if (!snapshot) return;
@@ -96,7 +68,7 @@ function render(fresh = new Set()) {
     const tr = document.createElement('tr');
     if (fresh.has(d.request_id)) tr.className = 'fresh';
     tr.append(cell(d.request_id), cell(`${d.app} / ${d.version}`), cell(shortStatus(d.status), statusClass(d.status)),
-      cell([d.city, d.country].filter(Boolean).join(', ') || '—'), seatsCell(d));
+      cell([d.city, d.country].filter(Boolean).join(', ') || '—'), meter(d.sockets_usage, d.sockets, 'seats'));
     return tr;
   }));
   $('sessions').replaceChildren(...sessions.map((s) => {

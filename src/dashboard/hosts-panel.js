@@ -1,7 +1,9 @@
 // The hosts panel: each host's used/total capacity and the deployments it runs. Only the
 // operator organisation's snapshot holds hosts; for everyone else the panel stays hidden.
+// Its cells (meter, text) are the ones the deployments table uses too: one definition of each.
 
-function meter(used, total, unit) {
+/** A table cell with a used/total bar, read out as "`used` of `total` `unit` used". */
+export function meter(used, total, unit) {
   const td = document.createElement('td');
   const wrap = document.createElement('div');
   wrap.className = 'seats';
@@ -22,7 +24,7 @@ function meter(used, total, unit) {
   return td;
 }
 
-function text(value, className) {
+export function text(value, className) {
   const td = document.createElement('td');
   td.textContent = value;
   if (className) td.className = className;
