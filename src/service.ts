@@ -7,7 +7,7 @@ import type { Config } from './config.js';
 import { emptyListeners, systemClock, type AppDeps, type Clock, type GeoLocator } from './app/deps.js';
 import { bootstrapOrganisation } from './app/keys.js';
 import type { Db } from './db/db.js';
-import { assertMigrated, loadMigrations, migrate } from './db/migrate.js';
+import { assertMigrated, loadMigrations, migrate, MigrationRefusedError } from './db/migrate.js';
 import { openDb } from './db/open-db.js';
 import { createTransactionBatcher } from './db/transaction-batcher.js';
 import { loadDbipLocator } from './geo/dbip-locator.js';
@@ -74,7 +74,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const migrations = await loadMigrations();
   let migrationsApplied: string[] = [];
   if (config.migrateOnStart) migrationsApplied = await migrate(db, { migrations, lockTimeoutMs: config.migrationLockTimeoutMs });
-  else await assertMigrated(db, migrations);
+  else {
+    await assertMigrated(db, migrations).catch((error: unknown) => {
+      // Say why this process did not migrate it itself.
+      throw error instanceof MigrationRefusedError ? new MigrationRefusedError(`${error.message} (MIGRATE_ON_START is false)`) : error;
+    });
+  }
   const schemaVersion = Math.max(0, ...migrations.map((m) => m.id));
   const bootstrap = await bootstrapOrganisation({ db }, config.bootstrapApiKey);
   const deps: AppDeps = {

@@ -21,12 +21,12 @@ export const LOCAL_DB_OPTIONS: OptionSpecs = { json: { type: 'boolean' } };
 /** A failure the operator must act on, printed as one line (exit 1). */
 export class OperatorError extends Error {}
 
-/** Commands that read or write data need this build's schema; say how to get it. */
+/** Commands that read or write data need this build's schema; the refusal says how to get it. */
 async function assertMigratedForOperator(db: Db): Promise<void> {
   try {
     await assertMigrated(db);
   } catch (error) {
-    if (error instanceof MigrationRefusedError) throw new OperatorError(error.message.replace(' (MIGRATE_ON_START is false)', ''));
+    if (error instanceof MigrationRefusedError) throw new OperatorError(error.message);
     throw error;
   }
 }

@@ -167,6 +167,6 @@ export async function assertMigrated(db: Db, known?: Migration[]): Promise<void>
   const problems = findMigrationProblems(all, applied);
   const done = new Set(applied.map((r) => r.id));
   const pending = all.filter((m) => !done.has(m.id));
-  if (pending.length > 0) problems.push(`the database lacks migration${pending.length > 1 ? 's' : ''} ${pending.map((m) => m.name).join(', ')}: run \`rallypoint migrate up\` first (MIGRATE_ON_START is false)`);
+  if (pending.length > 0) problems.push(`the database lacks migration${pending.length > 1 ? 's' : ''} ${pending.map((m) => m.name).join(', ')}: run \`rallypoint migrate up\` first`);
   if (problems.length > 0) throw new MigrationRefusedError(problems.join('; '));
 }

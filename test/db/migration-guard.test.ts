@@ -102,6 +102,10 @@ describe('guarded migrations', { timeout: 120_000 }, () => {
     });
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /^rallypoint: could not start: the database lacks migrations 001-core, .*: run `rallypoint migrate up` first \(MIGRATE_ON_START is false\)\n$/);
+    // An operator command on the same database gets the same advice, without the service's setting.
+    const adminRefused = await runCli(['admin', 'org', 'list'], env);
+    assert.equal(adminRefused.code, 1);
+    assert.match(adminRefused.stderr, /^error: the database lacks migrations 001-core, .*: run `rallypoint migrate up` first\n$/);
 
     const up = await runCli(['migrate', 'up'], env);
     assert.equal(up.code, 0, up.stderr);
