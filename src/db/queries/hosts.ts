@@ -1,6 +1,6 @@
 /** Container hosts: the rows, their state, and giving back what a deployment held on one. */
 import type { Queryable } from '../db.js';
-import type { HostEndpoint, HostRecord, HostState, PlaceRecord } from '../../domain/records.js';
+import type { HostEndpoint, HostRecord, HostState } from '../../domain/records.js';
 
 export interface HostRow {
   id: number; name: string; endpoint: HostEndpoint; public_ip: string; city: string; country: string; continent: string;
@@ -28,18 +28,10 @@ export function toHost(row: HostRow): HostRecord {
   };
 }
 
-export interface NewHost {
-  name: string;
-  endpoint: HostEndpoint;
-  publicIp: string;
-  place: PlaceRecord;
-  cpuUnits: number;
-  memoryMb: number;
-  portMin: number;
-  portMax: number;
-  tags: string[];
+/** A host as it is added: the record's own fields, without what the database assigns or counts. */
+export type NewHost = Pick<HostRecord, 'name' | 'endpoint' | 'publicIp' | 'place' | 'cpuUnits' | 'memoryMb' | 'portMin' | 'portMax' | 'tags'> & {
   now: Date;
-}
+};
 
 /** Inserts a host in state active; undefined when the name is taken. */
 export async function insertHost(db: Queryable, host: NewHost): Promise<HostRecord | undefined> {
