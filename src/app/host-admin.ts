@@ -7,7 +7,7 @@
 import { isIP } from 'node:net';
 import type { HostCreate } from '../contract/hosts.js';
 import {
-  deleteHost, insertHost, lockHost, selectDeploymentIdsOnHost, selectHostAllocationCounts, selectHostByName,
+  countHostAllocations, deleteHost, insertHost, lockHost, selectDeploymentIdsOnHost, selectHostAllocationCounts, selectHostByName,
   selectHostDeploymentsOfOrg, selectHosts, selectOperatorOrgId, updateHostState, type HostDeploymentRow,
 } from '../db/queries/hosts.js';
 import { fail, ok, type Result } from '../domain/errors.js';
@@ -75,8 +75,10 @@ export async function showHost(deps: AppDeps, orgId: number, name: string): Prom
   if (!allowed.ok) return allowed;
   const host = await selectHostByName(deps.db, name);
   if (!host) return fail('HOST_NOT_FOUND', `Host "${name}" does not exist.`);
-  const counts = await selectHostAllocationCounts(deps.db);
-  return ok({ host, deploymentCount: counts.get(host.id) ?? 0, deployments: await selectHostDeploymentsOfOrg(deps.db, host.id, orgId) });
+  const [deploymentCount, deployments] = await Promise.all([
+    countHostAllocations(deps.db, host.id), selectHostDeploymentsOfOrg(deps.db, host.id, orgId),
+  ]);
+  return ok({ host, deploymentCount, deployments });
 }
 
 /**
@@ -91,8 +93,7 @@ export async function setHostState(deps: AppDeps, orgId: number, name: string, s
   const detail = state === 'draining' ? 'drained by the operator' : null;
   const updated = await updateHostState(deps.db, { id: host.id, state, detail, now: deps.clock.now(), ...(state === 'active' ? { unreachableSince: null } : {}) });
   if (!updated) return fail('HOST_NOT_FOUND', `Host "${name}" does not exist.`);
-  const counts = await selectHostAllocationCounts(deps.db);
-  return ok({ host: updated, deploymentCount: counts.get(host.id) ?? 0 });
+  return ok({ host: updated, deploymentCount: await countHostAllocations(deps.db, host.id) });
 }
 
 /**
@@ -112,7 +113,7 @@ export async function removeHost(deps: AppDeps, orgId: number, name: string): Pr
     if (live.length > 0) {
       return fail<HostRecord>('HOST_IN_USE', `Host "${name}" runs ${live.length} live deployment(s); drain it and stop them (or let their sessions end) first.`);
     }
-    const stopping = (await selectHostAllocationCounts(tx)).get(host.id) ?? 0;
+    const stopping = await countHostAllocations(tx, host.id);
     if (stopping > 0 && host.state !== 'down') {
       return fail<HostRecord>('HOST_IN_USE', `Host "${name}" still has ${stopping} game server(s) being stopped; retry once they are gone.`);
     }

@@ -145,6 +145,12 @@ export async function selectHostAllocationCounts(db: Queryable): Promise<Map<num
   return new Map(rows.map((row) => [row.host_id, row.n]));
 }
 
+/** Deployments holding capacity on one host (live or still being stopped), of every organisation. */
+export async function countHostAllocations(db: Queryable, hostId: number): Promise<number> {
+  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM host_allocations WHERE host_id = $1', [hostId]);
+  return rows[0]?.n ?? 0;
+}
+
 export interface HostDeploymentRow {
   requestId: string;
   status: string;
