@@ -5,11 +5,9 @@
  */
 import { createServer } from 'node:net';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import type { Db } from './db/db.js';
-import { openDb } from './db/open-db.js';
 import { isEntryModule } from './entry.js';
 import { startService, type Service } from './service.js';
-import { databaseFailure, describeCause, describeDatabaseUrl, listenFailure, StartFailure } from './start-failure.js';
+import { describeCause, describeDatabaseUrl, listenFailure, openCheckedDb, StartFailure } from './start-failure.js';
 
 /** Fails before the database is touched (and before a first key is made) when the port is taken. */
 async function checkPortFree(host: string, port: number): Promise<void> {
@@ -19,21 +17,6 @@ async function checkPortFree(host: string, port: number): Promise<void> {
     probe.once('error', (error) => reject(listenFailure({ host, port }, error)));
     probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
   });
-}
-
-async function openCheckedDb(config: Config): Promise<Db> {
-  let db: Db | undefined;
-  try {
-    db = await openDb({
-      databaseUrl: config.databaseUrl, dataDir: config.dataDir, embeddedPort: config.embeddedPort, poolSize: config.databasePoolSize,
-      log: (message) => process.stderr.write(`rallypoint: ${message}\n`),
-    });
-    await db.query('SELECT 1');
-    return db;
-  } catch (error) {
-    await db?.close().catch(() => undefined);
-    throw databaseFailure(config, error);
-  }
 }
 
 function printFirstKey(config: Config, key: string, address: string): void {
@@ -56,7 +39,10 @@ function logStartSummary(service: Service, config: Config, address: string): voi
 async function start(env: NodeJS.ProcessEnv): Promise<void> {
   const config = loadConfig(env);
   await checkPortFree(config.host, config.port);
-  const db = await openCheckedDb(config);
+  const db = await openCheckedDb({
+    databaseUrl: config.databaseUrl, dataDir: config.dataDir, embeddedPort: config.embeddedPort, poolSize: config.databasePoolSize,
+    log: (message) => process.stderr.write(`rallypoint: ${message}\n`),
+  });
   let service: Service;
   try {
     service = await startService({ config, db });

@@ -3,7 +3,9 @@
  * `[object Object]`: which step failed, on what (address, database host, directory), and why.
  */
 import { inspect } from 'node:util';
+import type { Db } from './db/db.js';
 import { EmbeddedPostgresError } from './db/embedded/server.js';
+import { openDb, type OpenDbOptions } from './db/open-db.js';
 
 /** A failure whose message is already the sentence to print (bad settings, a refused migration). */
 export class StartFailure extends Error {
@@ -60,6 +62,19 @@ export function databaseFailure(options: { databaseUrl: string | undefined; data
     `the data directory ${options.dataDir} is not usable for the embedded database: ${describeCause(error)}. ` +
       'Set RALLYPOINT_DATA_DIR to an empty or existing Rallypoint data directory this user can write.',
   );
+}
+
+/** openDb() and a first query; on failure the database is closed again and the reason is one sentence. */
+export async function openCheckedDb(options: OpenDbOptions): Promise<Db> {
+  let db: Db | undefined;
+  try {
+    db = await openDb(options);
+    await db.query('SELECT 1');
+    return db;
+  } catch (error) {
+    await db?.close().catch(() => undefined);
+    throw databaseFailure(options, error);
+  }
 }
 
 export function listenFailure(address: { host: string; port: number }, error: unknown): StartFailure {

@@ -6,9 +6,7 @@
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import type { Db } from '../db/db.js';
 import { assertMigrated, MigrationRefusedError } from '../db/migrate.js';
-import { EmbeddedPostgresError } from '../db/embedded/server.js';
-import { openDb } from '../db/open-db.js';
-import { databaseFailure } from '../start-failure.js';
+import { openCheckedDb, StartFailure } from '../start-failure.js';
 import { UsageError, type CommandContext, type OptionSpecs } from './command.js';
 
 export const LOCAL_DB_HELP = [
@@ -43,14 +41,11 @@ export async function withLocalDb<T>(ctx: CommandContext, fn: (db: Db, config: C
     if (error instanceof ConfigError) throw new UsageError(error.problems.join('; '));
     throw error;
   }
-  let db: Db | undefined;
+  let db: Db;
   try {
-    db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
-    await db.query('SELECT 1');
+    db = await openCheckedDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
   } catch (error) {
-    await db?.close().catch(() => undefined);
-    // The embedded server's refusals (directory in use, foreign directory) already say what to do.
-    throw new OperatorError(error instanceof EmbeddedPostgresError ? error.message : databaseFailure(config, error).message);
+    throw error instanceof StartFailure ? new OperatorError(error.message) : error;
   }
   try {
     if (options.requireSchema !== false) await assertMigratedForOperator(db);
