@@ -11,7 +11,7 @@
  */
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, rename, unlink } from 'node:fs/promises';
+import { access, link, unlink } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Db, Queryable } from './db.js';
 import { loadMigrations, migrate, migrationStatus, MigrationRefusedError, type Migration } from './migrate.js';
@@ -57,7 +57,10 @@ function parentsFirst(tables: Array<{ table: string; references: string[] }>): s
  * @example const counts = await backupDatabase(db, '/var/backups/rallypoint.jsonl');
  */
 export async function backupDatabase(db: Db, file: string): Promise<Record<string, number>> {
-  // Written beside the target and renamed when complete: FILE is never a half-written backup.
+  // Refused before reading the whole database, not after.
+  if (await access(file).then(() => true, () => false)) throw Object.assign(new Error(`${file} already exists`), { code: 'EEXIST' });
+  // Written beside the target and linked into place when complete: FILE is never a half-written
+  // backup, and link() refuses (EEXIST) a file that appeared meanwhile, where rename() would replace it.
   const partial = `${file}.partial`;
   const out = createWriteStream(partial, { flags: 'wx', mode: 0o600 });
   await once(out, 'open');
@@ -85,11 +88,11 @@ export async function backupDatabase(db: Db, file: string): Promise<Record<strin
     await once(out, 'close');
     if (!isComplete) await unlink(partial).catch(() => undefined);
   }
-  if (await access(file).then(() => true, () => false)) {
+  try {
+    await link(partial, file);
+  } finally {
     await unlink(partial);
-    throw Object.assign(new Error(`${file} already exists`), { code: 'EEXIST' });
   }
-  await rename(partial, file);
   return counts;
 }
 
