@@ -174,6 +174,16 @@ export async function restoreDatabase(db: Db, file: string): Promise<Record<stri
   return counts;
 }
 
+interface ControlLine { table?: string; sequences?: Array<{ name: string; last_value: number | null }>; end?: { rows: Record<string, number> } }
+
+function parseControlLine(line: string): ControlLine {
+  try {
+    return JSON.parse(line) as ControlLine;
+  } catch {
+    throw new BackupRefusedError(`the backup is damaged: a line is not JSON (${line.slice(0, 40)}): nothing was restored`);
+  }
+}
+
 async function copyTablesIn(tx: Queryable, lines: AsyncIterator<string>, tables: Set<string>): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   let table: string | undefined;
@@ -193,7 +203,7 @@ async function copyTablesIn(tx: Queryable, lines: AsyncIterator<string>, tables:
       continue;
     }
     await flush();
-    const control = JSON.parse(line) as { table?: string; sequences?: Array<{ name: string; last_value: number | null }>; end?: { rows: Record<string, number> } };
+    const control = parseControlLine(line);
     if (control.table !== undefined) {
       if (!tables.has(control.table)) throw new BackupRefusedError(`the backup has a table this schema lacks: ${control.table}`);
       table = control.table;

@@ -92,6 +92,11 @@ describe('backup and restore', { timeout: 900_000 }, () => {
       assert.ok(error instanceof BackupRefusedError);
       assert.equal(error.message, 'the backup is incomplete (no end marker): nothing was restored');
       assert.deepEqual(await rowsOf(db, 'organisations'), [], 'the transaction rolled back');
+      const damaged = join(await dir, 'damaged.jsonl');
+      await writeFile(damaged, `${lines.slice(0, 2).join('\n')}\n{"table":\n`);
+      const garbled = await restoreDatabase(db, damaged).then(() => undefined, (e: unknown) => e);
+      assert.ok(garbled instanceof BackupRefusedError, String(garbled));
+      assert.equal(garbled.message, 'the backup is damaged: a line is not JSON ({"table":): nothing was restored');
       const foreign = join(await dir, 'foreign.jsonl');
       await writeFile(foreign, 'hello\n');
       const refused = await restoreDatabase(db, foreign).then(() => undefined, (e: unknown) => e);
