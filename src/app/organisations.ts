@@ -3,7 +3,7 @@
  * list, rename and delete organisations, and give one a new key (which is also how an
  * organisation that lost or revoked every key gets back in).
  */
-import { insertApiKey, insertOrganisation } from '../db/queries/orgs.js';
+import { countOrganisations, insertApiKey, insertOrganisation } from '../db/queries/orgs.js';
 import { releaseHostAllocation, selectOperatorOrgId } from '../db/queries/hosts.js';
 import {
   countLiveDeploymentsOfOrganisation, deleteOrganisationRow, deleteOrganisationRowsElsewhere, deleteOrganisationRowsIn, lockOrganisationNames,
@@ -68,8 +68,7 @@ export async function deleteOrganisation(deps: Deps, name: string, options: { fo
     const org = await selectOrganisationByName(tx, name);
     if (!org) return notFound(name);
     // The oldest organisation manages the shared hosts: deleting it would hand that to the next one.
-    const summaries = await selectOrganisationSummaries(tx, LIVE_DEPLOYMENT_STATUSES);
-    if ((await selectOperatorOrgId(tx)) === org.id && summaries.length > 1) {
+    if ((await selectOperatorOrgId(tx)) === org.id && (await countOrganisations(tx)) > 1) {
       return fail('ORG_IN_USE', `Organisation "${name}" is the operator organisation (it manages the hosts); delete the others first.`);
     }
     const live = await countLiveDeploymentsOfOrganisation(tx, org.id, LIVE_DEPLOYMENT_STATUSES);
