@@ -80,10 +80,10 @@ export async function buildServer(deps: AppDeps, options: ServerOptions = {}): P
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
     requestIdHeader: false,
-    // The reply is returned for chaining; Fastify expects nothing back from this hook.
     ...(options.timeouts ? {
       requestTimeout: options.timeouts.requestMs, keepAliveTimeout: options.timeouts.keepAliveMs, connectionTimeout: options.timeouts.connectionMs,
     } : {}),
+    // The reply is returned for chaining; Fastify expects nothing back from this hook.
     frameworkErrors: (error, request, reply) => void answerFrameworkError(error, request, reply),
     clientErrorHandler: answerClientError,
     genReqId: (req) => {
@@ -132,7 +132,7 @@ export async function buildServer(deps: AppDeps, options: ServerOptions = {}): P
     const route = request.routeOptions.url ?? 'unmatched';
     const log = isQuietRoute(route) && reply.statusCode < 500 ? request.log.debug.bind(request.log) : request.log.info.bind(request.log);
     log({
-      org: request.orgId || undefined, method: request.method, route: request.routeOptions.url ?? 'unmatched',
+      org: request.orgId || undefined, method: request.method, route,
       status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100,
     }, 'request');
   });
