@@ -3,7 +3,7 @@
  * image (no registry is reachable here; see the Containerfile's header), run against the test
  * PostgreSQL, healthy on /readyz, running as user 1000, and draining on SIGTERM to exit 0.
  */
-import { after, before, describe, it } from '../support/node-test.js';
+import { after, before, describe, eventually, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,16 +18,6 @@ import { freePort } from '../support/processes.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const IMAGE = 'localhost/rallypoint:test';
-
-async function waitFor<T>(what: string, withinMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${withinMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 describe('container image', { timeout: 900_000 }, () => {
   let dir = '';
@@ -89,7 +79,7 @@ describe('container image', { timeout: 900_000 }, () => {
     const url = `http://127.0.0.1:${port}`;
     const logs = () => podman(['logs', name]).stdout + podman(['logs', name]).stderr;
     try {
-      await waitFor('/readyz answers 200', 120_000, async () => ((await fetch(`${url}/readyz`)).status === 200 ? true : undefined));
+      await eventually('/readyz answers 200', () => fetch(`${url}/readyz`).then((r) => r.status === 200, () => false), { withinMs: 120_000, everyMs: 250 });
     } catch (error) {
       throw new Error(`${(error as Error).message}\n${logs().slice(-3000)}`);
     }
