@@ -38,23 +38,3 @@ export async function selectExpiredEmptyDeploymentIds(db: Queryable, query: { no
   );
   return rows.map((row) => Number(row.id));
 }
-
-export interface SelfStopTarget {
-  id: number;
-  status: string;
-  provider: string;
-  providerData: Record<string, unknown>;
-}
-
-/**
- * A deployment by request_id in any organisation: a game server stopping itself holds a
- * per-deployment token, not its organisation's API key.
- */
-export async function selectDeploymentByRequestIdAnyOrg(db: Queryable, requestId: string): Promise<SelfStopTarget | undefined> {
-  const { rows } = await db.query<{ id: number; status: string; provider: string; provider_data: Record<string, unknown> }>(
-    'SELECT id, status, provider, provider_data FROM deployments WHERE request_id = $1',
-    [requestId],
-  );
-  const row = rows[0];
-  return row ? { id: Number(row.id), status: row.status, provider: row.provider, providerData: row.provider_data } : undefined;
-}
