@@ -154,7 +154,8 @@ export async function run(argv: string[], io: CliIo): Promise<number | undefined
   }
 }
 
-if (isEntryModule(import.meta.url)) {
+/** Runs the command line of this process and exits with its code (the installed bin calls it). */
+export function runFromProcess(): void {
   const io: CliIo = {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
@@ -168,3 +169,5 @@ if (isEntryModule(import.meta.url)) {
     process.exit(1);
   });
 }
+
+if (isEntryModule(import.meta.url)) runFromProcess();

@@ -6,12 +6,14 @@
 import { before, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const packageRoot = fileURLToPath(new URL('../../../', import.meta.url));
+/** The bin file package.json names, relative to the package: the file npm links. */
+const binFile = async (): Promise<string> => (JSON.parse(await readFile(join(packageRoot, 'package.json'), 'utf8')) as { bin: { rallypoint: string } }).bin.rallypoint;
 
 interface Exit { code: number | null; stdout: string; stderr: string }
 
@@ -33,12 +35,12 @@ describe('the installed rallypoint command', { timeout: 180_000 }, () => {
     // The layout npm makes for a dependency: the package under node_modules, its bin linked in .bin.
     await mkdir(join(project, 'node_modules', '.bin'), { recursive: true });
     await symlink(packageRoot, join(project, 'node_modules', 'rallypoint'), 'dir');
-    await symlink('../rallypoint/dist/src/cli/main.js', join(project, 'node_modules', '.bin', 'rallypoint'));
-    await chmod(join(packageRoot, 'dist', 'src', 'cli', 'main.js'), 0o755);
+    const bin = await binFile();
+    await symlink(`../rallypoint/${bin}`, join(project, 'node_modules', '.bin', 'rallypoint'));
     // A global install: a link in a directory on PATH.
     globalBin = join(project, 'global-bin');
     await mkdir(globalBin);
-    await symlink(join(project, 'node_modules', 'rallypoint', 'dist', 'src', 'cli', 'main.js'), join(globalBin, 'rallypoint'));
+    await symlink(join(project, 'node_modules', 'rallypoint', bin), join(globalBin, 'rallypoint'));
   });
 
   it('npx rallypoint --help prints the commands', async () => {
@@ -62,6 +64,26 @@ describe('the installed rallypoint command', { timeout: 180_000 }, () => {
     assert.match(result.stdout, /^Usage: rallypoint serve/m);
     assert.match(result.stdout, /DATABASE_URL/);
     assert.doesNotMatch(result.stdout, /--url|--key|--json/, 'serve reads none of the client options');
+  });
+
+  it('npx rallypoint in a clone works once built, even when first run before the build', async () => {
+    // A clone not built yet: npx installs the project into its cache as a link and keeps that link,
+    // so the bin file it links must exist before the build (a fresh npm cache: no earlier link).
+    const clone = await mkdtemp(join(tmpdir(), 'rp-clone-'));
+    await writeFile(join(clone, 'package.json'), await readFile(join(packageRoot, 'package.json')));
+    // Copied, not linked: the bin file finds dist/ beside its own real path.
+    await mkdir(join(clone, 'bin'));
+    await copyFile(join(packageRoot, 'bin', 'rallypoint.js'), join(clone, 'bin', 'rallypoint.js'));
+    await chmod(join(clone, 'bin', 'rallypoint.js'), 0o755);
+    await symlink(join(packageRoot, 'node_modules'), join(clone, 'node_modules'), 'dir');
+    const env = { npm_config_cache: await mkdtemp(join(tmpdir(), 'rp-npx-cache-')), npm_config_yes: 'true' };
+    const unbuilt = await run('npx', ['rallypoint', 'keys', 'list'], { cwd: clone, env });
+    assert.equal(unbuilt.code, 1, `${unbuilt.stdout}${unbuilt.stderr}`);
+    assert.match(unbuilt.stderr, /^rallypoint: not built yet; run 'npm run build' in /);
+    await symlink(join(packageRoot, 'dist'), join(clone, 'dist'), 'dir');
+    const built = await run('npx', ['rallypoint', 'keys', 'list'], { cwd: clone, env });
+    assert.equal(built.code, 2, `${built.stdout}${built.stderr}`);
+    assert.match(built.stderr, /^error: no API key: pass --key or set RALLYPOINT_API_KEY/);
   });
 
   it('the server script started through a symlink runs too', async () => {
