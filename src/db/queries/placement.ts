@@ -148,7 +148,7 @@ function placeSessionSql(constraints: readonly LocationConstraint[], skipLocked:
          ${P.users}, jsonb_array_length(${P.users}), ${P.selectors}, ${P.placement}, ${P.customId}, ${P.webhookUrl}, NULL, ${P.now}
        FROM taken t, wanted w
        RETURNING ${SESSION_COLUMNS})
-   SELECT av.*, (SELECT count(*)::int FROM ranked) AS places_with_room, taken.*, linked.*
+   SELECT av.*, (SELECT count(*) FROM ranked) AS places_with_room, taken.*, linked.*
    FROM av LEFT JOIN taken ON true LEFT JOIN linked ON true`;
 }
 
