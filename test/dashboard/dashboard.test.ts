@@ -1,27 +1,9 @@
 import { describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { client, FRANKFURT, registerServer, seedVersion, useTestService } from '../support/harness.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-/** playwright-core when installed (it is an optional test tool, not a dependency of the service). */
-async function loadPlaywright(): Promise<any | undefined> {
-  try {
-    const name = 'playwright-core';
-    return await import(name);
-  } catch {
-    return undefined;
-  }
-}
-
-const playwright = await loadPlaywright();
-const browserSkip = !playwright
-  ? 'playwright-core is not installed (npm install --no-save playwright-core)'
-  : !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM} (apt-get install chromium)` : false;
+import { launchChromium } from '../support/browser.js';
 
 describe('dashboard', () => {
   const { t, call } = useTestService();
@@ -71,10 +53,10 @@ describe('dashboard', () => {
     assert.equal(session.deployment_request_id, requestId);
   });
 
-  it('signs in, shows a session created through the API without reload, and saves a screenshot', { skip: browserSkip }, async () => {
+  it('signs in, shows a session created through the API without reload, and saves a screenshot', async () => {
     const { app, version } = await seedVersion(call, { app: 'dashboard-demo', sockets: 8 });
     await registerServer(call, { app, version, sockets: 8, location: FRANKFURT });
-    const browser = await playwright.chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
       await page.goto(`${t.url}/dashboard`);

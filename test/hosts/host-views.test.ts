@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from '../support/node-test.js';
-import { existsSync } from 'node:fs';
 import { createOrganisation } from '../../src/app/keys.js';
 import { client, FRANKFURT, TOKYO, seedVersion, useTestService } from '../support/harness.js';
 import { createRecordingHostProvider } from '../support/host-provider.js';
+import { launchChromium } from '../support/browser.js';
 
 const hostBody = (name: string, site: typeof FRANKFURT, state?: 'drain') => ({
   body: {
@@ -17,18 +17,6 @@ const hostBody = (name: string, site: typeof FRANKFURT, state?: 'drain') => ({
   },
   state,
 });
-
-const CHROMIUM = '/usr/bin/chromium';
-async function loadPlaywright(): Promise<any | undefined> {
-  try {
-    const name = 'playwright-core';
-    return await import(name);
-  } catch {
-    return undefined;
-  }
-}
-const playwright = await loadPlaywright();
-const browserSkip = !playwright ? 'playwright-core is not installed' : !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM}` : false;
 
 describe('hosts seen by operators', { timeout: 120_000 }, () => {
   const { t, call } = useTestService({ providers: [createRecordingHostProvider()], env: { METRICS_TOKEN: 'host-metrics-token' } });
@@ -93,8 +81,8 @@ describe('hosts seen by operators', { timeout: 120_000 }, () => {
     assert.doesNotMatch(text, /^rallypoint_host_\w*_total/m);
   });
 
-  it('draws the hosts panel with used/total capacity in the dashboard', { skip: browserSkip }, async () => {
-    const browser = await playwright.chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+  it('draws the hosts panel with used/total capacity in the dashboard', async () => {
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(`${t.url}/dashboard`);
