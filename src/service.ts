@@ -23,7 +23,7 @@ import { lifetimeJobHandlers, scheduleLifetimeSweep } from './jobs/lifetimes.js'
 import { createMetrics, registerMetricsRoute, type Metrics } from './observability/metrics.js';
 import { createWebhookDenyList } from './app/webhook-url.js';
 import { registerWebhookRoutes } from './http/routes/webhooks.js';
-import { createWebhookWorker, type WebhookWorker } from './jobs/webhooks/delivery-worker.js';
+import { createWebhookWorker, DELIVERY_BACKOFF, type WebhookWorker } from './jobs/webhooks/delivery-worker.js';
 import { registerWebhookOutbox } from './jobs/webhooks/outbox.js';
 import { registerEventLog } from './events/event-log.js';
 import { logUndeliveredWebhook, registerDeploymentLog } from './observability/operator-log.js';
@@ -153,7 +153,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   await docker?.schedule();
   const webhooks = createWebhookWorker({
     db, clock: deps.clock, denyList: deps.webhookDenyList!, timeoutMs: config.webhookTimeoutMs, pollMs: config.jobPollMs,
-    schedule: { baseMs: config.webhookRetryBaseMs, maxDelayMs: 60 * 60_000 },
+    schedule: { ...DELIVERY_BACKOFF, firstMs: config.webhookRetryBaseMs },
     onError: (error) => app.log.error({ err: error }, 'webhook delivery failed'),
     observe: (outcome, seconds) => metrics.observeWebhook(outcome, seconds),
     onUndelivered: (report) => logUndeliveredWebhook(app.log, report),

@@ -1,8 +1,9 @@
 import pg from 'pg';
 import type { ListenOptions } from './db.js';
+import { backoffDelayMs, type Backoff } from '../sdk/backoff.js';
 
-const FIRST_RETRY_MS = 250;
-const MAX_RETRY_MS = 10_000;
+/** Reconnect after 250 ms, 500 ms … at most 10 s apart while the database is away. */
+const RECONNECT_BACKOFF: Backoff = { firstMs: 250, maxMs: 10_000 };
 
 /** PostgreSQL identifiers for LISTEN cannot be parameters; only plain names are accepted. */
 const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -22,7 +23,7 @@ export async function listenWithClient(
   let client: pg.Client | undefined;
   let stopped = false;
   let retryTimer: NodeJS.Timeout | undefined;
-  let retryMs = FIRST_RETRY_MS;
+  let failures = 0;
 
   async function connect(): Promise<void> {
     const next = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000 });
@@ -47,7 +48,7 @@ export async function listenWithClient(
       return;
     }
     client = next;
-    retryMs = FIRST_RETRY_MS;
+    failures = 0;
   }
 
   function scheduleReconnect(dead: pg.Client): void {
@@ -56,7 +57,7 @@ export async function listenWithClient(
     dead.removeAllListeners('end');
     void dead.end().catch(() => undefined);
     const attempt = () => {
-      retryTimer = setTimeout(() => void reconnectOnce(), retryMs);
+      retryTimer = setTimeout(() => void reconnectOnce(), backoffDelayMs(failures + 1, RECONNECT_BACKOFF));
     };
     const reconnectOnce = async () => {
       retryTimer = undefined;
@@ -66,7 +67,7 @@ export async function listenWithClient(
         if (!stopped) options.onReconnect?.();
       } catch (error) {
         options.onError?.(error as Error);
-        retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
+        failures++;
         attempt();
       }
     };

@@ -2,6 +2,7 @@ import type { Db } from '../db/db.js';
 import { claimDueJobs, deleteJob, rescheduleJob, type JobRecord } from '../db/queries/jobs.js';
 import type { Clock } from '../app/deps.js';
 import { startPollLoop } from './poll-loop.js';
+import { backoffDelayMs, type Backoff } from '../sdk/backoff.js';
 
 export type JobHandler = (job: JobRecord) => Promise<void>;
 
@@ -22,7 +23,8 @@ export interface JobWorker {
   stop(): Promise<void>;
 }
 
-const MAX_BACKOFF_MS = 5 * 60_000;
+/** 1 s, 2 s, 4 s … at most five minutes between attempts of a failed job. */
+const JOB_BACKOFF: Backoff = { firstMs: 1_000, maxMs: 5 * 60_000 };
 
 /**
  * Runs durable jobs in every server process. Several processes may run it at once: a job is
@@ -40,7 +42,7 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       await deleteJob(options.db, job.id, job.attempts);
     } catch (error) {
       options.onError?.(error, job);
-      const backoff = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(job.attempts, 12));
+      const backoff = backoffDelayMs(job.attempts, JOB_BACKOFF);
       await rescheduleJob(options.db, job.id, new Date(options.clock.now().getTime() + backoff), String(error));
     }
   }

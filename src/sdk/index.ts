@@ -40,5 +40,6 @@ export { KeysApi } from './keys-api.js';
 export { WebhooksApi } from './webhooks-api.js';
 export { SessionsApi, type WaitForReadyOptions } from './sessions-api.js';
 export { RallypointError, RallypointNetworkError, RallypointTimeoutError } from './errors.js';
+export { backoffDelayMs, type Backoff } from './backoff.js';
 export { Transport, type HttpMethod, type HttpRequest, type RallypointConfig, type RequestOptions } from './transport.js';
 export type * from './types.js';

@@ -1,3 +1,5 @@
+import { backoffDelayMs } from './backoff.js';
+
 /**
  * One HTTP exchange with retries: JSON in and out, `Authorization: token <key>`, a timeout per
  * attempt, and retries only where repeating the call cannot do a change twice. Uses the global
@@ -147,9 +149,7 @@ export class Transport {
   private backoffMs(attempt: number, retryAfter: number | undefined): number {
     const cap = this.config.maxRetryDelayMs ?? 30_000;
     if (retryAfter !== undefined) return Math.min(retryAfter, cap);
-    const exponential = (this.config.retryDelayMs ?? 250) * 2 ** attempt;
-    // Jitter in [50%, 100%] keeps many clients from retrying in lockstep after an outage.
-    return Math.min(cap, exponential * (0.5 + Math.random() / 2));
+    return backoffDelayMs(attempt + 1, { firstMs: this.config.retryDelayMs ?? 250, maxMs: cap });
   }
 
   private apiError(response: Response, body: unknown): RallypointError {

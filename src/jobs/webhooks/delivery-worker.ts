@@ -11,9 +11,12 @@ import {
   claimDueWebhookDeliveries, markWebhookDead, markWebhookDelivered, rescheduleWebhookDelivery, type ClaimedWebhookDelivery,
 } from '../../db/queries/webhooks.js';
 import { guardedPost } from './guarded-post.js';
-import { DEFAULT_RETRY_SCHEDULE, retryDelayMs, type RetrySchedule } from './retry-schedule.js';
+import { backoffDelayMs, type Backoff } from '../../sdk/backoff.js';
 import { ATTEMPT_HEADER, DELIVERY_ID_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.js';
 import { startPollLoop } from '../poll-loop.js';
+
+/** 5 s, 10 s, 20 s … capped at one hour: about 30 attempts in a day. */
+export const DELIVERY_BACKOFF: Backoff = { firstMs: 5_000, maxMs: 60 * 60_000 };
 
 export interface WebhookWorkerOptions {
   db: Db;
@@ -22,7 +25,7 @@ export interface WebhookWorkerOptions {
   timeoutMs: number;
   /** 0 disables the timer; runDue() still works (tests drive time through it). */
   pollMs: number;
-  schedule?: RetrySchedule;
+  schedule?: Backoff;
   batchSize?: number;
   /** In [0, 1); jitter source. */
   random?: () => number;
@@ -54,7 +57,7 @@ export interface WebhookWorker {
 const LEASE_MARGIN_MS = 30_000;
 
 export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorker {
-  const schedule = options.schedule ?? DEFAULT_RETRY_SCHEDULE;
+  const schedule = options.schedule ?? DELIVERY_BACKOFF;
   const batchSize = options.batchSize ?? 20;
   const random = options.random ?? Math.random;
   const leaseMs = options.timeoutMs + LEASE_MARGIN_MS;
@@ -85,7 +88,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
       await markWebhookDead(options.db, { id, attempts, status: null, error: outcome.error });
       return;
     }
-    const nextAttemptAt = new Date(options.clock.now().getTime() + retryDelayMs(attempts, schedule, random()));
+    const nextAttemptAt = new Date(options.clock.now().getTime() + backoffDelayMs(attempts, schedule, random()));
     if (nextAttemptAt > delivery.retryUntil) {
       observe('dead');
       const error = `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}; last: ${outcome.error}`;
