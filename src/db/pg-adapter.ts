@@ -14,6 +14,8 @@ const CONNECTION_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EP
 
 /** Outages (server gone, connection lost, server shutting down) as opposed to bad SQL or data. */
 function isOutage(error: unknown): boolean {
+  // Any failure to connect, whatever its errno: a unix socket of a stopped server is ENOENT.
+  if ((error as { syscall?: unknown } | null)?.syscall === 'connect') return true;
   const code = pgErrorCode(error);
   if (code === undefined) {
     const message = error instanceof Error ? error.message : '';
