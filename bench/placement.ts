@@ -1,5 +1,5 @@
 /**
- * Placement time against the number of live deployments of a version (issue #3: 10,000 must
+ * Placement time against the number of live deployments of a version (the goal: 10,000 must
  * cost at most twice 10). Seeds N deployments over twelve cities directly through the query
  * layer, then times the real use case (createSession, then deleteSession so fullness stays put)
  * for players with a position, with none, and with a country filter. Prints figures; never

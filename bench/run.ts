@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: Rallypoint against the ceilings of this machine, in one run (issue #6).
+ * `npm run bench`: Rallypoint against the ceilings of this machine, in one run.
  *
  *   npm run bench                      # everything, ~10 s per measurement
  *   BENCH_DURATION_S=3 BENCH_ENGINES=embedded npm run bench

@@ -64,7 +64,7 @@ export function keyFromAuthorization(header: string | string[] | undefined): str
 
 /**
  * How long this process trusts a key it verified without asking the database again: the lookup
- * was one of only two or three queries behind a GET (issue #6). A revoke through this process's
+ * was one of only two or three queries behind a GET (README, "Benchmarks"). A revoke through this process's
  * API takes effect at once (it clears the cache); a revoke through another process sharing the
  * database takes effect here within this long. Only valid keys are cached.
  */

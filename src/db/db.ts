@@ -25,7 +25,7 @@ export interface Tx extends Queryable {
    * Runs `step` once the transaction's body has returned, just before COMMIT, in the order steps
    * were added (a step may add more). Writers that gather rows during a change (the event log)
    * write them here in one statement: every statement is a round trip, and round trips are what
-   * a change costs (issue #6).
+   * a change costs (README, "Benchmarks").
    */
   beforeCommit(step: () => Promise<void>): void;
 }

@@ -14,7 +14,7 @@ import type { DeploymentRecord, SessionRecord } from '../domain/records.js';
 export const EVENTS_CHANNEL = 'rallypoint_events';
 /**
  * Pruning runs in the change's transaction but not on every insert (it was 4 of the ~15 round
- * trips of a session create, issue #6): at most once per PRUNE_EVERY inserts or PRUNE_INTERVAL_MS
+ * trips of a session create; README, "Benchmarks"): at most once per PRUNE_EVERY inserts or PRUNE_INTERVAL_MS
  * of clock time, removing up to twice the rows inserted since, so the log never outgrows its
  * window, and at least PRUNE_BATCH, so one change is never slow.
  */
