@@ -46,6 +46,7 @@ export const SettingsSchema = Type.Object({
   BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024, 1024 * 1024, 'larger request bodies get 413'),
   SHUTDOWN_GRACE_MS: int(0, 600_000, 10_000, 'how long SIGTERM waits for in-flight requests'),
   JOB_POLL_MS: int(10, 60_000, 500, 'how often each process looks for due background jobs'),
+  JOB_WAKE_ON_INSERT: Type.Boolean({ default: true, description: 'a job added anywhere wakes every process\'s job worker at once (LISTEN/NOTIFY); `false`: workers find jobs by polling only' }),
   LIFETIME_SWEEP_MS: int(10, 3_600_000, 15_000, 'how often lifetimes (empty_ttl, session_max_duration, heartbeats) are checked'),
   EVENT_SEQUENCE_MS: int(1, 60_000, 20, 'how often committed events are numbered and sent to `/v1/events` subscribers'),
   CREATE_BATCH_MAX: int(1, 1_000, 32, 'most session creates that share one transaction under load (group commit); `1` turns it off'),

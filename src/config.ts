@@ -31,6 +31,8 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** How often each process looks for due background jobs. */
   readonly jobPollMs: number;
+  /** Whether adding a job wakes the job workers at once (else they find it on their next poll). */
+  readonly jobWakeOnInsert: boolean;
   /** Public base URL of this service, used in links handed to game servers. */
   readonly publicUrl: string;
   /** Providers that can host deployments (PROVIDERS, comma separated): `registered`, `process`. */
@@ -209,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: s.BODY_LIMIT_BYTES!,
     shutdownGraceMs: s.SHUTDOWN_GRACE_MS!,
     jobPollMs: s.JOB_POLL_MS!,
+    jobWakeOnInsert: s.JOB_WAKE_ON_INSERT!,
     publicUrl: s.RALLYPOINT_PUBLIC_URL ?? `http://${host}:${port}`,
     providers: Object.freeze([...new Set(s.PROVIDERS!)]),
     lifetimeSweepMs: s.LIFETIME_SWEEP_MS!,

@@ -142,12 +142,18 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     db, intervalMs: config.eventSequenceMs, onError: logThrottled('event sequencer'),
   });
   const jobs = createJobWorker({
-    db, clock: deps.clock, pollMs: config.jobPollMs,
+    db, clock: deps.clock, pollMs: config.jobPollMs, wakeOnInsert: config.jobWakeOnInsert,
     handlers: {
       ...deploymentJobHandlers(deps), ...lifetimeJobHandlers(deps, config.lifetimeSweepMs), ...docker?.jobHandlers, ...(options.jobHandlers?.(deps) ?? {}),
     },
-    onError: (error, job) => app.log.error({ err: error, job: job?.kind }, 'background job failed'),
+    onError: (error, job, outcome) => {
+      if (!job) return logThrottled('background jobs')(error);
+      const context = { err: error, job: job.kind, job_id: job.id, attempts: job.attempts, max_attempts: job.maxAttempts, outcome };
+      if (outcome === 'dead') app.log.error(context, 'background job is dead after its last attempt; `rallypoint jobs retry` puts it back');
+      else app.log.error(context, 'background job failed');
+    },
   });
+  await jobs.ready;
   await scheduleLifetimeSweep(db, { at: deps.clock.now(), intervalMs: config.lifetimeSweepMs, nextSlot: false });
   await reconcileProviders(deps);
   await docker?.schedule();

@@ -14,6 +14,7 @@ import { migrateCommands } from './commands-migrate.js';
 import { orgAdminCommands } from './commands-org-admin.js';
 import { hostCommands } from './commands-hosts.js';
 import { backupCommands } from './commands-backup.js';
+import { jobCommands } from './commands-jobs.js';
 import { SettingsSchema } from '../config-schema.js';
 import { isEntryModule } from '../entry.js';
 
@@ -38,7 +39,7 @@ const serveCommand: Command = {
 
 export const COMMANDS: Command[] = [
   serveCommand, ...adminCommands, ...deploymentCommands, ...sessionCommands, ...webhookCommands, ...migrateCommands, ...orgAdminCommands,
-  ...hostCommands, ...backupCommands,
+  ...hostCommands, ...backupCommands, ...jobCommands,
 ];
 
 function usageLine(command: Command): string {

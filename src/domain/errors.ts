@@ -25,6 +25,8 @@ export const ERROR_STATUS = {
   DELIVERY_NOT_FOUND: 404,
   ORG_NOT_FOUND: 404,
   HOST_NOT_FOUND: 404,
+  /** Operator commands only (`rallypoint jobs retry`): background jobs are not on the API. */
+  JOB_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   REQUEST_TIMEOUT: 408,
   CONFLICT: 409,
@@ -35,6 +37,7 @@ export const ERROR_STATUS = {
   DEPLOYMENT_UNAVAILABLE: 409,
   IDEMPOTENCY_IN_PROGRESS: 409,
   DELIVERY_NOT_DEAD: 409,
+  JOB_NOT_DEAD: 409,
   LAST_ACTIVE_KEY: 409,
   ORG_EXISTS: 409,
   ORG_IN_USE: 409,

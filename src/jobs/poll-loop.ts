@@ -6,18 +6,29 @@
 export interface PollLoop {
   /** Stops polling and waits for a run in progress to finish. */
   stop(): Promise<void>;
+  /**
+   * Runs now instead of at the end of the current wait (even with `pollMs` 0); during a run,
+   * runs once more as soon as it ends, since the run may have looked before the news arrived.
+   */
+  wake(): void;
 }
 
 export function startPollLoop(runDue: () => Promise<unknown>, pollMs: number, onError: (error: unknown) => void): PollLoop {
   let stopped = false;
-  let running: Promise<unknown> = Promise.resolve();
+  let running: Promise<unknown> | undefined;
+  let wokenDuringRun = false;
   let timer: NodeJS.Timeout | undefined;
   const tick = () => {
+    timer = undefined;
     if (stopped) return;
+    wokenDuringRun = false;
     running = runDue()
       .catch(onError)
       .finally(() => {
-        if (!stopped) timer = setTimeout(tick, pollMs);
+        running = undefined;
+        if (stopped) return;
+        if (wokenDuringRun) timer = setTimeout(tick, 0);
+        else if (pollMs > 0) timer = setTimeout(tick, pollMs);
       });
   };
   if (pollMs > 0) timer = setTimeout(tick, pollMs);
@@ -26,6 +37,15 @@ export function startPollLoop(runDue: () => Promise<unknown>, pollMs: number, on
       stopped = true;
       if (timer) clearTimeout(timer);
       await running;
+    },
+    wake() {
+      if (stopped) return;
+      if (running) {
+        wokenDuringRun = true;
+        return;
+      }
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(tick, 0);
     },
   };
 }

@@ -1,5 +1,16 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import type { Db } from '../db/db.js';
-import { claimDueJobs, deleteJob, rescheduleJob, type JobRecord } from '../db/queries/jobs.js';
+import {
+  JOBS_CHANNEL,
+  claimDueJobs,
+  deleteJob,
+  failJob,
+  renewJobLock,
+  selectExpiredJobLocks,
+  type FailOutcome,
+  type JobRecord,
+} from '../db/queries/jobs.js';
 import type { Clock } from '../app/deps.js';
 import { startPollLoop } from './poll-loop.js';
 import { backoffDelayMs, type Backoff } from '../sdk/backoff.js';
@@ -10,54 +21,150 @@ export interface JobWorkerOptions {
   db: Db;
   clock: Clock;
   handlers: Record<string, JobHandler>;
+  /** How often to look for due jobs (0: never on its own; tests call runDue). */
   pollMs: number;
-  /** A claimed job is hidden from other processes this long; handlers must finish well within it. */
+  /**
+   * LISTEN for added jobs and look at once (default true when the database can LISTEN). Polling
+   * stays the fallback: for jobs due later, and for notifications lost while disconnected.
+   */
+  wakeOnInsert?: boolean;
+  /**
+   * A running job whose lock was not renewed for this long is taken for dead (its process died
+   * or stalled) and counted as a failed attempt. The worker renews its locks every third of it.
+   */
   leaseMs?: number;
   batchSize?: number;
-  onError?: (error: unknown, job: JobRecord | undefined) => void;
+  /** The wait before the next attempt after the n-th failure (default JOB_BACKOFF, with jitter). */
+  retryDelayMs?: (failures: number) => number;
+  /** Names this worker in locked_by (default hostname:pid:random). */
+  workerId?: string;
+  /** A failed attempt (with what became of the job) or a failure of the worker itself (no job). */
+  onError?: (error: unknown, job: JobRecord | undefined, outcome?: FailOutcome) => void;
 }
 
 export interface JobWorker {
-  /** Claims and runs every due job once; returns how many ran. Tests drive time through this. */
+  /**
+   * Claims and runs every due job, after failing those whose lock expired; returns how many
+   * ran. Runs one at a time: a call made while one is in progress waits for it, then looks
+   * again. Tests drive time through this.
+   */
   runDue(): Promise<number>;
+  /** Resolves once the worker listens for added jobs (at once without wakeOnInsert). */
+  ready: Promise<void>;
+  /** Names this worker in locked_by. */
+  workerId: string;
   stop(): Promise<void>;
 }
 
-/** 1 s, 2 s, 4 s … at most five minutes between attempts of a failed job. */
-const JOB_BACKOFF: Backoff = { firstMs: 1_000, maxMs: 5 * 60_000 };
+/** 1 s, 2 s, 4 s … at most five minutes between attempts of a failed job (migration 009 says why 25 attempts). */
+export const JOB_BACKOFF: Backoff = { firstMs: 1_000, maxMs: 5 * 60_000 };
+
+/** Expired locks handled per runDue; the rest wait for the next one. */
+const EXPIRED_BATCH = 100;
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
+  return String(error);
+}
 
 /**
  * Runs durable jobs in every server process. Several processes may run it at once: a job is
- * leased by exactly one of them; if that process dies, the lease expires and another retries.
+ * held by exactly one of them (state `running`, locked_by); if that process dies, its lock
+ * expires and another counts the attempt as failed and retries it after the backoff. A job that
+ * fails max_attempts times is `dead` until an operator retries it. Handlers must be idempotent:
+ * a job whose process died mid-run runs again.
  */
 export function createJobWorker(options: JobWorkerOptions): JobWorker {
   const leaseMs = options.leaseMs ?? 60_000;
   const batchSize = options.batchSize ?? 20;
+  const workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const retryDelayMs = options.retryDelayMs ?? ((failures: number) => backoffDelayMs(failures, JOB_BACKOFF));
+  const db = options.db;
+
+  const retryAt = (now: Date, failures: number) => new Date(now.getTime() + retryDelayMs(failures));
 
   async function runOne(job: JobRecord): Promise<void> {
     const handler = options.handlers[job.kind];
+    // The lock is renewed while the handler runs, so a slow handler is not taken for dead.
+    const renewal = setInterval(() => {
+      renewJobLock(db, job, options.clock.now()).catch((error: unknown) => options.onError?.(error, job));
+    }, Math.max(1, Math.floor(leaseMs / 3)));
+    renewal.unref();
     try {
       if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
       await handler(job);
-      await deleteJob(options.db, job.id, job.attempts);
     } catch (error) {
-      options.onError?.(error, job);
-      const backoff = backoffDelayMs(job.attempts, JOB_BACKOFF);
-      await rescheduleJob(options.db, job.id, new Date(options.clock.now().getTime() + backoff), String(error));
+      clearInterval(renewal);
+      const now = options.clock.now();
+      const outcome = await failJob(db, job, { error: describeError(error), retryAt: retryAt(now, job.attempts), now });
+      options.onError?.(error, job, outcome);
+      return;
+    }
+    clearInterval(renewal);
+    await deleteJob(db, job);
+  }
+
+  /** A running job whose worker stopped renewing its lock: that attempt failed. */
+  async function failExpiredLocks(now: Date): Promise<void> {
+    const lockedBefore = new Date(now.getTime() - leaseMs);
+    for (const expired of await selectExpiredJobLocks(db, lockedBefore, EXPIRED_BATCH)) {
+      const error = new Error(
+        `lease expired: ${expired.lockedBy} took this job and stopped renewing its lock at ${expired.lockedAt.toISOString()}` +
+          ` (more than ${leaseMs} ms before ${now.toISOString()}); its process died or stalled`,
+      );
+      const outcome = await failJob(db, expired, { error: error.message, retryAt: retryAt(now, expired.attempts), now, lockedBefore });
+      if (outcome !== 'lost') options.onError?.(error, expired, outcome);
     }
   }
 
-  async function runDue(): Promise<number> {
+  async function runDueOnce(): Promise<number> {
+    await failExpiredLocks(options.clock.now());
     let total = 0;
     for (;;) {
-      const now = options.clock.now();
-      const jobs = await claimDueJobs(options.db, now, new Date(now.getTime() + leaseMs), batchSize);
+      const jobs = await claimDueJobs(db, workerId, options.clock.now(), batchSize);
       for (const job of jobs) await runOne(job);
       total += jobs.length;
       if (jobs.length < batchSize) return total;
     }
   }
 
+  let queue: Promise<unknown> = Promise.resolve();
+  const runDue = (): Promise<number> => {
+    const run = queue.then(runDueOnce);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
   const loop = startPollLoop(runDue, options.pollMs, (error) => options.onError?.(error, undefined));
-  return { runDue, stop: () => loop.stop() };
+
+  let unlisten: (() => Promise<void>) | undefined;
+  const ready =
+    options.wakeOnInsert !== false && db.listen
+      ? db
+          .listen(JOBS_CHANNEL, () => loop.wake(), {
+            // Jobs added while the connection was down sent notifications nobody heard.
+            onReconnect: () => loop.wake(),
+            onError: (error) => options.onError?.(error, undefined),
+          })
+          .then(
+            (stop) => {
+              unlisten = stop;
+              // Jobs added before the LISTEN took effect.
+              loop.wake();
+            },
+            (error: unknown) => options.onError?.(error, undefined),
+          )
+      : Promise.resolve();
+
+  return {
+    runDue,
+    ready,
+    workerId,
+    async stop() {
+      await ready;
+      await unlisten?.();
+      await loop.stop();
+      await queue;
+    },
+  };
 }

@@ -11,7 +11,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app/deps.js';
 import type { Queryable } from '../db/db.js';
-import { countDueJobs } from '../db/queries/jobs.js';
+import { countDueJobs, countJobsByState, JOB_STATES } from '../db/queries/jobs.js';
 import { countSessionsByStatus, sumSeatsByVersionAndCity } from '../db/queries/fleet-stats.js';
 import { registerHostGauges } from './host-metrics.js';
 
@@ -76,6 +76,14 @@ export function createMetrics(deps: Pick<AppDeps, 'db' | 'clock'>): Metrics & { 
     name: 'rallypoint_jobs_due', help: 'Background jobs due now and not yet taken', registers: [registry],
     async collect() {
       this.set(await countDueJobs(db, deps.clock.now()));
+    },
+  });
+  new Gauge({
+    name: 'rallypoint_jobs', help: 'Background jobs by state (pending, running, failed, dead)', labelNames: ['state'], registers: [registry],
+    async collect() {
+      const counts = new Map((await countJobsByState(db)).map((row) => [row.state, row.count]));
+      // Every state, zeros included, so an alert on dead jobs sees 0 rather than no series.
+      for (const state of JOB_STATES) this.set({ state }, counts.get(state) ?? 0);
     },
   });
   registerHostGauges(registry, db);

@@ -47,7 +47,8 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   const key = `rp_test_${randomBytes(16).toString('hex')}`;
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
   const config = loadConfig({
-    HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', RALLYPOINT_API_KEY: key, JOB_POLL_MS: '60000',
+    // Tests drive background jobs through service.jobs.runDue(): no poll, no wake on insert.
+    HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', RALLYPOINT_API_KEY: key, JOB_POLL_MS: '60000', JOB_WAKE_ON_INSERT: 'false',
     // Off unless a test turns it on: a CPU-heavy test beside the service must not see 503s.
     LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0', DATABASE_URL: databaseUrl, ...options.env,
   });
