@@ -178,7 +178,8 @@ describe('job worker', () => {
 
   it('renews the lock of a slow job so another worker does not take it for dead', async () => {
     const kind = 'slow';
-    const leaseMs = 600;
+    // Renewed every ~670 ms: only a 2 s stall of this process could let the other worker expire it.
+    const leaseMs = 2_000;
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let started!: (job: JobRecord) => void;
@@ -315,7 +316,8 @@ describe('job worker woken by NOTIFY', () => {
       // Added inside a transaction: the notification goes out when it commits.
       await db.transaction((tx) => insertJob(tx, { kind: 'woken', payload: {}, runAt: new Date() }));
       await eventually('the woken worker ran the job', () => ran.length === 1, { withinMs: 20_000, everyMs: 20 });
-      assert.deepEqual(await selectJobs(db, { limit: 10 }), []);
+      // The handler returned; the row goes once the worker deletes it.
+      await eventually('the job is deleted', async () => (await selectJobs(db, { limit: 10 })).length === 0);
     } finally {
       await worker.stop();
     }
