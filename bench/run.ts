@@ -28,6 +28,8 @@ const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 10);
 const ENGINES = (process.env['BENCH_ENGINES'] ?? 'postgres,embedded').split(',');
 const SCALE_SESSIONS = Number(process.env['BENCH_SCALE_SESSIONS'] ?? 100_000);
 const SCALE = process.env['BENCH_SCALE'] !== 'off';
+/** The scale fleets as DEPLOYMENTSxPLACES, e.g. BENCH_SCALE_FLEETS=1000x10,1000x300 to skip the largest. */
+const SCALE_FLEETS = (process.env['BENCH_SCALE_FLEETS'] ?? '1000x10,1000x300,10000x300').split(',').map((fleet) => fleet.split('x').map(Number));
 /** Only these scenarios (create,get,users,list,mixed,bulk), for profiling one at a time. */
 const ONLY = process.env['BENCH_ONLY']?.split(',');
 /** Rallypoint's DATABASE_POOL_SIZE (default 10); the DB ceiling uses as many connections. */
@@ -139,14 +141,16 @@ async function measureCeilings(results: BenchResults, api: Api, postgres: Postgr
 
 /** Create rates on fleets of N deployments over P places; the largest also holds SCALE_SESSIONS live sessions. */
 async function runScale(results: BenchResults, api: Api, postgres: Postgres, server: { pid: number; cpu: CpuWatch }): Promise<void> {
-  const fleets = [[1000, 10, 10_000], [1000, 300, 10_000], [10_000, 300, 64]] as const;
+  // The largest fleet has 64 sockets per deployment, so it holds the bulk-inserted sessions.
+  const fleets = SCALE_FLEETS.map(([deployments = 0, places = 0]) => [deployments, places, deployments >= 10_000 ? 64 : 10_000] as const);
+  const largest = fleets.reduce((a, b) => (b[0] > a[0] ? b : a));
   const appOf = (deployments: number, places: number) => `bench-scale-${deployments}-${places}`;
   for (const [deployments, places, sockets] of fleets) {
     log(`postgres: seeding ${deployments} deployments over ${places} places`);
     await seedFleet(api, { app: appOf(deployments, places), deployments, sockets, places });
   }
-  log(`postgres: bulk insert of ${SCALE_SESSIONS} live sessions on the 10,000-deployment fleet`);
-  await bulkInsertSessions(postgres.url, appOf(10_000, 300), SCALE_SESSIONS);
+  log(`postgres: bulk insert of ${SCALE_SESSIONS} live sessions on the ${largest[0]}-deployment fleet`);
+  await bulkInsertSessions(postgres.url, appOf(largest[0], largest[1]), SCALE_SESSIONS);
   const counter = new pg.Client({ connectionString: postgres.url });
   await counter.connect();
   for (const [deployments, places] of fleets) {

@@ -103,7 +103,7 @@ interface Placement {
 }
 
 /**
- * How many more times the placement statement runs, waiting for locks, while it finds places
+ * How many more times the placement statement runs, waiting for locks, while it finds a place
  * with room but every row it waited for was filled by the transactions it waited on. Each pass
  * means others took seats; the bound keeps a create from chasing a churning fleet forever.
  */
@@ -190,7 +190,7 @@ async function placeOnBestDeployment(deps: AppDeps, tx: Tx, request: CreateReque
   let placed = await insertSessionOnBestDeployment(tx, statement);
   const version = sessionVersion(placed.appVersion, request.input.app_name, request.versionName);
   if (!version.ok) return version;
-  for (let pass = 1; !placed.session && placed.placesWithRoom > 0 && pass <= MAX_WAITING_PASSES; pass += 1) {
+  for (let pass = 1; !placed.session && placed.roomSeen && pass <= MAX_WAITING_PASSES; pass += 1) {
     placed = await insertSessionOnBestDeployment(tx, { ...statement, skipLocked: false });
   }
   if (placed.session && placed.deployment) {

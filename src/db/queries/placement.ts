@@ -1,7 +1,8 @@
 /**
- * The session-create statement: find the version, rank its places, take seats at the best one
- * and write the session, in one round trip. Cost follows the number of distinct places, not the
- * number of deployments.
+ * The session-create statement: find the version, walk its places nearest first to the first
+ * with room, take seats at the best one and write the session, in one round trip. It reads one
+ * small row per place of the version and seeks deployments only at the places it visits; the
+ * number of deployments does not count.
  */
 import type { Queryable } from '../db.js';
 import type { DeploymentRecord, SessionRecord } from '../../domain/records.js';
@@ -19,12 +20,14 @@ const CONSTRAINT_COLUMN: Record<LocationField, string> = {
 // word: the planner only uses a partial or expression index when the query says the same thing.
 const SCOPE = `version_id = (SELECT version_id FROM wanted) AND is_joinable AND status IN ('Status.READY', 'Status.DEPLOYING', 'Status.INITIALIZING')`;
 const FREE_SEATS = `(sockets - sockets_usage)`;
-/** A place: readiness, coordinates (NULL indexed as NaN) and names. Constraints read only names. */
+/**
+ * A place: readiness, coordinates (NULL indexed as NaN) and names, as the index of migration 004
+ * and the rows of version_places (migration 012) key it. Constraints read only names.
+ */
 const PLACE_KEY = [
   ['ready', `(status = 'Status.READY')`], ['lat', `(coalesce(latitude, 'NaN'::float8))`], ['lon', `(coalesce(longitude, 'NaN'::float8))`],
   ['city', 'city'], ['country', 'country'], ['continent', 'continent'], ['administrative_division', 'administrative_division'], ['region', 'region'],
 ] as const;
-const PLACE_COLUMNS = PLACE_KEY.map(([name, expression]) => `${expression} AS ${name}`).join(', ');
 const PLACE_LIST = PLACE_KEY.map(([, expression]) => expression).join(', ');
 const placeOf = (alias: string) => `(${PLACE_KEY.map(([name]) => `${alias}.${name}`).join(', ')})`;
 
@@ -59,8 +62,8 @@ export interface SessionPlacementRequest {
 export interface PlacedSession {
   /** Undefined when the organisation has no such app. */
   appVersion: AppVersion | undefined;
-  /** Places where a qualifying deployment had room when the statement began. */
-  placesWithRoom: number;
+  /** Whether a qualifying deployment had room when the statement began. */
+  roomSeen: boolean;
   /** Both set when seats were taken. */
   deployment: DeploymentRecord | undefined;
   session: SessionRecord | undefined;
@@ -100,38 +103,53 @@ function distanceSql(): string {
 }
 
 /**
+ * Largest difference of two dot products (cosines of angles to the players) that may still hide
+ * equal great-circle distances: places this close to the first place with room are compared by
+ * distanceSql itself. Float error in either figure is below 1e-14; the window only adds places.
+ */
+const SAME_DISTANCE = '1e-9';
+
+/**
  * The statement. `wanted` is the version only when it takes sessions (the conditions of the use
- * case's sessionVersion), so nothing is reserved for a version that will be refused. `places`
- * walks the version's distinct places with a loose index scan (one seek per place); `ranked` keeps
- * those with a qualifying deployment with room and the best such deployment; the best place is
- * ranked as the domain's compareCandidates ranks deployments (ready, nearest, fullest, oldest),
- * so its best deployment is the best overall. `pick` takes the fullest row with room there;
- * FOR UPDATE re-checks room on the newest row version after locking and moves on to the next row
- * when it no longer qualifies, so two transactions never both take the last seats (the table's
- * CHECK backs this up).
+ * case's sessionVersion), so nothing is reserved for a version that will be refused. `places` are
+ * the version's places (version_places, migration 012) within the location constraints, each with
+ * `near`, its dot product with the players' unit vector (NULL when either position is unknown).
+ * `first` walks them ready first, then nearest first, and stops at the first place where a
+ * qualifying deployment has room. `tier` is that place and any at the same distance (ties, and
+ * every place when distance is unknown): they are ranked as the domain's compareCandidates ranks
+ * deployments (ready, nearest, fullest, oldest), so the best place's best deployment is the best
+ * overall. `pick` takes the fullest row with room there; FOR UPDATE re-checks room on the newest
+ * row version after locking and moves on to the next row when it no longer qualifies, so two
+ * transactions never both take the last seats (the table's CHECK backs this up).
  */
 function placeSessionSql(constraints: readonly LocationConstraint[], skipLocked: boolean): string {
-  const where = constraints.map((c, i) => constraintSql(c, FIRST_CONSTRAINT_PARAM + i));
-  return `WITH RECURSIVE av AS (${appVersionSql(P.orgId, P.appName, P.versionName, true)}),
-     wanted AS (
-       SELECT id AS version_id, org_id, app_id, session_kind, ((${P.seatsByKind}) ->> session_kind)::int AS seats FROM av
-       WHERE app_is_active AND is_active AND session_kind <> 'Default'),
-     places AS (
-       (SELECT ${PLACE_COLUMNS} FROM deployments WHERE ${SCOPE} ORDER BY ${PLACE_LIST} LIMIT 1)
-       UNION ALL
-       SELECT next.* FROM places p CROSS JOIN LATERAL (
-         SELECT ${PLACE_COLUMNS} FROM deployments WHERE ${SCOPE} AND (${PLACE_LIST}) > ${placeOf('p')}
-         ORDER BY ${PLACE_LIST} LIMIT 1) next),
-     ranked AS (
-       SELECT p.*, best.id AS best_id, best.free AS best_free, ${distanceSql()} AS km
-       FROM places p
-       -- A LATERAL with LIMIT: a plain join or EXISTS may become a hash join over every row.
-       CROSS JOIN LATERAL (
+  const where = constraints.map((c, i) => `AND ${constraintSql(c, FIRST_CONSTRAINT_PARAM + i)}`).join(' ');
+  // A LATERAL with LIMIT: a plain join or EXISTS may become a hash join over every row.
+  const bestAt = (place: string) => `LATERAL (
          SELECT id, ${FREE_SEATS} AS free FROM deployments
-         WHERE ${SCOPE} AND (${PLACE_LIST}) = ${placeOf('p')} AND ${FREE_SEATS} >= (SELECT seats FROM wanted) AND tags @> ${P.tags}
-         ORDER BY ${FREE_SEATS}, id LIMIT 1) best
-       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}),
-     best_place AS (SELECT * FROM ranked ORDER BY ready DESC, km ASC NULLS LAST, best_free, best_id LIMIT 1),
+         WHERE ${SCOPE} AND (${PLACE_LIST}) = ${placeOf(place)} AND ${FREE_SEATS} >= (SELECT seats FROM wanted) AND tags @> ${P.tags}
+         ORDER BY ${FREE_SEATS}, id LIMIT 1)`;
+  const [lat, lon] = [radians(tiny(P.lat)), radians(tiny(P.lon))];
+  return `WITH av AS (${appVersionSql(P.orgId, P.appName, P.versionName, true)}),
+     wanted AS (
+       SELECT id AS version_id, org_id, app_id, session_kind, ((${P.seatsByKind}) ->> session_kind)::int AS seats,
+         cos(${lat}) * cos(${lon}) AS px, cos(${lat}) * sin(${lon}) AS py, sin(${lat}) AS pz
+       FROM av WHERE app_is_active AND is_active AND session_kind <> 'Default'),
+     places AS MATERIALIZED (
+       SELECT p.version_id, ${PLACE_KEY.map(([name]) => `p.${name}`).join(', ')},
+         CASE WHEN p.lat = 'NaN' OR p.lon = 'NaN' THEN NULL ELSE p.x * w.px + p.y * w.py + p.z * w.pz END AS near
+       FROM version_places p JOIN wanted w ON p.version_id = w.version_id
+       WHERE true ${where}),
+     first AS (
+       SELECT o.ready, o.near FROM (SELECT * FROM places ORDER BY ready DESC, near DESC NULLS LAST OFFSET 0) o
+       CROSS JOIN ${bestAt('o')} room
+       ORDER BY o.ready DESC, o.near DESC NULLS LAST LIMIT 1),
+     tier AS (
+       SELECT p.*, best.id AS best_id, best.free AS best_free, ${distanceSql()} AS km
+       FROM places p JOIN first f ON p.ready = f.ready
+         AND (p.near IS NULL AND f.near IS NULL OR abs(p.near - f.near) <= ${SAME_DISTANCE})
+       CROSS JOIN ${bestAt('p')} best),
+     best_place AS (SELECT * FROM tier ORDER BY km ASC NULLS LAST, best_free, best_id LIMIT 1),
      pick AS (
        SELECT id FROM deployments
        WHERE ${SCOPE} AND (${PLACE_LIST}) = (SELECT ${PLACE_KEY.map(([name]) => name).join(', ')} FROM best_place)
@@ -148,7 +166,7 @@ function placeSessionSql(constraints: readonly LocationConstraint[], skipLocked:
          ${P.users}, jsonb_array_length(${P.users}), ${P.selectors}, ${P.placement}, ${P.customId}, ${P.webhookUrl}, NULL, ${P.now}
        FROM taken t, wanted w
        RETURNING ${SESSION_COLUMNS})
-   SELECT av.*, (SELECT count(*) FROM ranked) AS places_with_room, taken.*, linked.*
+   SELECT av.*, EXISTS (SELECT FROM first) AS room_seen, taken.*, linked.*
    FROM av LEFT JOIN taken ON true LEFT JOIN linked ON true`;
 }
 
@@ -169,13 +187,13 @@ export async function insertSessionOnBestDeployment(db: Queryable, request: Sess
     JSON.stringify(request.statusByDeploymentStatus),
     ...request.constraints.map((c) => c.values),
   ];
-  const { rows } = await db.query<VersionRowWithApp & { places_with_room: number } & Record<string, unknown>>(
+  const { rows } = await db.query<VersionRowWithApp & { room_seen: boolean } & Record<string, unknown>>(
     placeSessionSql(request.constraints, request.skipLocked), params,
   );
   const row = rows[0];
-  if (!row) return { appVersion: undefined, placesWithRoom: 0, deployment: undefined, session: undefined };
+  if (!row) return { appVersion: undefined, roomSeen: false, deployment: undefined, session: undefined };
   return {
-    appVersion: readAppVersion(row), placesWithRoom: row.places_with_room,
+    appVersion: readAppVersion(row), roomSeen: row.room_seen,
     deployment: toPrefixedDeployment(row) ?? undefined, session: toPrefixedSession(row),
   };
 }

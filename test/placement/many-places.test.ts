@@ -1,0 +1,150 @@
+import { after, before, describe, it, LONG_TEST_MS } from '../support/node-test.js';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { createApp } from '../../src/app/apps.js';
+import { createVersion } from '../../src/app/versions.js';
+import { insertDeployment } from '../../src/db/queries/deployments.js';
+import { insertSessionOnBestDeployment } from '../../src/db/queries/placement.js';
+import { bestCandidate, type CandidateView, type PlacementCriteria } from '../../src/domain/placement.js';
+import { DeploymentStatus, LIVE_DEPLOYMENT_STATUSES, SESSION_KINDS, sessionStatusForDeployment } from '../../src/domain/session-rules.js';
+import { startTestService, type TestService } from '../support/harness.js';
+
+/**
+ * The create walks a version's places nearest first and stops at the first with room
+ * (version_places, migration 012). On fleets of many places, moved between places and statuses
+ * after they were written (so the table is kept by its trigger, not only filled), it must choose
+ * exactly what bestCandidate chooses over every deployment: places at equal distance (the same
+ * coordinates under other names), unknown coordinates and players within 1e-100 degrees of 0
+ * included. The table must also count exactly the live, joinable deployments at each place.
+ */
+const STATUSES = [...LIVE_DEPLOYMENT_STATUSES, DeploymentStatus.error, DeploymentStatus.terminated];
+const coordinate = (max: number) => fc.oneof(fc.double({ min: -max, max, noNaN: true }), fc.constantFrom(0, 1e-200, -3e-120, 45.5, max));
+/**
+ * Places never sit within 1e-100 degrees of 0 without being at 0: the SQL distance reads such
+ * coordinates as 0 (src/db/queries/placement.ts), which the pure rules only match to 1e-90 km.
+ */
+const placeCoordinate = (max: number) => coordinate(max).map((degrees) => (Math.abs(degrees) < 1e-100 ? 0 : degrees));
+const placeArb = fc.record({
+  city: fc.constantFrom('A', 'B', 'C', 'D'),
+  country: fc.constantFrom('Canada', 'Japan'),
+  latitude: fc.option(placeCoordinate(80), { freq: 8 }),
+  longitude: placeCoordinate(179),
+});
+const deploymentArb = (places: number) =>
+  fc.record({
+    place: fc.nat(places - 1),
+    status: fc.constantFrom(...STATUSES),
+    isJoinable: fc.nat(5).map((n) => n > 0),
+    sockets: fc.integer({ min: 1, max: 5 }),
+    usedPart: fc.double({ min: 0, max: 1, noNaN: true }),
+    tags: fc.subarray(['gpu']),
+  });
+/** Changes after insertion: deployment `which` (mod fleet size) moves, changes status or joinability. */
+const changeArb = (places: number) =>
+  fc.record({
+    which: fc.nat(),
+    place: fc.nat(places - 1),
+    status: fc.constantFrom(...STATUSES),
+    isJoinable: fc.boolean(),
+  });
+const fleetArb = fc
+  .array(placeArb, { minLength: 1, maxLength: 60 })
+  .chain((places) =>
+    fc.record({
+      places: fc.constant(places),
+      deployments: fc.array(deploymentArb(places.length), { minLength: 0, maxLength: 80 }),
+      changes: fc.array(changeArb(places.length), { maxLength: 15 }),
+      seats: fc.integer({ min: 1, max: 3 }),
+      position: fc.option(fc.record({ latitude: coordinate(80), longitude: coordinate(179) }), { freq: 6 }),
+      gpu: fc.boolean(),
+    }),
+  );
+
+class Rollback extends Error {
+  constructor(readonly picked: number | undefined) {
+    super('rollback');
+  }
+}
+
+describe('placement over many places', () => {
+  let t: TestService;
+  before(async () => {
+    t = await startTestService();
+  });
+  after(() => t.close());
+
+  it('chooses the deployment bestCandidate chooses, and counts each place', { timeout: LONG_TEST_MS }, async () => {
+    const deps = t.service.deps;
+    const orgId = (await deps.db.query<{ id: number }>('SELECT id FROM organisations ORDER BY id LIMIT 1')).rows[0]!.id;
+    assert.ok((await createApp(deps, orgId, { name: 'many', isActive: true, image: '' })).ok);
+    let round = 0;
+    await fc.assert(
+      fc.asyncProperty(fleetArb, async (fleet) => {
+        round += 1;
+        const version = await createVersion(deps, orgId, 'many', { name: `v${round}`, session_config: { kind: 'Seat', sockets: 5 } });
+        assert.ok(version.ok);
+        const placeOf = (i: number) => {
+          const p = fleet.places[i]!;
+          return { city: p.city, country: p.country, continent: '', administrative_division: '', region: '', latitude: p.latitude, longitude: p.latitude === null ? null : p.longitude };
+        };
+        const views: CandidateView[] = [];
+        for (const [i, d] of fleet.deployments.entries()) {
+          const p = placeOf(d.place);
+          const record = await insertDeployment(deps.db, {
+            requestId: `m${round}x${i}`, orgId, appId: version.value.appId, versionId: version.value.id, provider: 'registered',
+            status: d.status, publicIp: '', fqdn: '', ports: {},
+            place: { ...p, administrativeDivision: '', timezone: '' },
+            tags: d.tags, sockets: d.sockets, socketsUsage: Math.floor(d.usedPart * d.sockets), requestUserCount: 0, webhookUrl: null,
+            command: null, arguments: null, env: [], providerData: {}, heartbeatTimeoutSeconds: null, now: new Date(),
+          });
+          if (!d.isJoinable) await deps.db.query('UPDATE deployments SET is_joinable = false WHERE id = $1', [record.id]);
+          views.push({ id: record.id, status: d.status, isJoinable: d.isJoinable, sockets: record.sockets, socketsUsage: record.socketsUsage, tags: d.tags, place: p });
+        }
+        for (const change of views.length > 0 ? fleet.changes : []) {
+          const view = views[change.which % views.length]!;
+          const p = placeOf(change.place);
+          await deps.db.query(
+            'UPDATE deployments SET status = $2, is_joinable = $3, city = $4, country = $5, latitude = $6, longitude = $7 WHERE id = $1',
+            [view.id, change.status, change.isJoinable, p.city, p.country, p.latitude, p.longitude],
+          );
+          Object.assign(view, { status: change.status, isJoinable: change.isJoinable, place: p });
+        }
+
+        const counted = await deps.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM (
+             (SELECT ready, lat, lon, city, country, deployments FROM version_places WHERE version_id = $1
+              EXCEPT ALL
+              SELECT status = 'Status.READY', coalesce(latitude, 'NaN'), coalesce(longitude, 'NaN'), city, country, count(*)::int FROM deployments
+              WHERE version_id = $1 AND is_joinable AND status IN ('Status.READY', 'Status.DEPLOYING', 'Status.INITIALIZING') GROUP BY 1, 2, 3, 4, 5)
+             UNION ALL
+             (SELECT status = 'Status.READY', coalesce(latitude, 'NaN'), coalesce(longitude, 'NaN'), city, country, count(*)::int FROM deployments
+              WHERE version_id = $1 AND is_joinable AND status IN ('Status.READY', 'Status.DEPLOYING', 'Status.INITIALIZING') GROUP BY 1, 2, 3, 4, 5
+              EXCEPT ALL
+              SELECT ready, lat, lon, city, country, deployments FROM version_places WHERE version_id = $1)) differences`,
+          [version.value.id],
+        );
+        assert.equal(counted.rows[0]!.n, 0, 'version_places differs from the deployments it counts');
+
+        const criteria: PlacementCriteria = { seats: fleet.seats, requiredTags: fleet.gpu ? ['gpu'] : [], constraints: [], position: fleet.position };
+        const expected = bestCandidate(views, criteria);
+        const chosen = await deps.db
+          .transaction(async (tx) => {
+            const placed = await insertSessionOnBestDeployment(tx, {
+              orgId, appName: 'many', versionName: `v${round}`, seatsByKind: Object.fromEntries(SESSION_KINDS.map((kind) => [kind, fleet.seats])),
+              statusByDeploymentStatus: Object.fromEntries(STATUSES.map((status) => [status, sessionStatusForDeployment(status)])),
+              ...criteria, skipLocked: round % 2 === 0,
+              session: { sessionId: `many-${round}`, users: [], selectors: [], placement: {}, customId: null, webhookUrl: null, now: new Date() },
+            });
+            assert.equal(placed.roomSeen, expected !== undefined);
+            throw new Rollback(placed.deployment?.id);
+          })
+          .catch((error: unknown) => {
+            if (error instanceof Rollback) return error.picked;
+            throw error;
+          });
+        assert.equal(chosen, expected?.id, JSON.stringify({ fleet, chosen, expected: expected?.id }));
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
