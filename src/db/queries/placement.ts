@@ -171,6 +171,24 @@ function placeSessionSql(constraints: readonly LocationConstraint[], skipLocked:
 }
 
 /**
+ * The statement's text for each shape of request (which constraints, whether it skips locked
+ * rows), built once: the same string each time also spares the pg adapter hashing a new copy of
+ * several kilobytes to find the statement's prepared name. Clients choose the constraints, so
+ * the shapes kept are capped, as the adapter caps its prepared statements.
+ */
+const statements = new Map<string, string>();
+const MAX_SHAPES = 200;
+
+function placeSessionStatement(constraints: readonly LocationConstraint[], skipLocked: boolean): string {
+  const shape = `${skipLocked}:${constraints.map((c) => `${c.field}.${c.type}`).join(',')}`;
+  let sql = statements.get(shape);
+  if (sql !== undefined) return sql;
+  sql = placeSessionSql(constraints, skipLocked);
+  if (statements.size < MAX_SHAPES) statements.set(shape, sql);
+  return sql;
+}
+
+/**
  * What a session create writes when it lands on an existing deployment, in one round trip: the
  * app and version (as selectAppVersion reads them), and when the version takes sessions, seats at
  * its best qualifying deployment (docs/wire-contract.md#placement-order) and the session row linked to it. Nothing is
@@ -188,7 +206,7 @@ export async function insertSessionOnBestDeployment(db: Queryable, request: Sess
     ...request.constraints.map((c) => c.values),
   ];
   const { rows } = await db.query<VersionRowWithApp & { room_seen: boolean } & Record<string, unknown>>(
-    placeSessionSql(request.constraints, request.skipLocked), params,
+    placeSessionStatement(request.constraints, request.skipLocked), params,
   );
   const row = rows[0];
   if (!row) return { appVersion: undefined, roomSeen: false, deployment: undefined, session: undefined };
