@@ -99,7 +99,7 @@ async function measure(db: Db, orgId: number): Promise<{ medianMs: number; dbCpu
   await rolledBack(db, async (tx) => {
     const capture: Queryable = {
       query: (async (text: string, params?: unknown[]) => {
-        const plan = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) ${text}`, params);
+        const plan = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, COSTS OFF, TIMING ${process.env['BENCH_EXPLAIN_TIMING'] === 'on' ? 'ON' : 'OFF'}, SUMMARY ON) ${text}`, params);
         explain = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
         return { rows: [], rowCount: 0 };
       }) as Queryable['query'],
