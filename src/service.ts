@@ -26,7 +26,8 @@ import { registerWebhookRoutes } from './http/routes/webhooks.js';
 import { createWebhookWorker, DELIVERY_BACKOFF, type WebhookWorker } from './jobs/webhooks/delivery-worker.js';
 import { registerWebhookOutbox } from './jobs/webhooks/outbox.js';
 import { registerEventLog } from './events/event-log.js';
-import { logUndeliveredWebhook, registerDeploymentLog } from './observability/operator-log.js';
+import { logUndeliveredWebhook, logWebhookTargetBackoff, registerDeploymentLog } from './observability/operator-log.js';
+import { TARGET_BACKOFF } from './domain/webhook-targets.js';
 import { createEventBus, type EventBus } from './events/event-bus.js';
 import { startEventSequencer, type EventSequencer } from './events/event-sequencer.js';
 import { eventRoutes } from './http/routes/events.js';
@@ -160,9 +161,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const webhooks = createWebhookWorker({
     db, clock: deps.clock, denyList: deps.webhookDenyList!, timeoutMs: config.webhookTimeoutMs, pollMs: config.jobPollMs,
     schedule: { ...DELIVERY_BACKOFF, firstMs: config.webhookRetryBaseMs },
+    targetSchedule: { ...TARGET_BACKOFF, firstMs: config.webhookRetryBaseMs },
     onError: (error) => app.log.error({ err: error }, 'webhook delivery failed'),
-    observe: (outcome, seconds) => metrics.observeWebhook(outcome, seconds),
+    observe: (outcome, seconds, orgId) => metrics.observeWebhook(outcome, seconds, orgId),
     onUndelivered: (report) => logUndeliveredWebhook(app.log, report),
+    onTargetBackedOff: (report) => logWebhookTargetBackoff(app.log, report),
   });
   return {
     deps, app, jobs, webhooks, metrics, events, eventSequencer, printedKey: bootstrap.printedKey, migrationsApplied, schemaVersion,

@@ -19,8 +19,8 @@ export interface Metrics {
   registry: Registry;
   /** Placement outcome and how long placement took, in seconds, for an organisation. */
   observePlacement(outcome: 'linked' | 'autodeployed' | 'unprocessable', seconds: number, orgId: number): void;
-  /** Webhook delivery attempt outcome and latency, in seconds. */
-  observeWebhook(outcome: 'delivered' | 'failed' | 'dead', seconds: number): void;
+  /** Webhook delivery attempt outcome and latency, in seconds, for an organisation. */
+  observeWebhook(outcome: 'delivered' | 'failed' | 'dead', seconds: number, orgId: number): void;
 }
 
 export function createMetrics(deps: Pick<AppDeps, 'db' | 'clock'>): Metrics & { attach(app: FastifyInstance): void; attachObserver(deps: AppDeps): void } {
@@ -40,9 +40,11 @@ export function createMetrics(deps: Pick<AppDeps, 'db' | 'clock'>): Metrics & { 
     name: 'rallypoint_placement_duration_seconds', help: 'Time to place a session (transaction included)', labelNames: ['outcome'],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry],
   });
-  const webhooks = new Counter({ name: 'rallypoint_webhook_deliveries_total', help: 'Webhook delivery attempts by outcome', labelNames: ['outcome'], registers: [registry] });
+  const webhooks = new Counter({
+    name: 'rallypoint_webhook_deliveries_total', help: 'Webhook delivery attempts by organisation and outcome', labelNames: ['org', 'outcome'], registers: [registry],
+  });
   const webhookLatency = new Histogram({
-    name: 'rallypoint_webhook_delivery_duration_seconds', help: 'Webhook delivery attempt latency', labelNames: ['outcome'],
+    name: 'rallypoint_webhook_delivery_duration_seconds', help: 'Webhook delivery attempt latency by organisation and outcome', labelNames: ['org', 'outcome'],
     buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30], registers: [registry],
   });
 
@@ -104,9 +106,9 @@ export function createMetrics(deps: Pick<AppDeps, 'db' | 'clock'>): Metrics & { 
       placements.inc({ org: String(orgId), outcome });
       placementLatency.observe({ outcome }, seconds);
     },
-    observeWebhook(outcome, seconds) {
-      webhooks.inc({ outcome });
-      webhookLatency.observe({ outcome }, seconds);
+    observeWebhook(outcome, seconds, orgId) {
+      webhooks.inc({ org: String(orgId), outcome });
+      webhookLatency.observe({ org: String(orgId), outcome }, seconds);
     },
   };
 

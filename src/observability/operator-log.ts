@@ -4,7 +4,7 @@
  */
 import type { ChangeListeners, DeploymentEvent } from '../app/deps.js';
 import type { DeploymentRecord } from '../domain/records.js';
-import type { UndeliveredReport } from '../jobs/webhooks/delivery-worker.js';
+import type { TargetBackoffReport, UndeliveredReport } from '../jobs/webhooks/delivery-worker.js';
 
 export interface OperatorLogger {
   info(fields: object, message: string): void;
@@ -41,6 +41,13 @@ export function logUndeliveredWebhook(log: OperatorLogger, report: UndeliveredRe
     ...(report.nextAttemptAt ? { next_attempt_at: report.nextAttemptAt.toISOString() } : {}),
   };
   log.warn(fields, report.outcome === 'dead' ? 'webhook delivery dead: no more retries (replay it to try again)' : 'webhook delivery failed; will retry');
+}
+
+export function logWebhookTargetBackoff(log: OperatorLogger, report: TargetBackoffReport): void {
+  log.warn(
+    { target: report.target, consecutive_failures: report.consecutiveFailures, blocked_until: report.blockedUntil.toISOString(), error: report.error },
+    'webhook target not answering: its deliveries wait until blocked_until',
+  );
 }
 
 /** Routes polled by machines or serving files: logged per request only at debug level. */

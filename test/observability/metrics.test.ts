@@ -58,7 +58,7 @@ describe('GET /metrics', () => {
     assert.ok(!text.includes(linked.body.deployment_request_id));
   });
 
-  it('counts webhook attempts by outcome', async () => {
+  it('counts webhook attempts by organisation and outcome', async () => {
     let answers = [500, 200];
     const receiver = createServer((req, res) => req.resume().on('end', () => res.writeHead(answers.shift() ?? 200).end()));
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
@@ -73,9 +73,11 @@ describe('GET /metrics', () => {
       await t.service.webhooks.runDue();
       const text = await (await scrape(t.url)).text();
       const delta = (series: string) => sample(text, series) - sample(before, series);
-      assert.equal(delta('rallypoint_webhook_deliveries_total{outcome="failed"}'), 1);
-      assert.equal(delta('rallypoint_webhook_deliveries_total{outcome="delivered"}'), 1);
-      assert.equal(delta('rallypoint_webhook_delivery_duration_seconds_count{outcome="delivered"}'), 1);
+      const { rows } = await t.service.deps.db.query<{ id: string }>('SELECT min(id)::text AS id FROM organisations');
+      const org = rows[0]!.id;
+      assert.equal(delta(`rallypoint_webhook_deliveries_total{org="${org}",outcome="failed"}`), 1);
+      assert.equal(delta(`rallypoint_webhook_deliveries_total{org="${org}",outcome="delivered"}`), 1);
+      assert.equal(delta(`rallypoint_webhook_delivery_duration_seconds_count{org="${org}",outcome="delivered"}`), 1);
       assert.deepEqual(answers, []);
     } finally {
       answers = [];

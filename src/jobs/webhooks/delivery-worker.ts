@@ -3,13 +3,22 @@
  * each attempt is leased by exactly one process, and if that process dies mid-attempt the lease
  * expires and another one attempts it again (at least once; the delivery id lets receivers
  * de-duplicate).
+ *
+ * Each process keeps a pool of attempts in flight and refills a slot as soon as an attempt ends:
+ * there is no batch to wait for, so a receiver that never answers holds only its own slots. The
+ * claim query caps attempts per target and per organisation and skips targets that are backed
+ * off (docs/reliability.md#webhooks-one-receiver-cannot-delay-another).
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Clock } from '../../app/deps.js';
 import type { WebhookDenyList } from '../../app/webhook-url.js';
 import type { Db } from '../../db/db.js';
 import {
-  claimDueWebhookDeliveries, markWebhookDead, markWebhookDelivered, rescheduleWebhookDelivery, type ClaimedWebhookDelivery,
+  blockWebhookTarget, claimDueWebhookDeliveries, markWebhookDead, markWebhookDelivered, recordWebhookTargetFailure,
+  rescheduleWebhookDelivery, type ClaimedWebhookDelivery,
 } from '../../db/queries/webhooks.js';
+import { DELIVERY_CONCURRENCY, TARGET_BACKOFF, targetBackoff, type DeliveryConcurrency } from '../../domain/webhook-targets.js';
 import { guardedPost } from './guarded-post.js';
 import { backoffDelayMs, type Backoff } from '../../sdk/backoff.js';
 import { ATTEMPT_HEADER, DELIVERY_ID_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.js';
@@ -26,12 +35,17 @@ export interface WebhookWorkerOptions {
   /** 0 disables the timer; runDue() still works (tests drive time through it). */
   pollMs: number;
   schedule?: Backoff;
-  batchSize?: number;
+  /** How long a target that stopped answering waits as a whole (TARGET_BACKOFF by default). */
+  targetSchedule?: Backoff;
+  /** Attempts in flight per process, per target and per organisation (DELIVERY_CONCURRENCY by default). */
+  concurrency?: Partial<DeliveryConcurrency>;
   /** In [0, 1); jitter source. */
   random?: () => number;
   onError?: (error: unknown) => void;
-  /** Told the outcome and duration (seconds, real time) of every attempt, for metrics. */
-  observe?: (outcome: 'delivered' | 'failed' | 'dead', seconds: number) => void;
+  /** Told the outcome and duration (seconds, real time) of every attempt and its organisation, for metrics. */
+  observe?: (outcome: 'delivered' | 'failed' | 'dead', seconds: number, orgId: number) => void;
+  /** Told when a target that stopped answering is backed off as a whole, for the operator's log. */
+  onTargetBackedOff?: (report: TargetBackoffReport) => void;
   /** Told of every attempt that did not deliver, for the operator's log. */
   onUndelivered?: (report: UndeliveredReport) => void;
 }
@@ -47,9 +61,21 @@ export interface UndeliveredReport {
   nextAttemptAt?: Date;
 }
 
+export interface TargetBackoffReport {
+  target: string;
+  consecutiveFailures: number;
+  blockedUntil: Date;
+  error: string;
+}
+
 export interface WebhookWorker {
-  /** Claims and attempts every due delivery; returns how many attempts were made. */
+  /**
+   * Claims and attempts due deliveries until none can be claimed and none of this process's
+   * attempts is in flight; returns how many attempts this process made meanwhile.
+   */
   runDue(): Promise<number>;
+  /** Attempts in flight in this process now. */
+  inFlight(): number;
   stop(): Promise<void>;
 }
 
@@ -58,9 +84,23 @@ const LEASE_MARGIN_MS = 30_000;
 
 export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorker {
   const schedule = options.schedule ?? DELIVERY_BACKOFF;
-  const batchSize = options.batchSize ?? 20;
+  const targetSchedule = options.targetSchedule ?? TARGET_BACKOFF;
+  const limits = { ...DELIVERY_CONCURRENCY, ...options.concurrency };
   const random = options.random ?? Math.random;
   const leaseMs = options.timeoutMs + LEASE_MARGIN_MS;
+  const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const onError = (error: unknown) => options.onError?.(error);
+
+  /** The target answered nothing at all: count it, and back the whole target off after enough in a row. */
+  async function targetFailed(target: string, error: string): Promise<void> {
+    const now = options.clock.now();
+    const failing = await recordWebhookTargetFailure(options.db, { target, error, now });
+    const backoff = targetBackoff(failing, now, targetSchedule, random());
+    if (!backoff) return;
+    if (await blockWebhookTarget(options.db, { target, ...backoff, now })) {
+      options.onTargetBackedOff?.({ target, consecutiveFailures: failing.consecutiveFailures, blockedUntil: backoff.blockedUntil, error });
+    }
+  }
 
   async function attempt(delivery: ClaimedWebhookDelivery): Promise<void> {
     const timestampSeconds = Math.floor(options.clock.now().getTime() / 1000);
@@ -74,7 +114,8 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
       },
     });
     const { id, attempts } = delivery;
-    const observe = (result: 'delivered' | 'failed' | 'dead') => options.observe?.(result, (performance.now() - startedAt) / 1000);
+    const observe = (result: 'delivered' | 'failed' | 'dead') =>
+      options.observe?.(result, (performance.now() - startedAt) / 1000, delivery.orgId);
     if (outcome.kind === 'delivered') {
       observe('delivered');
       await markWebhookDelivered(options.db, { id, attempts, status: outcome.status, now: options.clock.now() });
@@ -88,6 +129,8 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
       await markWebhookDead(options.db, { id, attempts, status: null, error: outcome.error });
       return;
     }
+    // Recorded before the delivery lets go of its slot, so no claim sees the slot free and the back-off not yet written.
+    if (outcome.status === null) await targetFailed(delivery.target, outcome.error);
     const nextAttemptAt = new Date(options.clock.now().getTime() + backoffDelayMs(attempts, schedule, random()));
     if (nextAttemptAt > delivery.retryUntil) {
       observe('dead');
@@ -101,20 +144,75 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
     await rescheduleWebhookDelivery(options.db, { id, attempts, status: outcome.status, error: outcome.error, nextAttemptAt });
   }
 
+  const inFlight = new Set<Promise<void>>();
+  let started = 0;
+  let stopped = false;
+  let claiming: Promise<number> | undefined;
+  let claimAgain = false;
+
+  function launch(delivery: ClaimedWebhookDelivery): void {
+    started += 1;
+    const running: Promise<void> = attempt(delivery)
+      .catch(onError)
+      .finally(() => {
+        inFlight.delete(running);
+        // The slot is free: refill it now, not when the rest of some batch is done.
+        if (!stopped) fill().catch(onError);
+      });
+    inFlight.add(running);
+  }
+
+  /**
+   * Claims deliveries for this process's free slots and starts them; one claim at a time per
+   * process (a slot freed meanwhile asks for another round). Resolves with how many it started.
+   */
+  function fill(): Promise<number> {
+    if (claiming) {
+      claimAgain = true;
+      return claiming;
+    }
+    const run = async (): Promise<number> => {
+      let total = 0;
+      do {
+        claimAgain = false;
+        const free = limits.perProcess - inFlight.size;
+        if (free <= 0 || stopped) break;
+        const now = options.clock.now();
+        const claimed = await claimDueWebhookDeliveries(options.db, now, new Date(now.getTime() + leaseMs), free, {
+          perTarget: limits.perTarget, perOrg: limits.perOrg, workerId,
+        });
+        for (const delivery of claimed) launch(delivery);
+        total += claimed.length;
+        if (claimed.length === free) claimAgain = true;
+      } while (claimAgain);
+      return total;
+    };
+    claiming = run().finally(() => {
+      claiming = undefined;
+    });
+    return claiming;
+  }
+
   async function runDue(): Promise<number> {
-    let total = 0;
-    // Loop until nothing is due: a delivered attempt can make the next delivery of its session eligible.
+    const before = started;
     for (;;) {
-      const now = options.clock.now();
-      const claimed = await claimDueWebhookDeliveries(options.db, now, new Date(now.getTime() + leaseMs), batchSize);
-      if (claimed.length === 0) return total;
-      // Different subjects in one batch go out in parallel so one slow receiver does not hold up the rest.
-      const results = await Promise.allSettled(claimed.map(attempt));
-      for (const result of results) if (result.status === 'rejected') options.onError?.(result.reason);
-      total += claimed.length;
+      const claimed = await fill();
+      if (claimed === 0 && inFlight.size === 0) return started - before;
+      // Wait for a slot to free up: finishing one attempt can make another due (the next of its session).
+      if (inFlight.size > 0) await Promise.race(inFlight);
     }
   }
 
-  const loop = startPollLoop(runDue, options.pollMs, (error) => options.onError?.(error));
-  return { runDue, stop: () => loop.stop() };
+  // Each tick tops the pool up; attempts run on their own and refill their slots as they end.
+  const loop = startPollLoop(fill, options.pollMs, onError);
+  return {
+    runDue,
+    inFlight: () => inFlight.size,
+    async stop() {
+      stopped = true;
+      await loop.stop();
+      await claiming?.catch(() => undefined);
+      while (inFlight.size > 0) await Promise.all(inFlight);
+    },
+  };
 }

@@ -8,6 +8,7 @@ import { insertWebhookDelivery } from '../../db/queries/webhooks.js';
 import { selectSessionsOfDeployment } from '../../db/queries/sessions.js';
 import { sessionContextView, statusView } from '../../contract/views.js';
 import type { DeploymentRecord, SessionRecord } from '../../domain/records.js';
+import { webhookTarget } from '../../domain/webhook-targets.js';
 import type { ChangeListeners, Clock, DeploymentEvent, SessionEvent } from '../../app/deps.js';
 
 /** Session transitions that webhooks report (docs/wire-contract.md#webhooks), and their Rallypoint-Event names. */
@@ -32,7 +33,7 @@ async function enqueue(
   const now = options.clock.now();
   await insertWebhookDelivery(tx, {
     deliveryId: newDeliveryId(), orgId: d.orgId, subject: d.subject, sessionId: d.sessionId, requestId: d.requestId,
-    event: d.event, url: d.url, body: JSON.stringify(d.body), now, retryUntil: new Date(now.getTime() + options.maxAgeMs),
+    event: d.event, url: d.url, target: webhookTarget(d.url), body: JSON.stringify(d.body), now, retryUntil: new Date(now.getTime() + options.maxAgeMs),
   });
 }
 
