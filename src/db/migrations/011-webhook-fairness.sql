@@ -10,6 +10,8 @@ UPDATE webhook_deliveries
              || lower(substring(url from '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?([^/?#]*)'));
 UPDATE webhook_deliveries SET target = url WHERE target IS NULL;
 ALTER TABLE webhook_deliveries ALTER COLUMN target SET NOT NULL;
+-- The claim skips from target to target through this index and takes each one's oldest due.
+CREATE INDEX webhook_deliveries_target_due ON webhook_deliveries (target, next_attempt_at, id) WHERE state = 'pending';
 
 -- While an attempt is in flight: when its lease ends and which worker holds it (NULL otherwise).
 -- An in-flight attempt is a pending row with leased_until in the future; the claim counts them

@@ -101,31 +101,45 @@ export async function claimDueWebhookDeliveries(
   const rows = await db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [CLAIM_LOCK]);
     const { rows } = await tx.query<DeliveryRow & { webhook_secret: string }>(
-      `WITH in_flight AS (
-         SELECT target, org_id FROM webhook_deliveries WHERE leased_until > $1 AND state = 'pending'),
-       busy_targets AS (SELECT target, count(*) AS n FROM in_flight GROUP BY target),
-       busy_orgs AS (SELECT org_id, count(*) AS n FROM in_flight GROUP BY org_id),
-       due AS (
-         SELECT c.id, c.org_id, c.next_attempt_at,
-           CASE WHEN coalesce(t.consecutive_failures, 0) >= $6 THEN 1 ELSE $4 END - coalesce(bt.n, 0) AS target_free,
-           $5 - coalesce(bo.n, 0) AS org_free,
-           row_number() OVER (PARTITION BY c.target ORDER BY c.next_attempt_at, c.id) AS target_rank
-         FROM webhook_deliveries c
-         LEFT JOIN webhook_targets t ON t.target = c.target
-         LEFT JOIN busy_targets bt ON bt.target = c.target
-         LEFT JOIN busy_orgs bo ON bo.org_id = c.org_id
-         WHERE c.state = 'pending' AND c.next_attempt_at <= $1
-           AND (t.blocked_until IS NULL OR t.blocked_until <= $1)
-           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.subject = c.subject AND e.state = 'pending' AND e.id < c.id)),
-       within_target AS (
-         SELECT id, next_attempt_at, org_free, row_number() OVER (PARTITION BY org_id ORDER BY next_attempt_at, id) AS org_rank
-         FROM due WHERE target_rank <= target_free),
-       picked AS (SELECT id FROM within_target WHERE org_rank <= org_free ORDER BY next_attempt_at, id LIMIT $3),
+      // Work grows with the number of targets and the slots free, not with the deliveries
+      // waiting: targets with pending deliveries are found by skipping through an index, and
+      // each open target gives at most its free slots. Every step is materialised once, and the
+      // subject head is a per-row index lookup, so a burst of rows not yet analysed cannot turn
+      // the plan quadratic.
+      `WITH RECURSIVE pending_targets AS (
+         (SELECT target FROM webhook_deliveries WHERE state = 'pending' ORDER BY target LIMIT 1)
+         UNION ALL
+         SELECT (SELECT w.target FROM webhook_deliveries w WHERE w.state = 'pending' AND w.target > p.target ORDER BY w.target LIMIT 1)
+         FROM pending_targets p WHERE p.target IS NOT NULL),
+       in_flight AS MATERIALIZED (
+         SELECT target, org_id FROM webhook_deliveries WHERE leased_until IS NOT NULL AND leased_until > $1 AND state = 'pending'),
+       busy_targets AS MATERIALIZED (SELECT target, count(*) AS n FROM in_flight GROUP BY target),
+       busy_orgs AS MATERIALIZED (SELECT org_id, count(*) AS n FROM in_flight GROUP BY org_id),
+       open_targets AS MATERIALIZED (
+         SELECT p.target, CASE WHEN coalesce(t.consecutive_failures, 0) >= $6 THEN 1 ELSE $4 END - coalesce(bt.n, 0) AS free
+         FROM pending_targets p
+         LEFT JOIN webhook_targets t ON t.target = p.target
+         LEFT JOIN busy_targets bt ON bt.target = p.target
+         WHERE p.target IS NOT NULL AND (t.blocked_until IS NULL OR t.blocked_until <= $1)),
+       candidates AS MATERIALIZED (
+         SELECT c.id, c.org_id, c.next_attempt_at
+         FROM open_targets o CROSS JOIN LATERAL (
+           SELECT c.id, c.org_id, c.next_attempt_at FROM webhook_deliveries c
+           WHERE c.target = o.target AND c.state = 'pending' AND c.next_attempt_at <= $1
+             AND c.id = (SELECT min(e.id) FROM webhook_deliveries e WHERE e.subject = c.subject AND e.state = 'pending')
+           ORDER BY c.next_attempt_at, c.id LIMIT greatest(o.free, 0)) c),
+       ranked AS MATERIALIZED (
+         SELECT c.id, c.next_attempt_at, $5 - coalesce(bo.n, 0) AS org_free,
+           row_number() OVER (PARTITION BY c.org_id ORDER BY c.next_attempt_at, c.id) AS org_rank
+         FROM candidates c LEFT JOIN busy_orgs bo ON bo.org_id = c.org_id),
+       picked AS MATERIALIZED (SELECT id FROM ranked WHERE org_rank <= org_free ORDER BY next_attempt_at, id LIMIT $3),
+       locked AS MATERIALIZED (
+         SELECT l.id FROM webhook_deliveries l
+         WHERE l.id = ANY (ARRAY(SELECT id FROM picked)) AND l.state = 'pending' AND l.next_attempt_at <= $1
+         FOR UPDATE SKIP LOCKED),
        claimed AS (
          UPDATE webhook_deliveries d SET next_attempt_at = $2, leased_until = $2, leased_by = $7, attempts = d.attempts + 1, last_attempt_at = $1
-         WHERE d.id IN (
-           SELECT l.id FROM webhook_deliveries l WHERE l.id IN (SELECT id FROM picked) AND l.state = 'pending' AND l.next_attempt_at <= $1
-           FOR UPDATE SKIP LOCKED)
+         FROM locked WHERE d.id = locked.id
          RETURNING d.*)
        SELECT claimed.*, o.webhook_secret FROM claimed JOIN organisations o ON o.id = claimed.org_id ORDER BY claimed.id`,
       [now, leaseUntil, limit, limits.perTarget, limits.perOrg, TARGET_FAILURES_BEFORE_BACKOFF, limits.workerId],
