@@ -76,9 +76,11 @@ export interface BlackHole {
   close(): Promise<void>;
 }
 
-/** A receiver that accepts every TCP connection, reads what is sent, and never answers a byte. */
-export async function startBlackHole(): Promise<BlackHole> {
-  const connections: ConnectionCount = { open: 0, max: 0, total: 0 };
+/**
+ * A receiver that accepts every TCP connection, reads what is sent, and never answers a byte.
+ * Several black holes may share one `connections` count.
+ */
+export async function startBlackHole(connections: ConnectionCount = { open: 0, max: 0, total: 0 }): Promise<BlackHole> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
