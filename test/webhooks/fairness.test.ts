@@ -53,7 +53,7 @@ describe("one organisation's dead receiver does not delay another's webhooks", (
     for (const h of holes) await h.close();
   });
 
-  /** Creates `count` of A's sessions 100 ms apart and returns each webhook's latency (ms), from before the create to arrival. */
+  /** Creates `count` of A's sessions 50 ms apart and returns each webhook's latency (ms), from before the create to arrival. */
   async function measureA(count: number): Promise<number[]> {
     const call = client(t.url, t.key);
     const { app, version } = await seedVersion(call, { sockets: 100 });
@@ -64,12 +64,13 @@ describe("one organisation's dead receiver does not delay another's webhooks", (
       const created = await call('POST', '/v1/session', { app_name: app, ip_list: [`10.1.${i}.1`], webhook_url: a.url });
       assert.equal(created.status, 200, JSON.stringify(created.body));
       sent.set(created.body.session_id as string, startedAt);
-      await delay(100); // pacing: A's events spread over 3 s of the other organisation's timeouts and back-offs
+      await delay(50); // pacing: A's events spread over seconds of the other organisation's timeouts and back-offs
     }
     await eventually("all of A's webhooks", () => [...sent.keys()].every((id) => arrivals.has(id)), { withinMs: 120_000 });
     return [...sent].map(([id, at]) => arrivals.get(id)! - at);
   }
 
+  // 100 webhooks, so the p99 is the second slowest: one hiccup of a loaded machine is not the result.
   it("delivers A's webhooks with p99 under 1 s while B has 1,000 pending deliveries to a black-holed receiver", async () => {
     const b = await createOrganisation(t.service.deps, 'black-holed studio');
     await t.service.deps.db.transaction((tx) => insertPending(tx, b.orgId, hole.url, 1000, new Date(), 'b'));
@@ -77,7 +78,7 @@ describe("one organisation's dead receiver does not delay another's webhooks", (
     await t.service.deps.db.query('ANALYZE webhook_deliveries');
     await eventually("B's receiver holding connections", () => hole.connections.open > 0, { withinMs: 120_000 });
 
-    const latencies = await measureA(30);
+    const latencies = await measureA(100);
     const figures = `A: ${latencies.length} webhooks, p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms; ` +
       `B's receiver: ${hole.connections.total} connections, at most ${hole.connections.max} at once`;
     console.log(`# webhook fairness, one dead receiver: ${figures}`);
@@ -96,7 +97,7 @@ describe("one organisation's dead receiver does not delay another's webhooks", (
     await t.service.deps.db.query('ANALYZE webhook_deliveries');
     await eventually("C's receivers holding connections", () => connections.open >= DELIVERY_CONCURRENCY.perOrg, { withinMs: 120_000 });
 
-    const latencies = await measureA(30);
+    const latencies = await measureA(100);
     const figures = `A: ${latencies.length} webhooks, p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms; ` +
       `C's receivers: ${connections.total} connections, at most ${connections.max} at once`;
     console.log(`# webhook fairness, 250 dead origins: ${figures}`);
