@@ -74,8 +74,6 @@ export interface WebhookWorker {
    * attempts is in flight; returns how many attempts this process made meanwhile.
    */
   runDue(): Promise<number>;
-  /** Attempts in flight in this process now. */
-  inFlight(): number;
   stop(): Promise<void>;
 }
 
@@ -207,7 +205,6 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
   const loop = startPollLoop(fill, options.pollMs, onError);
   return {
     runDue,
-    inFlight: () => inFlight.size,
     async stop() {
       stopped = true;
       await loop.stop();
