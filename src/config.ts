@@ -33,6 +33,10 @@ export interface Config {
   readonly jobPollMs: number;
   /** Whether adding a job wakes the job workers at once (else they find it on their next poll). */
   readonly jobWakeOnInsert: boolean;
+  /** With jobWakeOnInsert, the longest a job worker sleeps when no job is due sooner. */
+  readonly jobFallbackPollMs: number;
+  /** Dead jobs are deleted once dead this long (0: never). */
+  readonly jobDeadRetentionMs: number;
   /** Public base URL of this service, used in links handed to game servers. */
   readonly publicUrl: string;
   /** Providers that can host deployments (PROVIDERS, comma separated): `registered`, `process`. */
@@ -212,6 +216,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: s.SHUTDOWN_GRACE_MS!,
     jobPollMs: s.JOB_POLL_MS!,
     jobWakeOnInsert: s.JOB_WAKE_ON_INSERT!,
+    jobFallbackPollMs: s.JOB_FALLBACK_POLL_MS!,
+    jobDeadRetentionMs: s.JOB_DEAD_RETENTION_HOURS! * 3_600_000,
     publicUrl: s.RALLYPOINT_PUBLIC_URL ?? `http://${host}:${port}`,
     providers: Object.freeze([...new Set(s.PROVIDERS!)]),
     lifetimeSweepMs: s.LIFETIME_SWEEP_MS!,

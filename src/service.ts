@@ -144,6 +144,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   });
   const jobs = createJobWorker({
     db, clock: deps.clock, pollMs: config.jobPollMs, wakeOnInsert: config.jobWakeOnInsert,
+    fallbackPollMs: config.jobFallbackPollMs, deadRetentionMs: config.jobDeadRetentionMs,
     handlers: {
       ...deploymentJobHandlers(deps), ...lifetimeJobHandlers(deps, config.lifetimeSweepMs), ...docker?.jobHandlers, ...(options.jobHandlers?.(deps) ?? {}),
     },

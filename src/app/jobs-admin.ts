@@ -1,9 +1,9 @@
 /**
  * Operators' view of background jobs (`rallypoint jobs`, never reachable over the API): list
- * them by state, and put a dead one back to work.
+ * them by state, put a dead one back to work, or delete one that is dead or failed.
  */
 import { PgCode } from '../db/db.js';
-import { reviveDeadJob, selectJob, selectJobs, type JobRow, type JobState } from '../db/queries/jobs.js';
+import { deleteGivenUpJob, reviveDeadJob, selectJob, selectJobs, type JobRow, type JobState } from '../db/queries/jobs.js';
 import { fail, ok, type Result } from '../domain/errors.js';
 import type { AppDeps } from './deps.js';
 
@@ -31,4 +31,16 @@ export async function retryDeadJob(deps: Deps, id: number): Promise<Result<JobRo
   const found = await selectJob(deps.db, id);
   if (!found) return fail('JOB_NOT_FOUND', `No job has id ${id}.`);
   return fail('JOB_NOT_DEAD', `Job ${id} is ${found.state}; only a dead job can be retried.`);
+}
+
+/**
+ * Deletes a dead job, or a failed one waiting for its next attempt (its work is given up).
+ * Refused for a pending or running job: that one is still to be done, or being done.
+ */
+export async function deleteGivenUpJobById(deps: Deps, id: number): Promise<Result<JobRow>> {
+  const deleted = await deleteGivenUpJob(deps.db, id);
+  if (deleted) return ok(deleted);
+  const found = await selectJob(deps.db, id);
+  if (!found) return fail('JOB_NOT_FOUND', `No job has id ${id}.`);
+  return fail('JOB_NOT_GIVEN_UP', `Job ${id} is ${found.state}; only a dead or failed job can be deleted.`);
 }

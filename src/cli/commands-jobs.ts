@@ -2,7 +2,7 @@
  * `rallypoint jobs …`: the background jobs of a Rallypoint, for its operator. Works on the
  * database directly (see local-db.ts), like `admin`.
  */
-import { listJobs, retryDeadJob } from '../app/jobs-admin.js';
+import { deleteGivenUpJobById, listJobs, retryDeadJob } from '../app/jobs-admin.js';
 import { JOB_STATES, type JobRow, type JobState } from '../db/queries/jobs.js';
 import type { Result } from '../domain/errors.js';
 import { str, UsageError, type Command } from './command.js';
@@ -79,6 +79,21 @@ export const jobCommands: Command[] = [
       const id = parseId(ctx.positionals[0]!);
       const job = jobView(unwrap(await withLocalDb(ctx, (db) => retryDeadJob({ db }, id))));
       emit(ctx, job, () => `Job ${job.id} (${job.kind}) is pending again.\n` + details([['run_at', job.run_at], ['last_error', firstLine(job.last_error)]]));
+    },
+  },
+  {
+    path: ['jobs', 'delete'],
+    summary: 'Delete a dead or failed background job: its work is given up',
+    args: '<id>',
+    minArgs: 1,
+    example: 'rallypoint jobs delete 42',
+    takesGlobalOptions: false,
+    options: LOCAL_DB_OPTIONS,
+    optionHelp: LOCAL_DB_HELP,
+    async run(ctx) {
+      const id = parseId(ctx.positionals[0]!);
+      const job = jobView(unwrap(await withLocalDb(ctx, (db) => deleteGivenUpJobById({ db }, id))));
+      emit(ctx, job, () => `Job ${job.id} (${job.kind}, ${job.state}) is deleted.\n` + details([['last_error', firstLine(job.last_error)]]));
     },
   },
 ];

@@ -25,7 +25,7 @@ export const ERROR_STATUS = {
   DELIVERY_NOT_FOUND: 404,
   ORG_NOT_FOUND: 404,
   HOST_NOT_FOUND: 404,
-  /** Operator commands only (`rallypoint jobs retry`): background jobs are not on the API. */
+  /** Operator commands only (`rallypoint jobs retry`, `delete`): background jobs are not on the API. */
   JOB_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   REQUEST_TIMEOUT: 408,
@@ -38,6 +38,7 @@ export const ERROR_STATUS = {
   IDEMPOTENCY_IN_PROGRESS: 409,
   DELIVERY_NOT_DEAD: 409,
   JOB_NOT_DEAD: 409,
+  JOB_NOT_GIVEN_UP: 409,
   LAST_ACTIVE_KEY: 409,
   ORG_EXISTS: 409,
   ORG_IN_USE: 409,

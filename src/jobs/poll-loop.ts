@@ -13,7 +13,20 @@ export interface PollLoop {
   wake(): void;
 }
 
-export function startPollLoop(runDue: () => Promise<unknown>, pollMs: number, onError: (error: unknown) => void): PollLoop {
+export interface PollLoopOptions<T> {
+  /**
+   * The wait after a run that succeeded, from what it returned (for a loop that knows when its
+   * next work is due); `pollMs` after a failed run. Unused when `pollMs` is 0.
+   */
+  waitAfter?: (result: T) => number;
+}
+
+export function startPollLoop<T>(
+  runDue: () => Promise<T>,
+  pollMs: number,
+  onError: (error: unknown) => void,
+  options: PollLoopOptions<T> = {},
+): PollLoop {
   let stopped = false;
   let running: Promise<unknown> | undefined;
   let wokenDuringRun = false;
@@ -22,13 +35,17 @@ export function startPollLoop(runDue: () => Promise<unknown>, pollMs: number, on
     timer = undefined;
     if (stopped) return;
     wokenDuringRun = false;
+    let waitMs = pollMs;
     running = runDue()
+      .then((result) => {
+        if (options.waitAfter) waitMs = options.waitAfter(result);
+      })
       .catch(onError)
       .finally(() => {
         running = undefined;
         if (stopped) return;
         if (wokenDuringRun) timer = setTimeout(tick, 0);
-        else if (pollMs > 0) timer = setTimeout(tick, pollMs);
+        else if (pollMs > 0) timer = setTimeout(tick, Math.max(0, waitMs));
       });
   };
   if (pollMs > 0) timer = setTimeout(tick, pollMs);

@@ -4,10 +4,12 @@ import type { Db } from '../db/db.js';
 import {
   JOBS_CHANNEL,
   claimDueJobs,
+  deleteDeadJobsBefore,
   deleteJob,
   failJob,
   renewJobLock,
   selectExpiredJobLocks,
+  selectNextJobTimes,
   type FailOutcome,
   type JobRecord,
 } from '../db/queries/jobs.js';
@@ -21,13 +23,25 @@ export interface JobWorkerOptions {
   db: Db;
   clock: Clock;
   handlers: Record<string, JobHandler>;
-  /** How often to look for due jobs (0: never on its own; tests call runDue). */
+  /**
+   * How often to look for due jobs when not listening (0: never on its own; tests call runDue).
+   * When listening, how soon to look again while a due job waits behind a running one of its
+   * dedupe key, and after a failed look (at most `fallbackPollMs`).
+   */
   pollMs: number;
   /**
-   * LISTEN for added jobs and look at once (default true when the database can LISTEN). Polling
-   * stays the fallback: for jobs due later, and for notifications lost while disconnected.
+   * LISTEN for added jobs and look at once (default true when the database can LISTEN). Then,
+   * after each look, the worker reads when the next waiting job is due (or the next lock
+   * expires) and sleeps until then, at most `fallbackPollMs`.
    */
   wakeOnInsert?: boolean;
+  /**
+   * When listening: the longest sleep between looks, for what no notification announces (one
+   * lost while disconnected, a row changed by hand). Default 30 s.
+   */
+  fallbackPollMs?: number;
+  /** Dead jobs are deleted once dead for this long (default 7 days; 0: kept until deleted by hand). */
+  deadRetentionMs?: number;
   /**
    * A running job whose lock was not renewed for this long is taken for dead (its process died
    * or stalled) and counted as a failed attempt. The worker renews its locks every third of it.
@@ -62,6 +76,10 @@ export const JOB_BACKOFF: Backoff = { firstMs: 1_000, maxMs: 5 * 60_000 };
 /** Expired locks handled per runDue; the rest wait for the next one. */
 const EXPIRED_BATCH = 100;
 
+/** Dead jobs past their retention deleted per prune, and the least time between prunes. */
+const PRUNE_BATCH = 100;
+const PRUNE_EVERY_MS = 60_000;
+
 function describeError(error: unknown): string {
   if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
   return String(error);
@@ -71,8 +89,9 @@ function describeError(error: unknown): string {
  * Runs durable jobs in every server process. Several processes may run it at once: a job is
  * held by exactly one of them (state `running`, locked_by); if that process dies, its lock
  * expires and another counts the attempt as failed and retries it after the backoff. A job that
- * fails max_attempts times is `dead` until an operator retries it. Handlers must be idempotent:
- * a job whose process died mid-run runs again.
+ * fails max_attempts times is `dead` until an operator retries or deletes it, or its retention
+ * (deadRetentionMs) ends. Handlers must be idempotent: a job whose process died mid-run runs
+ * again.
  */
 export function createJobWorker(options: JobWorkerOptions): JobWorker {
   const leaseMs = options.leaseMs ?? 60_000;
@@ -80,6 +99,8 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
   const workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const retryDelayMs = options.retryDelayMs ?? ((failures: number) => backoffDelayMs(failures, JOB_BACKOFF));
   const db = options.db;
+  const fallbackPollMs = options.fallbackPollMs ?? 30_000;
+  const deadRetentionMs = options.deadRetentionMs ?? 7 * 24 * 3_600_000;
 
   const retryAt = (now: Date, failures: number) => new Date(now.getTime() + retryDelayMs(failures));
 
@@ -117,6 +138,19 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     }
   }
 
+  /**
+   * Deletes dead jobs past their retention, a batch at a time and at most once a minute per
+   * process: a periodic job that keeps failing adds one dead row per slot, so the table would
+   * otherwise grow without end.
+   */
+  let prunedAt: number | undefined;
+  async function pruneDeadJobs(now: Date): Promise<void> {
+    if (deadRetentionMs <= 0) return;
+    if (prunedAt !== undefined && Math.abs(now.getTime() - prunedAt) < PRUNE_EVERY_MS) return;
+    prunedAt = now.getTime();
+    await deleteDeadJobsBefore(db, new Date(now.getTime() - deadRetentionMs), PRUNE_BATCH);
+  }
+
   async function runDueOnce(): Promise<number> {
     await failExpiredLocks(options.clock.now());
     let total = 0;
@@ -124,8 +158,10 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       const jobs = await claimDueJobs(db, workerId, options.clock.now(), batchSize);
       for (const job of jobs) await runOne(job);
       total += jobs.length;
-      if (jobs.length < batchSize) return total;
+      if (jobs.length < batchSize) break;
     }
+    await pruneDeadJobs(options.clock.now());
+    return total;
   }
 
   let queue: Promise<unknown> = Promise.resolve();
@@ -135,11 +171,42 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     return run;
   };
 
-  const loop = startPollLoop(runDue, options.pollMs, (error) => options.onError?.(error, undefined));
+  /**
+   * How long to sleep after a look that started at `lookedAt`: until the next waiting job is
+   * due or the next lock expires, at most fallbackPollMs. Something already due at `lookedAt`
+   * and still waiting is held back (a job of its key runs elsewhere, whose end sends no
+   * notification): look again after pollMs, as plain polling would.
+   */
+  async function msUntilNextDue(lookedAt: Date): Promise<number> {
+    const next = await selectNextJobTimes(db);
+    const times = [next.waitingRunAt?.getTime(), next.runningLockedAt && next.runningLockedAt.getTime() + leaseMs]
+      .filter((time): time is number => typeof time === 'number');
+    if (times.length === 0) return fallbackPollMs;
+    const dueAt = Math.min(...times);
+    if (dueAt <= lookedAt.getTime()) return Math.min(options.pollMs, fallbackPollMs);
+    return Math.min(fallbackPollMs, Math.max(0, dueAt - options.clock.now().getTime()));
+  }
+
+  const listening = options.wakeOnInsert !== false && db.listen !== undefined;
+  const onLoopError = (error: unknown) => options.onError?.(error, undefined);
+  // Listening, the worker hears of every job added, so it may sleep until the next one is due.
+  // Not listening, it cannot know of one added meanwhile: it polls every pollMs.
+  const loop = listening && options.pollMs > 0
+    ? startPollLoop(
+      async () => {
+        const lookedAt = options.clock.now();
+        await runDue();
+        return msUntilNextDue(lookedAt);
+      },
+      Math.min(options.pollMs, fallbackPollMs),
+      onLoopError,
+      { waitAfter: (ms) => ms },
+    )
+    : startPollLoop(runDue, options.pollMs, onLoopError);
 
   let unlisten: (() => Promise<void>) | undefined;
   const ready =
-    options.wakeOnInsert !== false && db.listen
+    listening && db.listen
       ? db
           .listen(JOBS_CHANNEL, () => loop.wake(), {
             // Jobs added while the connection was down sent notifications nobody heard.

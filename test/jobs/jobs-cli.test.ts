@@ -1,7 +1,8 @@
 /**
- * `rallypoint jobs list` and `rallypoint jobs retry`, run as the built command against the
- * database of a running service: a job that died is listed with its error, and a retry puts it
- * back where the service's worker, woken by the NOTIFY of the retry, runs it.
+ * `rallypoint jobs list`, `retry` and `delete`, run as the built command against the database
+ * of a running service: a job that died is listed with its error, a retry puts it back where the
+ * service's worker, woken by the NOTIFY of the retry, runs it, and only a dead or failed job can
+ * be deleted.
  */
 import { describe, eventually, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
@@ -101,5 +102,38 @@ describe('rallypoint jobs', { timeout: 300_000 }, () => {
     const help = await rallypoint(['--help'], t.databaseUrl);
     assert.match(help.stdout, /^ {2}rallypoint jobs list /m);
     assert.match(help.stdout, /^ {2}rallypoint jobs retry <id> /m);
+    assert.match(help.stdout, /^ {2}rallypoint jobs delete <id> /m);
+  });
+
+  it('deletes a dead or a failed job, and refuses a pending one', async () => {
+    const db = t.service.deps.db;
+    const later = new Date(Date.now() + 3_600_000);
+    const { rows } = await db.query<{ id: number; state: string }>(
+      `INSERT INTO jobs (kind, payload, run_at, state, attempts, last_error) VALUES
+         ('given-up', '{}', $1, 'dead', 25, 'Error: gone for good'), ('given-up', '{}', $1, 'failed', 3, 'Error: still failing'),
+         ('given-up', '{}', $1, 'pending', 0, NULL)
+       RETURNING id, state`,
+      [later],
+    );
+    const [dead, failed, pending] = rows.map((r) => r.id);
+
+    const deleted = await rallypoint(['jobs', 'delete', String(dead)], t.databaseUrl);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.match(deleted.stdout, new RegExp(`^Job ${dead} \\(given-up, dead\\) is deleted\\.$`, 'm'));
+    assert.equal(await selectJob(db, dead!), undefined);
+    const asJson = await json(['jobs', 'delete', String(failed)], t.databaseUrl);
+    assert.deepEqual([asJson.id, asJson.state, asJson.last_error], [failed, 'failed', 'Error: still failing']);
+    assert.equal(await selectJob(db, failed!), undefined);
+
+    const refused = await rallypoint(['jobs', 'delete', String(pending)], t.databaseUrl);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stderr, `error: Job ${pending} is pending; only a dead or failed job can be deleted. (JOB_NOT_GIVEN_UP)\n`);
+    assert.equal((await selectJob(db, pending!))?.state, 'pending', 'a refused delete leaves the job');
+    const missing = await rallypoint(['jobs', 'delete', String(dead)], t.databaseUrl);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr, `error: No job has id ${dead}. (JOB_NOT_FOUND)\n`);
+    const badId = await rallypoint(['jobs', 'delete', '0'], t.databaseUrl);
+    assert.equal(badId.code, 2);
+    assert.match(badId.stderr, /ID must be a job id/);
   });
 });

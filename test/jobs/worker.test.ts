@@ -1,7 +1,8 @@
 /**
  * Durable jobs with visible states (migration 009, src/jobs/worker.ts): retries with growing
  * waits up to max_attempts, then dead; success deletes; a job whose process died is reclaimed
- * as a failed attempt; dedupe keys; a wake on insert; old rows migrate.
+ * as a failed attempt; dedupe keys; a wake on insert, and a sleep until the next job is due;
+ * dead jobs deleted after their retention; old rows migrate.
  */
 import { after, afterEach, before, describe, eventually, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
@@ -287,6 +288,46 @@ describe('job worker', () => {
     });
   });
 
+  it('deletes jobs dead for longer than the retention, a bounded batch at a time, and keeps the rest', async () => {
+    const retentionMs = 7 * 24 * 3600 * SECOND;
+    const w = createJobWorker({ db, clock, handlers: {}, pollMs: 0, wakeOnInsert: false, deadRetentionMs: retentionMs });
+    workers.push(w);
+    const insert = (state: string, count: number, updatedAgoMs: number) =>
+      db.query(
+        `INSERT INTO jobs (kind, run_at, state, updated_at) SELECT 'retained', $1, $2, $3 FROM generate_series(1, $4)`,
+        [clock.now(), state, new Date(clock.now().getTime() - updatedAgoMs), count],
+      );
+    await insert('dead', 150, retentionMs + SECOND);
+    await insert('dead', 2, retentionMs - 120 * SECOND);
+    // A failed job waiting for its retry since long ago is still work to do.
+    await db.query(`INSERT INTO jobs (kind, run_at, state, updated_at) VALUES ('retained', $1, 'failed', $2)`, [
+      new Date(clock.now().getTime() + 3600 * SECOND), new Date(clock.now().getTime() - 2 * retentionMs),
+    ]);
+    const count = async () => {
+      const { rows } = await db.query<{ state: string; old: boolean; n: number }>(
+        `SELECT state, updated_at < $1 AS old, count(*)::int AS n FROM jobs GROUP BY 1, 2 ORDER BY 1, 2`,
+        [new Date(clock.now().getTime() - retentionMs)],
+      );
+      return rows.map((r) => `${r.state}${r.old ? ' past retention' : ''}: ${r.n}`);
+    };
+    assert.equal(await w.runDue(), 0);
+    assert.deepEqual(await count(), ['dead: 2', 'dead past retention: 50', 'failed past retention: 1'], 'one run deletes at most 100');
+    await w.runDue();
+    assert.deepEqual(await count(), ['dead: 2', 'dead past retention: 50', 'failed past retention: 1'], 'and looks at most once a minute');
+    clock.advance(60 * SECOND);
+    await w.runDue();
+    assert.deepEqual(await count(), ['dead: 2', 'failed past retention: 1'], 'the next minute deletes the rest');
+    clock.advance(61 * SECOND);
+    await w.runDue();
+    assert.deepEqual(await count(), ['failed past retention: 1'], 'a dead job goes once its retention is over');
+
+    const keeper = createJobWorker({ db, clock, handlers: {}, pollMs: 0, wakeOnInsert: false, deadRetentionMs: 0 });
+    workers.push(keeper);
+    await insert('dead', 1, 10 * retentionMs);
+    await keeper.runDue();
+    assert.deepEqual(await count(), ['dead past retention: 1', 'failed past retention: 1'], 'retention 0 keeps dead jobs');
+  });
+
   it('counts jobs by state for the rallypoint_jobs gauge', async () => {
     await db.query(
       `INSERT INTO jobs (kind, run_at, state) VALUES ('a', now(), 'dead'), ('b', now(), 'dead'), ('c', now(), 'pending')`,
@@ -318,6 +359,32 @@ describe('job worker woken by NOTIFY', () => {
       await eventually('the woken worker ran the job', () => ran.length === 1, { withinMs: 20_000, everyMs: 20 });
       // The handler returned; the row goes once the worker deletes it.
       await eventually('the job is deleted', async () => (await selectJobs(db, { limit: 10 })).length === 0);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('sleeps until the next job is due instead of polling: a job added to run later runs at its time', async () => {
+    const ran: Array<{ id: number; at: number }> = [];
+    const errors: unknown[] = [];
+    // Neither the poll nor the fallback comes within this test: only the worker's own timer can run the job.
+    const worker = createJobWorker({
+      db, clock: systemClock, pollMs: 60_000, fallbackPollMs: 60_000, onError: (error) => errors.push(error),
+      handlers: { later: async (job) => void ran.push({ id: job.id, at: Date.now() }) },
+    });
+    try {
+      await worker.ready;
+      await worker.runDue();
+      const delayMs = 1_500;
+      const runAt = Date.now() + delayMs;
+      // The NOTIFY of the insert wakes the worker, which finds nothing due yet and sets its timer for runAt.
+      await insertJob(db, { kind: 'later', payload: {}, runAt: new Date(runAt) });
+      const [run] = await eventually('the job ran', () => (ran.length > 0 ? ran : undefined), { withinMs: 20_000, everyMs: 20 });
+      assert.ok(run!.at >= runAt, `not before its run_at (ran ${run!.at - runAt} ms after it)`);
+      // Generous for a loaded machine, yet far below the 60 s poll the job would otherwise wait for.
+      assert.ok(run!.at <= runAt + 10_000, `at about its run_at (ran ${run!.at - runAt} ms after it)`);
+      assert.equal(ran.length, 1);
+      assert.deepEqual(errors, []);
     } finally {
       await worker.stop();
     }

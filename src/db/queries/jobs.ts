@@ -137,6 +137,43 @@ export async function selectExpiredJobLocks(db: Queryable, lockedBefore: Date, l
   return rows;
 }
 
+/**
+ * When the next job work falls due: the earliest run_at of a waiting job and the earliest lock
+ * of a running one (it expires a lease later). Two reads of the partial indexes of migration 009.
+ */
+export async function selectNextJobTimes(db: Queryable): Promise<{ waitingRunAt: Date | null; runningLockedAt: Date | null }> {
+  const { rows } = await db.query<{ waitingRunAt: Date | null; runningLockedAt: Date | null }>(
+    `SELECT (SELECT min(run_at) FROM jobs WHERE state IN ('pending', 'failed')) AS "waitingRunAt",
+            (SELECT min(locked_at) FROM jobs WHERE state = 'running') AS "runningLockedAt"`,
+  );
+  return rows[0] ?? { waitingRunAt: null, runningLockedAt: null };
+}
+
+/**
+ * Deletes up to `limit` jobs that have been dead since before `deadBefore` (updated_at is when
+ * they died, or were last retried); returns how many. Migration 013's index finds them.
+ */
+export async function deleteDeadJobsBefore(db: Queryable, deadBefore: Date, limit: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM jobs WHERE id IN (
+       SELECT id FROM jobs WHERE state = 'dead' AND updated_at < $1 ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+    [deadBefore, limit],
+  );
+  return rowCount;
+}
+
+/**
+ * Deletes a dead or failed job (an operator gives up on it). Undefined unless the job exists
+ * in one of those states: a pending or running one is left alone.
+ */
+export async function deleteGivenUpJob(db: Queryable, id: number): Promise<JobRow | undefined> {
+  const { rows } = await db.query<JobRow>(
+    `DELETE FROM jobs WHERE id = $1 AND state IN ('dead', 'failed') RETURNING ${ROW_COLUMNS}`,
+    [id],
+  );
+  return rows[0];
+}
+
 export async function countDueJobs(db: Queryable, now: Date): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
     `SELECT count(*) AS n FROM jobs WHERE state IN ('pending', 'failed') AND run_at <= $1`,
