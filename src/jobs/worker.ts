@@ -188,6 +188,8 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
   }
 
   const listening = options.wakeOnInsert !== false && db.listen !== undefined;
+  /** Set if LISTEN failed at start: then nothing announces new jobs, and the worker polls. */
+  let deaf = false;
   const onLoopError = (error: unknown) => options.onError?.(error, undefined);
   // Listening, the worker hears of every job added, so it may sleep until the next one is due.
   // Not listening, it cannot know of one added meanwhile: it polls every pollMs.
@@ -196,7 +198,7 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       async () => {
         const lookedAt = options.clock.now();
         await runDue();
-        return msUntilNextDue(lookedAt);
+        return deaf ? options.pollMs : msUntilNextDue(lookedAt);
       },
       Math.min(options.pollMs, fallbackPollMs),
       onLoopError,
@@ -219,7 +221,10 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
               // Jobs added before the LISTEN took effect.
               loop.wake();
             },
-            (error: unknown) => options.onError?.(error, undefined),
+            (error: unknown) => {
+              deaf = true;
+              options.onError?.(error, undefined);
+            },
           )
       : Promise.resolve();
 
