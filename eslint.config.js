@@ -53,7 +53,7 @@ const BROWSER_GLOBALS = readonly([
 ]);
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'data/', '**/*.d.ts'] },
+  { ignores: ['dist/', 'packages/*/dist/', 'node_modules/', 'data/', '**/*.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -105,7 +105,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
-    files: ['bin/**/*.js', 'scripts/**/*.mjs', 'examples/**/*.mjs', 'eslint.config.js'],
+    files: ['bin/**/*.js', 'scripts/**/*.mjs', 'examples/**/*.mjs', 'sdk-consumer/**/*.mjs', 'eslint.config.js'],
     languageOptions: { globals: NODE_GLOBALS },
   },
   {

@@ -1,12 +1,22 @@
-// Written the way a studio would use the SDK; type-checked by test/sdk/consumer-typecheck.test.ts.
-// No Node types are loaded: the SDK must type-check for browser code too.
+// Written the way a studio would use the SDK: a matchmaker that depends on @rallypoint/sdk alone.
+// test/sdk/consumer-typecheck.test.ts type-checks it against the built declarations, and
+// test/sdk/consumer-install.test.ts installs the packed SDK into a copy of this directory and runs
+// main.ts against a real server. No Node types are loaded: the SDK must type-check for browser code too.
 import {
   Rallypoint, RallypointError, RallypointNetworkError, RallypointTimeoutError, SessionsApi,
   type SessionGet, type SessionModel, type DeploymentStatus, type RallypointConfig,
-} from 'rallypoint/sdk';
+} from '@rallypoint/sdk';
 
 const config: RallypointConfig = { baseUrl: 'http://localhost:8080', apiKey: 'rp_key', timeoutMs: 5_000, retries: 3, fetch: globalThis.fetch };
-const rp = new Rallypoint(config);
+let rp = new Rallypoint(config);
+let baseUrl = config.baseUrl;
+
+/** Points the functions below at another server. */
+export function connect(url: string, apiKey: string): Rallypoint {
+  baseUrl = url;
+  rp = new Rallypoint({ ...config, baseUrl: url, apiKey });
+  return rp;
+}
 
 export async function matchmake(players: string[]): Promise<string> {
   const request: SessionModel = { app_name: 'my-game', ip_list: players, selectors: [{ tag: 'eu' }] };
@@ -29,7 +39,7 @@ export async function operate(): Promise<number> {
 }
 
 export async function handle(): Promise<string> {
-  const sessions = new SessionsApi({ baseUrl: 'http://localhost:8080' });
+  const sessions = new SessionsApi({ baseUrl });
   try {
     return (await sessions.getSession('950dd2eaff09-S')).status;
   } catch (error) {
@@ -40,10 +50,13 @@ export async function handle(): Promise<string> {
   }
 }
 
-// The types are real, not `any`: each line below must be a type error.
-// @ts-expect-error app_name is required
-void rp.sessions.sessionPost({ ip_list: [] });
-// @ts-expect-error session_config.kind is a closed union
-void rp.apps.appVersionPost('a', { name: 'v', docker_repository: 'r', docker_image: 'i', docker_tag: 't', req_cpu: 256, req_memory: 256, session_config: { kind: 'Solo', sockets: 1 } });
-// @ts-expect-error user_count is a number
-export const wrong: string = ({} as SessionGet).user_count;
+// The types are real, not `any`: each line below must be a type error (never called: types only).
+export function typeErrors(): string {
+  // @ts-expect-error app_name is required
+  void rp.sessions.sessionPost({ ip_list: [] });
+  // @ts-expect-error session_config.kind is a closed union
+  void rp.apps.appVersionPost('a', { name: 'v', docker_repository: 'r', docker_image: 'i', docker_tag: 't', req_cpu: 256, req_memory: 256, session_config: { kind: 'Solo', sockets: 1 } });
+  // @ts-expect-error user_count is a number
+  const wrong: string = ({} as SessionGet).user_count;
+  return wrong;
+}

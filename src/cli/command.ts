@@ -3,7 +3,7 @@
  * a lazily built SDK client, and where to write.
  */
 import type { ParseArgsConfig } from 'node:util';
-import { Rallypoint } from '../sdk/index.js';
+import { Rallypoint } from '@rallypoint/sdk';
 
 export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 export type FlagValue = string | boolean | Array<string | boolean> | undefined;

@@ -1,5 +1,5 @@
 /** keys, app and version commands. */
-import type { ApplicationPost, AppVersion, AppVersionPayload } from '../sdk/index.js';
+import type { ApplicationPost, AppVersion, AppVersionPayload } from '@rallypoint/sdk';
 import { DATA_HELP, DATA_OPTION, data, flag, int, str, UsageError, type Command } from './command.js';
 import { details, emit, table } from './output.js';
 

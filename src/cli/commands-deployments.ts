@@ -1,5 +1,5 @@
 /** deploy, deployments, stop and register commands. */
-import type { DeploymentListItem, DeploymentStatus, RegisterServerPayload } from '../sdk/index.js';
+import type { DeploymentListItem, DeploymentStatus, RegisterServerPayload } from '@rallypoint/sdk';
 import { DATA_HELP, DATA_OPTION, data, flag, int, num, requireStr, str, strs, UsageError, type Command, type CommandContext, wholeListPage } from './command.js';
 import { details, emit, table } from './output.js';
 

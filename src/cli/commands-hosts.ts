@@ -1,6 +1,6 @@
 /** hosts commands: the fleet's container hosts (operator organisation only). */
 import { readFileSync } from 'node:fs';
-import type { Host, HostCreate } from '../sdk/index.js';
+import type { Host, HostCreate } from '@rallypoint/sdk';
 import { DATA_HELP, DATA_OPTION, data, int, num, requireStr, str, strs, UsageError, type Command, type CommandContext } from './command.js';
 import { details, emit, table } from './output.js';
 

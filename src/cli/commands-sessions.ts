@@ -1,5 +1,5 @@
 /** session and sessions commands. */
-import type { SessionContext, SessionGet, SessionModel, SessionUserContext } from '../sdk/index.js';
+import type { SessionContext, SessionGet, SessionModel, SessionUserContext } from '@rallypoint/sdk';
 import { DATA_HELP, DATA_OPTION, data, flag, int, num, requireStr, str, strs, UsageError, type Command, type CommandContext, wholeListPage } from './command.js';
 import { bulkFilters, PAGE_HELP } from './commands-deployments.js';
 import { details, emit, table } from './output.js';

@@ -1,5 +1,5 @@
 /** webhooks commands: the signing secret and the delivery log. */
-import type { WebhookDelivery } from '../sdk/index.js';
+import type { WebhookDelivery } from '@rallypoint/sdk';
 import { int, str, type Command } from './command.js';
 import { details, emit, table } from './output.js';
 

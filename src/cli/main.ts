@@ -4,7 +4,7 @@
  * through the SDK. Exit codes: 0 success, 1 the API or network said no, 2 wrong usage.
  */
 import { parseArgs } from 'node:util';
-import { Rallypoint, RallypointError, RallypointNetworkError, RallypointTimeoutError } from '../sdk/index.js';
+import { Rallypoint, RallypointError, RallypointNetworkError, RallypointTimeoutError } from '@rallypoint/sdk';
 import { GLOBAL_HELP, GLOBAL_OPTIONS, UsageError, type CliIo, type OptionSpecs, type Command, type CommandContext } from './command.js';
 import { adminCommands } from './commands-admin.js';
 import { deploymentCommands } from './commands-deployments.js';

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { ListenOptions } from './db.js';
-import { backoffDelayMs, type Backoff } from '../sdk/backoff.js';
+import { backoffDelayMs, type Backoff } from '@rallypoint/sdk';
 
 /** Reconnect after 250 ms, 500 ms … at most 10 s apart while the database is away. */
 const RECONNECT_BACKOFF: Backoff = { firstMs: 250, maxMs: 10_000 };

@@ -15,7 +15,7 @@ import {
 } from '../db/queries/jobs.js';
 import type { Clock } from '../app/deps.js';
 import { startPollLoop } from './poll-loop.js';
-import { backoffDelayMs, type Backoff } from '../sdk/backoff.js';
+import { backoffDelayMs, type Backoff } from '@rallypoint/sdk';
 
 export type JobHandler = (job: JobRecord) => Promise<void>;
 

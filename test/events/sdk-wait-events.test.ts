@@ -1,6 +1,6 @@
 import { after, before, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
-import { Rallypoint } from '../../src/sdk/index.js';
+import { Rallypoint } from '@rallypoint/sdk';
 import { markDeploymentReady } from '../../src/app/deployment-lifecycle.js';
 import { client, seedVersion, startTestService, type TestService } from '../support/harness.js';
 import { createFakeProvider, type FakeProvider } from '../sdk/fake-provider.js';

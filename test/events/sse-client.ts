@@ -1,5 +1,5 @@
 /** A minimal Server-Sent Events reader over fetch, for tests: events queue up until taken. */
-import { readSseBlocks } from '../../src/sdk/session-events.js';
+import { readSseBlocks } from '@rallypoint/sdk';
 export interface SseEvent {
   id: string | undefined;
   event: string | undefined;

@@ -1,7 +1,7 @@
 import { describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { backoffDelayMs } from '../../src/sdk/backoff.js';
+import { backoffDelayMs } from '@rallypoint/sdk';
 
 describe('the one backoff schedule', () => {
   const backoff = { firstMs: 100, maxMs: 10_000 };

@@ -2,7 +2,7 @@ import { after, before, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import {
   Rallypoint, RallypointError, RallypointNetworkError, RallypointTimeoutError, type SessionGet,
-} from '../../src/sdk/index.js';
+} from '@rallypoint/sdk';
 import { markDeploymentReady } from '../../src/app/deployment-lifecycle.js';
 import { FRANKFURT, MONTREAL, startTestService, type TestService } from '../support/harness.js';
 import { createFakeProvider, type FakeProvider } from './fake-provider.js';

@@ -20,7 +20,7 @@ import {
 } from '../../db/queries/webhooks.js';
 import { DELIVERY_CONCURRENCY, TARGET_BACKOFF, targetBackoff, type DeliveryConcurrency } from '../../domain/webhook-targets.js';
 import { guardedPost } from './guarded-post.js';
-import { backoffDelayMs, type Backoff } from '../../sdk/backoff.js';
+import { backoffDelayMs, type Backoff } from '@rallypoint/sdk';
 import { ATTEMPT_HEADER, DELIVERY_ID_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.js';
 import { startPollLoop } from '../poll-loop.js';
 

@@ -1,6 +1,7 @@
 /**
  * Rallypoint's TypeScript client. No runtime dependencies: it needs only a global `fetch`
- * (Node 18+, browsers, Deno, Bun) and imports nothing but types from the server.
+ * (Node 18+, browsers, Deno, Bun). It imports nothing from the server: its request and response
+ * types are generated from the server's contract into types.ts.
  */
 import { AppsApi } from './apps-api.js';
 import { DeploymentsApi } from './deployments-api.js';
@@ -41,5 +42,6 @@ export { WebhooksApi } from './webhooks-api.js';
 export { SessionsApi, type WaitForReadyOptions } from './sessions-api.js';
 export { RallypointError, RallypointNetworkError, RallypointTimeoutError } from './errors.js';
 export { backoffDelayMs, type Backoff } from './backoff.js';
+export { readSseBlocks } from './session-events.js';
 export { Transport, type HttpMethod, type HttpRequest, type RallypointConfig, type RequestOptions } from './transport.js';
 export type * from './types.js';
