@@ -22,6 +22,9 @@ const int = (minimum: number, maximum: number, defaultValue: number | undefined,
   Type.Integer({ minimum, maximum, ...(defaultValue !== undefined ? { default: defaultValue } : {}), description, ...extra });
 const text = (description: string, extra: object = {}) => Type.String({ minLength: 1, description, ...extra });
 
+/** What every Rallypoint API key looks like (issued keys are `rp_` and 43 base64url characters). */
+const API_KEY_FORMAT = { pattern: '^rp_[A-Za-z0-9_-]{16,}$', accepts: 'a key like rp_ followed by at least 16 letters, digits, _ or -' };
+
 export const SettingsSchema = Type.Object({
   HOST: text('address to listen on', { default: '127.0.0.1' }),
   PORT: int(0, 65535, 8080, 'port to listen on (0: any free port)'),
@@ -34,7 +37,7 @@ export const SettingsSchema = Type.Object({
   MIGRATE_ON_START: Type.Boolean({ default: true, description: 'apply pending migrations at start; `false`: refuse to start unless `rallypoint migrate up` already did' }),
   MIGRATION_LOCK_TIMEOUT_MS: int(100, 3_600_000, 60_000, 'how long a start waits for another process\'s migrations before giving up'),
   RALLYPOINT_API_KEY: text('key to create on first start instead of a random one (or to add to the first organisation)', {
-    pattern: '^rp_[A-Za-z0-9_-]{16,}$', accepts: 'a key like rp_ followed by at least 16 letters, digits, _ or -', secret: true,
+    ...API_KEY_FORMAT, secret: true,
   }),
   LOG_LEVEL: Type.Union(LOG_LEVELS.map((v) => Type.Literal(v)), { default: 'info', description: 'structured JSON logs on stdout at this level and above' }),
   RALLYPOINT_PUBLIC_URL: text('base URL game servers reach this service at (links handed to them)', {
@@ -103,6 +106,20 @@ export const SettingsSchema = Type.Object({
 });
 
 export type SettingName = keyof typeof SettingsSchema.properties;
+
+/**
+ * What the `rallypoint` command's API commands read from the environment: where the service is
+ * and the key to call it with (`--url` and `--key` override them). Checked like the service's
+ * settings, so a bad value is one line naming it; the README's CLI table is rendered from here.
+ */
+export const CliSettingsSchema = Type.Object({
+  RALLYPOINT_URL: text('the service the CLI\'s API commands call; `--url` overrides it', {
+    default: 'http://127.0.0.1:8080', pattern: '^https?://[^\\s/?#]+([/?#]\\S*)?$', accepts: 'an http:// or https:// URL like http://127.0.0.1:8080',
+  }),
+  RALLYPOINT_API_KEY: text('the API key the CLI\'s API commands send; `--key` overrides it (`serve` instead reads it as the key to create on first start)', {
+    ...API_KEY_FORMAT, secret: true,
+  }),
+});
 
 /** What a setting accepts, in words, for errors and docs. */
 export function describeAccepted(schema: TSchema): string {

@@ -3,10 +3,10 @@
  * (src/config-schema.ts) before anything else runs, frozen. Every other module receives the
  * values it needs as arguments.
  */
-import type { Static, TSchema } from '@sinclair/typebox';
+import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { DEFAULT_WEBHOOK_DENY_CIDRS } from './app/webhook-url.js';
-import { describeAccepted, SettingsSchema } from './config-schema.js';
+import { CliSettingsSchema, describeAccepted, SettingsSchema } from './config-schema.js';
 
 export interface Config {
   readonly host: string;
@@ -137,14 +137,22 @@ function coerce(schema: TSchema, raw: string): unknown {
   return raw;
 }
 
+/** The line for a value `schema` refuses: what it accepts, and the value unless it is secret. */
+const refusal = (name: string, schema: TSchema, raw: string) => `${name} must be ${describeAccepted(schema)}${schema['secret'] ? '' : `, got "${raw}"`}`;
+
 /**
  * Reads and checks every setting of the schema. Unset or blank means the default. Throws one
  * ConfigError listing every bad variable, so an operator fixes them all in one go.
  */
 export function readSettings(env: NodeJS.ProcessEnv): Partial<Settings> {
+  return readSchemaSettings(SettingsSchema, env);
+}
+
+/** readSettings for any schema of variables (the service's, the CLI's). */
+export function readSchemaSettings<T extends TObject>(settingsSchema: T, env: NodeJS.ProcessEnv): Partial<Static<T>> {
   const values: Record<string, unknown> = {};
   const problems: string[] = [];
-  for (const [name, schema] of Object.entries(SettingsSchema.properties) as Array<[string, TSchema]>) {
+  for (const [name, schema] of Object.entries(settingsSchema.properties) as Array<[string, TSchema]>) {
     const raw = env[name]?.trim();
     if (raw === undefined || raw === '') {
       if (schema['default'] !== undefined) values[name] = schema['default'];
@@ -154,11 +162,41 @@ export function readSettings(env: NodeJS.ProcessEnv): Partial<Settings> {
     if (Value.Check(schema, value)) {
       values[name] = value;
     } else {
-      problems.push(`${name} must be ${describeAccepted(schema)}${schema['secret'] ? '' : `, got "${raw}"`}`);
+      problems.push(refusal(name, schema, raw));
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return values as Partial<Settings>;
+  return values as Partial<Static<T>>;
+}
+
+/** Where the CLI's API commands go and the key they send. */
+export interface CliConnection {
+  readonly baseUrl: string;
+  readonly apiKey: string | undefined;
+}
+
+/**
+ * The CLI's connection: `--url`/`--key` when given, else RALLYPOINT_URL / RALLYPOINT_API_KEY,
+ * each checked against CliSettingsSchema (a variable a flag overrides is not read). Throws one
+ * ConfigError listing every bad value, flags named as flags.
+ */
+export function loadCliConnection(flags: { url?: string | undefined; key?: string | undefined }, env: NodeJS.ProcessEnv): CliConnection {
+  const { RALLYPOINT_URL: urlSchema, RALLYPOINT_API_KEY: keySchema } = CliSettingsSchema.properties;
+  const problems: string[] = [];
+  let fromEnv: Partial<Static<typeof CliSettingsSchema>> = {};
+  try {
+    fromEnv = readSchemaSettings(CliSettingsSchema, {
+      RALLYPOINT_URL: flags.url === undefined ? env['RALLYPOINT_URL'] : undefined,
+      RALLYPOINT_API_KEY: flags.key === undefined ? env['RALLYPOINT_API_KEY'] : undefined,
+    });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  if (flags.url !== undefined && !Value.Check(urlSchema, flags.url)) problems.push(refusal('--url', urlSchema, flags.url));
+  if (flags.key !== undefined && !Value.Check(keySchema, flags.key)) problems.push(refusal('--key', keySchema, flags.key));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({ baseUrl: flags.url ?? fromEnv.RALLYPOINT_URL!, apiKey: flags.key ?? fromEnv.RALLYPOINT_API_KEY });
 }
 
 function processConfig(s: Partial<Settings>, env: NodeJS.ProcessEnv): ProcessProviderConfig {

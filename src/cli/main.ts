@@ -16,6 +16,7 @@ import { hostCommands } from './commands-hosts.js';
 import { backupCommands } from './commands-backup.js';
 import { jobCommands } from './commands-jobs.js';
 import { SettingsSchema } from '../config-schema.js';
+import { ConfigError, loadCliConnection } from '../config.js';
 import { isEntryModule } from '../entry.js';
 
 /** The settings' names, a few per line, for `serve --help`. */
@@ -138,11 +139,16 @@ export async function run(argv: string[], io: CliIo): Promise<number | undefined
   const ctx: CommandContext = {
     values, positionals, io, isJson: values['json'] === true,
     client() {
-      const key = (values['key'] as string | undefined) ?? io.env['RALLYPOINT_API_KEY'];
+      let connection;
+      try {
+        connection = loadCliConnection({ url: values['url'] as string | undefined, key: values['key'] as string | undefined }, io.env);
+      } catch (error) {
+        if (error instanceof ConfigError) throw new UsageError(error.problems.join('; '));
+        throw error;
+      }
       // Every API route needs a key: without one the answer is known before any request.
-      if (!key) throw new UsageError('no API key: pass --key or set RALLYPOINT_API_KEY');
-      const baseUrl = (values['url'] as string | undefined) ?? io.env['RALLYPOINT_URL'] ?? 'http://127.0.0.1:8080';
-      client ??= new Rallypoint({ baseUrl, apiKey: key, retries: 2, timeoutMs: 30_000 });
+      if (!connection.apiKey) throw new UsageError('no API key: pass --key or set RALLYPOINT_API_KEY');
+      client ??= new Rallypoint({ baseUrl: connection.baseUrl, apiKey: connection.apiKey, retries: 2, timeoutMs: 30_000 });
       return client;
     },
   };

@@ -66,6 +66,12 @@ describe('rallypoint CLI against a live server', () => {
     oneLineError(await run('session', 'create', '--app', 'cli-game'), 2, /give at least one player with --ip/);
     oneLineError(await cli(['app', 'list'], { RALLYPOINT_URL: env['RALLYPOINT_URL']! }), 2, /no API key: pass --key or set RALLYPOINT_API_KEY/);
     oneLineError(await run('serve', '--url', 'http://x'), 2, /Unknown option '--url'/);
+    // The environment is checked before any request: one line naming the variable, the secret not echoed.
+    oneLineError(await cli(['app', 'list'], { ...env, RALLYPOINT_URL: 'localhost:8080' }), 2, /^error: RALLYPOINT_URL must be an http:\/\/ or https:\/\/ URL like http:\/\/127\.0\.0\.1:8080, got "localhost:8080"; run 'rallypoint app list --help'$/m);
+    const badKey = await cli(['app', 'list'], { ...env, RALLYPOINT_API_KEY: 'hunter2 with spaces' });
+    oneLineError(badKey, 2, /^error: RALLYPOINT_API_KEY must be a key like rp_/);
+    assert.doesNotMatch(badKey.stderr, /hunter2/);
+    oneLineError(await run('app', 'list', '--url', 'ftp://x'), 2, /^error: --url must be an http:\/\/ or https:\/\/ URL/);
   });
 
   it('manages apps, versions and a registered server, with tables and --json', async () => {
@@ -157,7 +163,7 @@ describe('rallypoint CLI against a live server', () => {
 
   it('reports an unreachable server as a one-line error', async () => {
     const port = await closedPort();
-    oneLineError(await cli(['app', 'list', '--url', `http://127.0.0.1:${port}`, '--key', 'k']), 1, /ECONNREFUSED/);
+    oneLineError(await cli(['app', 'list', '--url', `http://127.0.0.1:${port}`, '--key', 'rp_0123456789abcdef0']), 1, /ECONNREFUSED/);
   });
 
   it('shows and rotates the webhook secret and lists deliveries', async () => {

@@ -10,9 +10,9 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '../../src/config.js';
-import { renderSettingsTable, replaceSettingsTable } from '../../src/config-docs.js';
-import { SettingsSchema } from '../../src/config-schema.js';
+import { ConfigError, loadCliConnection, loadConfig } from '../../src/config.js';
+import { CLI_TABLE_START, renderSettingsTable, replaceSettingsTable } from '../../src/config-docs.js';
+import { CliSettingsSchema, SettingsSchema } from '../../src/config-schema.js';
 import { freePort, mainScript } from '../support/processes.js';
 
 interface Exit { code: number | null; stdout: string; stderr: string }
@@ -74,6 +74,33 @@ describe('settings', () => {
     assert.equal(replaceSettingsTable(readme), readme, 'README.md settings table is stale: run `npm run docs:settings`');
     for (const name of Object.keys(SettingsSchema.properties)) assert.match(renderSettingsTable(), new RegExp(`^\\| \`${name}\` \\|`, 'm'));
     for (const name of ['METRICS_TOKEN', 'RATE_LIMIT_PER_SECOND', 'RATE_LIMIT_BURST', 'RALLYPOINT_PUBLIC_URL']) assert.ok(name in SettingsSchema.properties);
+    const cliTable = readme.slice(readme.indexOf(CLI_TABLE_START));
+    for (const name of Object.keys(CliSettingsSchema.properties)) assert.match(cliTable, new RegExp(`^\\| \`${name}\` \\|`, 'm'));
+  });
+
+  it('checks the CLI\'s RALLYPOINT_URL and RALLYPOINT_API_KEY, or the flags that override them', () => {
+    const key = 'rp_0123456789abcdef-_';
+    assert.deepEqual(loadCliConnection({}, {}), { baseUrl: 'http://127.0.0.1:8080', apiKey: undefined });
+    assert.deepEqual(loadCliConnection({}, { RALLYPOINT_URL: 'https://rp.example.com/base', RALLYPOINT_API_KEY: key }), { baseUrl: 'https://rp.example.com/base', apiKey: key });
+    const problems = (flags: { url?: string; key?: string }, env: Record<string, string>) => {
+      try {
+        loadCliConnection(flags, env);
+      } catch (error) {
+        assert.ok(error instanceof ConfigError, String(error));
+        return [...error.problems];
+      }
+      return [];
+    };
+    assert.deepEqual(problems({}, { RALLYPOINT_URL: 'localhost:8080', RALLYPOINT_API_KEY: 'secret value' }), [
+      'RALLYPOINT_URL must be an http:// or https:// URL like http://127.0.0.1:8080, got "localhost:8080"',
+      'RALLYPOINT_API_KEY must be a key like rp_ followed by at least 16 letters, digits, _ or -',
+    ]);
+    assert.deepEqual(problems({ url: 'http://a b', key: 'rp_short' }, {}), [
+      '--url must be an http:// or https:// URL like http://127.0.0.1:8080, got "http://a b"',
+      '--key must be a key like rp_ followed by at least 16 letters, digits, _ or -',
+    ]);
+    // A flag replaces its variable, which is then not read at all.
+    assert.deepEqual(loadCliConnection({ url: 'http://127.0.0.1:9', key }, { RALLYPOINT_URL: 'nonsense', RALLYPOINT_API_KEY: 'nonsense' }), { baseUrl: 'http://127.0.0.1:9', apiKey: key });
   });
 });
 
