@@ -3,7 +3,7 @@
  * delivery's target is, how many attempts may be in flight at once, and when a target that
  * stops answering is backed off as a whole.
  */
-import { backoffDelayMs, type Backoff } from '../sdk/backoff.js';
+import { backoffDelayMs, type Backoff } from '@rallypoint/sdk';
 
 /**
  * The receiver a delivery is bound for: its URL's origin (scheme, host and port). Concurrency
