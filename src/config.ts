@@ -53,8 +53,12 @@ export interface Config {
   readonly timeouts: { readonly requestMs: number; readonly headersMs: number; readonly keepAliveMs: number; readonly connectionMs: number };
   /** Load shedding (LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: 0 = off, LOAD_SHED_RETRY_AFTER_SECONDS). */
   readonly loadShedding: { readonly maxEventLoopDelayMs: number; readonly retryAfterSeconds: number };
-  /** How often committed events are numbered and announced on the stream (EVENT_SEQUENCE_MS). */
+  /** Most time between a commit and its events' numbering; least between two numberings (EVENT_SEQUENCE_MS). */
   readonly eventSequenceMs: number;
+  /** How often events are numbered with no commit waking the sequencer (EVENT_SEQUENCE_FALLBACK_MS). */
+  readonly eventSequenceFallbackMs: number;
+  /** Limits of /v1/events (EVENT_STREAMS_PER_KEY, EVENT_STREAMS_PER_ORG, EVENT_REPLAY_MAX_EVENTS, EVENT_STREAM_QUEUE_MAX). */
+  readonly eventStreams: { readonly perKey: number; readonly perOrg: number; readonly replayMaxEvents: number; readonly queueMax: number };
   /** Most session creates that share one transaction under load (CREATE_BATCH_MAX; 1: none). */
   readonly createBatchMax: number;
   /** Create transactions running at once (CREATE_BATCH_RUNNERS); default 2 (1 with a pool of 1). */
@@ -268,6 +272,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     loadShedding: Object.freeze({ maxEventLoopDelayMs: s.LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS!, retryAfterSeconds: s.LOAD_SHED_RETRY_AFTER_SECONDS! }),
     eventSequenceMs: s.EVENT_SEQUENCE_MS!,
+    eventSequenceFallbackMs: s.EVENT_SEQUENCE_FALLBACK_MS!,
+    eventStreams: Object.freeze({
+      perKey: s.EVENT_STREAMS_PER_KEY!, perOrg: s.EVENT_STREAMS_PER_ORG!, replayMaxEvents: s.EVENT_REPLAY_MAX_EVENTS!, queueMax: s.EVENT_STREAM_QUEUE_MAX!,
+    }),
     createBatchMax: s.CREATE_BATCH_MAX!,
     createBatchRunners: s.CREATE_BATCH_RUNNERS,
     rateLimitPerSecond: s.RATE_LIMIT_PER_SECOND!,

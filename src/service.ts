@@ -99,7 +99,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     }),
   };
   registerWebhookOutbox(deps.listeners, { clock: deps.clock, maxAgeMs: config.webhookMaxAgeMs });
-  registerEventLog(deps);
+  // Set once the sequencer runs (after the server is built); commits before that are numbered by its first run.
+  let wakeSequencer = () => {};
+  registerEventLog(deps, { onCommitted: () => wakeSequencer() });
   registerDeploymentLog(deps.listeners, () => app.log);
   // Background loops fail on every run while the database is down; one line per kind of failure
   // per window is enough to see the outage.
@@ -136,12 +138,16 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       registerDashboardPage,
       ...(serverOptions.publicRoutes ?? []),
     ],
-    extraRoutes: [(v1, d) => registerWebhookRoutes(v1, d, { maxAgeMs: config.webhookMaxAgeMs }), eventRoutes({ bus: events }), registerDashboardState, registerDeploymentTelemetryRoutes, ...(serverOptions.extraRoutes ?? [])],
+    extraRoutes: [(v1, d) => registerWebhookRoutes(v1, d, { maxAgeMs: config.webhookMaxAgeMs }), eventRoutes({
+      bus: events, ...config.eventStreams, replayReadsAtOnce: Math.max(1, Math.floor(config.databasePoolSize / 4)),
+    }), registerDashboardState, registerDeploymentTelemetryRoutes, ...(serverOptions.extraRoutes ?? [])],
   });
   await events.start();
   const eventSequencer = startEventSequencer({
-    db, intervalMs: config.eventSequenceMs, onError: logThrottled('event sequencer'),
+    db, minGapMs: config.eventSequenceMs, fallbackMs: config.eventSequenceFallbackMs, onError: logThrottled('event sequencer'),
   });
+  wakeSequencer = () => eventSequencer.wake();
+  eventSequencer.wake();
   const jobs = createJobWorker({
     db, clock: deps.clock, pollMs: config.jobPollMs, wakeOnInsert: config.jobWakeOnInsert,
     fallbackPollMs: config.jobFallbackPollMs, deadRetentionMs: config.jobDeadRetentionMs,

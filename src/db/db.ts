@@ -28,15 +28,25 @@ export interface Tx extends Queryable {
    * a change costs (README, "Benchmarks").
    */
   beforeCommit(step: () => Promise<void>): void;
+  /**
+   * Runs `step` once COMMIT has succeeded (never if the transaction rolls back; a rerun of the
+   * body adds it again). For in-process signals only, such as waking the event sequencer: a
+   * step must not throw or query.
+   */
+  afterCommit(step: () => void): void;
 }
 
-/** The body of a transaction on `connection`, followed by its before-commit steps. */
-export async function runTransactionBody<T>(connection: Queryable, fn: (tx: Tx) => Promise<T>): Promise<T> {
+/**
+ * The body of a transaction on `connection`, followed by its before-commit steps. The caller
+ * commits, then runs the steps gathered in `afterCommit`.
+ */
+export async function runTransactionBody<T>(connection: Queryable, fn: (tx: Tx) => Promise<T>, afterCommit: Array<() => void> = []): Promise<T> {
   const steps: Array<() => Promise<void>> = [];
   const tx: Tx = {
     query: (sql, params) => connection.query(sql, params),
     exec: (sql) => connection.exec(sql),
     beforeCommit: (step) => void steps.push(step),
+    afterCommit: (step) => void afterCommit.push(step),
   };
   const result = await fn(tx);
   for (let i = 0; i < steps.length; i += 1) await steps[i]!();

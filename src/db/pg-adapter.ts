@@ -121,8 +121,16 @@ export function createPgDb(options: PgDbOptions): Db {
     client.on('error', onConnectionError);
     try {
       await tx.query('BEGIN');
-      const result = await runTransactionBody(tx, fn);
+      const committed: Array<() => void> = [];
+      const result = await runTransactionBody(tx, fn, committed);
       await tx.query('COMMIT');
+      for (const step of committed) {
+        try {
+          step();
+        } catch {
+          /* a signal only: the transaction is committed whatever it does */
+        }
+      }
       return result;
     } catch (error) {
       try {

@@ -55,6 +55,8 @@ export const ERROR_STATUS = {
   NO_HOST_FITS: 422,
   IDEMPOTENCY_KEY_REUSED: 422,
   RATE_LIMITED: 429,
+  /** The key or its organisation holds as many `/v1/events` streams as allowed (EVENT_STREAMS_PER_KEY, EVENT_STREAMS_PER_ORG). */
+  TOO_MANY_STREAMS: 429,
   HEADERS_TOO_LARGE: 431,
   SERVICE_UNAVAILABLE: 503,
   INTERNAL: 500,

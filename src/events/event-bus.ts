@@ -4,7 +4,7 @@
  * by any server process reaches the subscribers of all of them.
  */
 import type { Db } from '../db/db.js';
-import { selectAllEventsAfter, selectEventById, selectLatestEventId } from '../db/queries/events.js';
+import { selectEventByPosition, selectEventsAfterPositions, selectLatestEventIds } from '../db/queries/events.js';
 import { EVENTS_CHANNEL, wireEvent, type NotifyPayload, type WireEvent } from './event-log.js';
 
 export interface EventFilter {
@@ -36,14 +36,15 @@ const CATCH_UP_PAGE = 500;
 export function createEventBus(options: EventBusOptions): EventBus {
   const { db } = options;
   const subscribers = new Set<{ filter: EventFilter; handler: EventHandler }>();
-  let highestId = 0;
+  // The highest position announced, per organisation (positions are numbered per organisation).
+  const highest = new Map<number, number>();
   const onError = (error: unknown) => options.onError?.(error instanceof Error ? error : new Error(String(error)));
 
   function dispatch(orgId: number, event: WireEvent): void {
     // Positions are announced in order, so an id at or below the highest seen is one a catch-up
     // after a reconnect already read from the log before its NOTIFY came in.
-    if (event.id <= highestId) return;
-    highestId = event.id;
+    if (event.id <= (highest.get(orgId) ?? 0)) return;
+    highest.set(orgId, event.id);
     for (const subscriber of subscribers) {
       const { filter } = subscriber;
       if (filter.orgId !== orgId) continue;
@@ -59,16 +60,20 @@ export function createEventBus(options: EventBusOptions): EventBus {
   async function receive(payload: string): Promise<void> {
     const parsed = JSON.parse(payload) as NotifyPayload;
     if ('event' in parsed) return dispatch(parsed.org_id, parsed.event);
-    const stored = await selectEventById(db, parsed.id);
+    const stored = await selectEventByPosition(db, parsed.org_id, parsed.id);
     if (stored) dispatch(stored.orgId, wireEvent(stored));
   }
 
   // Notifications sent while the LISTEN connection was down are gone; the log still has them.
+  // Only organisations with subscribers need them: the others' streams open later, and each
+  // stream starts from a position it read itself (event-stream.ts).
   async function catchUp(): Promise<void> {
     for (;;) {
-      const missed = await selectAllEventsAfter(db, highestId, CATCH_UP_PAGE);
+      const after = new Map<number, number>();
+      for (const { filter } of subscribers) after.set(filter.orgId, highest.get(filter.orgId) ?? 0);
+      const missed = await selectEventsAfterPositions(db, after, CATCH_UP_PAGE);
       for (const event of missed) dispatch(event.orgId, wireEvent(event));
-      if (missed.length < CATCH_UP_PAGE) return;
+      if (missed.length === 0) return;
     }
   }
 
@@ -83,7 +88,7 @@ export function createEventBus(options: EventBusOptions): EventBus {
   return {
     async start() {
       // Catch-up after a reconnect starts here, not at the log's beginning.
-      highestId = await selectLatestEventId(db);
+      for (const [orgId, position] of await selectLatestEventIds(db)) highest.set(orgId, position);
       if (!db.listen) return onError(new Error('this database adapter cannot LISTEN; live events are disabled'));
       unlisten = await db.listen(EVENTS_CHANNEL, (payload) => enqueue(() => receive(payload)), {
         onReconnect: () => enqueue(catchUp),

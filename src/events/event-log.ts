@@ -1,8 +1,9 @@
 /**
  * Writes every session and deployment change to the event log inside the change's own
  * transaction: a rolled-back change leaves no event. A change's events are gathered and written
- * in one statement just before its COMMIT. Once committed, the sequencer gives them their
- * commit-ordered positions and announces them (migration 007, event-sequencer.ts).
+ * in one statement just before its COMMIT. Once committed, the sequencer (woken by the commit)
+ * gives them their commit-ordered positions, per organisation, and announces them (migrations
+ * 007 and 010, event-sequencer.ts).
  */
 import type { AppDeps, DeploymentEvent, SessionEvent } from '../app/deps.js';
 import { sessionContextView } from '../contract/views.js';
@@ -25,6 +26,8 @@ const PRUNE_INTERVAL_MS = 1000;
 export interface EventLogOptions {
   /** How long events stay available for replay. Default one hour. */
   retentionMs?: number;
+  /** Called once a transaction that wrote events has committed (wakes the sequencer). */
+  onCommitted?: () => void;
 }
 
 /** The event as it travels on the stream and in NOTIFY payloads (snake_case, wire-style). */
@@ -60,7 +63,7 @@ interface PruneState { insertsSince: number; lastAtMs: number }
 /** Events of each open transaction, written together just before it commits. */
 const pendingEvents = new WeakMap<Tx, NewEvent[]>();
 
-function record(deps: AppDeps, tx: Tx, event: Omit<NewEvent, 'createdAt'>, retentionMs: number, prune: PruneState): void {
+function record(deps: AppDeps, tx: Tx, event: Omit<NewEvent, 'createdAt'>, retentionMs: number, prune: PruneState, onCommitted?: () => void): void {
   const pending = pendingEvents.get(tx);
   if (pending) {
     pending.push({ ...event, createdAt: deps.clock.now() });
@@ -69,6 +72,7 @@ function record(deps: AppDeps, tx: Tx, event: Omit<NewEvent, 'createdAt'>, reten
   const events = [{ ...event, createdAt: deps.clock.now() }];
   pendingEvents.set(tx, events);
   tx.beforeCommit(() => writeEvents(deps, tx, events, retentionMs, prune));
+  if (onCommitted) tx.afterCommit(onCommitted);
 }
 
 async function writeEvents(deps: AppDeps, tx: Tx, events: NewEvent[], retentionMs: number, prune: PruneState): Promise<void> {
@@ -91,10 +95,10 @@ export function registerEventLog(deps: AppDeps, options: EventLogOptions = {}): 
     record(deps, tx, {
       orgId: session.orgId, type: `session.${event}`, sessionId: session.sessionId, requestId: deployment?.requestId ?? null,
       data: sessionContextView(session, deployment?.requestId ?? null) as unknown as Record<string, unknown>,
-    }, retentionMs, prune));
+    }, retentionMs, prune, options.onCommitted));
   deps.listeners.deployment.push(async (tx, event: DeploymentEvent, deployment: DeploymentRecord) =>
     record(deps, tx, {
       orgId: deployment.orgId, type: `deployment.${event}`, sessionId: null, requestId: deployment.requestId,
       data: deploymentEventData(deployment),
-    }, retentionMs, prune));
+    }, retentionMs, prune, options.onCommitted));
 }

@@ -29,7 +29,7 @@ async function loadHostsPanel(deps: AppDeps, orgId: number) {
 }
 
 export async function loadFleetSnapshot(deps: AppDeps, orgId: number) {
-  const latestEventId = await selectLatestEventId(deps.db);
+  const latestEventId = await selectLatestEventId(deps.db, orgId);
   const [{ deployments, total: deploymentTotal }, { sessions, total: sessionTotal }, hosts] = await Promise.all([
     selectDeploymentsPage(deps.db, { orgId, offset: 0, limit: SNAPSHOT_LIMIT }),
     selectSessionsPage(deps.db, { orgId, offset: 0, limit: SNAPSHOT_LIMIT }),

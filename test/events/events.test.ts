@@ -118,10 +118,24 @@ describe('live events on one service', () => {
     // Numbered now: a sequencer numbering them later would hold their rows while the create
     // below prunes, and the prune skips locked rows (they would go on a later prune).
     await t.service.eventSequencer.runDue();
-    const highestBefore = await selectLatestEventId(t.service.deps.db);
+    const orgId = (await authenticate(t.service.deps.db, t.key))!;
+    const highestBefore = await selectLatestEventId(t.service.deps.db, orgId);
     clock.advance(2 * 60 * 60 * 1000);
     const created = await call('POST', '/v1/session', { app_name: app, ip_list: ['1.2.3.4'] });
-    const replay = await stream(t, '', { 'last-event-id': '0' });
+    await t.service.eventSequencer.runDue();
+    // Events after 0 were pruned: the client is told to resync, and the stream goes on from the
+    // latest id (a reload of its state covers everything up to there).
+    const fromZero = await stream(t, '', { 'last-event-id': '0' });
+    const resync = await fromZero.next();
+    assert.equal(resync.event, 'resync');
+    assert.equal(resync.data.data.reason, 'expired');
+    assert.ok(Number(resync.id) > highestBefore);
+    fromZero.close();
+    const expired = await stream(t, '', { 'last-event-id': String(highestBefore - 1) });
+    assert.equal((await expired.next()).data.data?.reason, 'expired');
+    expired.close();
+    // Nothing after highestBefore was pruned: that one still replays.
+    const replay = await stream(t, '', { 'last-event-id': String(highestBefore) });
     const first = await replay.next();
     // Everything logged two hours ago is gone; the log starts with the new session.
     assert.equal(first.event, 'session.created');

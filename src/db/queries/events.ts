@@ -79,25 +79,25 @@ export async function selectEventsAfter(
   return rows.map(toEvent);
 }
 
-/** Events after `afterId` of every organisation, for a process catching up after a lost LISTEN. */
-export async function selectAllEventsAfter(db: Queryable, afterId: number, limit: number): Promise<EventRecord[]> {
-  const { rows } = await db.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2`, [afterId, limit]);
+/**
+ * Events of the given organisations after each one's position, oldest first per organisation, for
+ * a process catching up after a lost LISTEN.
+ */
+export async function selectEventsAfterPositions(db: Queryable, after: ReadonlyMap<number, number>, limit: number): Promise<EventRecord[]> {
+  if (after.size === 0) return [];
+  const { rows } = await db.query<EventRow>(
+    `SELECT ${COLUMNS} FROM unnest($1::bigint[], $2::bigint[]) AS a(org, top)
+     CROSS JOIN LATERAL (SELECT * FROM events WHERE org_id = a.org AND position > a.top ORDER BY position LIMIT $3) e
+     ORDER BY org_id, position`,
+    [[...after.keys()], [...after.values()], limit],
+  );
   return rows.map(toEvent);
 }
 
-export async function selectEventById(db: Queryable, id: number): Promise<EventRecord | undefined> {
-  const { rows } = await db.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE position = $1`, [id]);
+export async function selectEventByPosition(db: Queryable, orgId: number, position: number): Promise<EventRecord | undefined> {
+  const { rows } = await db.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE org_id = $1 AND position = $2`, [orgId, position]);
   return rows[0] ? toEvent(rows[0]) : undefined;
 }
-
-/**
- * The highest position ever given. Pruning may empty the log, so max(position) alone could go
- * back and hand out ids a client already saw; the sequence keeps the high-water mark (it lags
- * max(position) only on a database numbered before it was kept).
- */
-const HIGHEST_POSITION = `GREATEST(
-  (SELECT COALESCE(max(position), 0) FROM events),
-  (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM events_position))`;
 
 /** Any fixed number: the sequencer's lock, held for its whole (short) transaction. */
 const SEQUENCER_LOCK = 5_005_005_005;
@@ -116,32 +116,66 @@ export async function lockEventSequencer(tx: Queryable, wait: boolean): Promise<
 }
 
 /**
- * Numbers up to `limit` committed, unnumbered events in id order and announces each with NOTIFY,
- * inside `tx`, which must hold the sequencer's lock (lockEventSequencer). It reads the highest
- * position after the lock was taken, so positions only ever grow and are given to committed
- * rows only. Returns how many were numbered.
+ * Numbers up to `limit` committed, unnumbered events in id order, each organisation's after its
+ * own last position (event_positions, migration 010), and announces each with NOTIFY, inside
+ * `tx`, which must hold the sequencer's lock (lockEventSequencer). It reads the last positions
+ * after the lock was taken, so positions only ever grow and are given to committed rows only.
+ * Returns how many were numbered.
  */
 export async function sequencePendingEvents(tx: Queryable, channel: string, limit: number): Promise<number> {
   const { rowCount } = await tx.query(
-    `WITH base AS (SELECT ${HIGHEST_POSITION} AS top),
-          pending AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM events WHERE position IS NULL ORDER BY id LIMIT $2),
+    `WITH pending AS (
+            SELECT id, org_id, row_number() OVER (PARTITION BY org_id ORDER BY id) AS n
+            FROM (SELECT id, org_id FROM events WHERE position IS NULL ORDER BY id LIMIT $2) oldest),
+          base AS (
+            SELECT o.org_id, COALESCE(p.last_position, 0) AS top
+            FROM (SELECT DISTINCT org_id FROM pending) o LEFT JOIN event_positions p ON p.org_id = o.org_id),
           numbered AS (
-            UPDATE events e SET position = base.top + pending.n FROM pending, base WHERE e.id = pending.id
-            RETURNING e.org_id, e.position, e.type, e.created_at, e.session_id, e.request_id, e.data
+            UPDATE events e SET position = base.top + pending.n FROM pending JOIN base ON base.org_id = pending.org_id
+            WHERE e.id = pending.id
+            RETURNING e.id, e.org_id, e.position, e.type, e.created_at, e.session_id, e.request_id, e.data
+          ),
+          high_water AS (
+            INSERT INTO event_positions (org_id, last_position) SELECT org_id, max(position) FROM numbered GROUP BY org_id
+            ON CONFLICT (org_id) DO UPDATE SET last_position = GREATEST(event_positions.last_position, excluded.last_position)
+            RETURNING org_id
           )
      SELECT pg_notify($1, CASE WHEN octet_length(payload) > 7500
                               THEN json_build_object('org_id', org_id, 'id', position)::text ELSE payload END),
-            (SELECT setval('events_position', max(position)) FROM numbered) AS high_water
+            (SELECT count(*) FROM high_water) AS organisations
      FROM (SELECT org_id, position, json_build_object('org_id', org_id, 'event', json_strip_nulls(json_build_object(
              'id', position, 'type', type, 'time', to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
              'session_id', session_id, 'request_id', request_id, 'data', data)))::text AS payload
-           FROM numbered ORDER BY position) announced`,
+           FROM numbered ORDER BY id) announced`,
     [channel, limit],
   );
   return rowCount;
 }
 
-export async function selectLatestEventId(db: Queryable): Promise<number> {
-  const { rows } = await db.query<{ id: number | null }>(`SELECT ${HIGHEST_POSITION} AS id`);
+/**
+ * The highest position ever given to the organisation's events (0 if none): pruning may empty
+ * its log, so it is kept in event_positions rather than read from the log.
+ */
+export async function selectLatestEventId(db: Queryable, orgId: number): Promise<number> {
+  const { rows } = await db.query<{ id: number | null }>('SELECT last_position AS id FROM event_positions WHERE org_id = $1', [orgId]);
   return rows[0]?.id ?? 0;
+}
+
+/** Every organisation's highest position, for a process starting to follow the log. */
+export async function selectLatestEventIds(db: Queryable): Promise<Map<number, number>> {
+  const { rows } = await db.query<{ org_id: number; last_position: number }>('SELECT org_id, last_position FROM event_positions');
+  return new Map(rows.map((r) => [r.org_id, r.last_position]));
+}
+
+/**
+ * Where a replay after `afterId` stands for the organisation: its last position and the oldest
+ * position still in its log (null when the log holds none of its events).
+ */
+export async function selectReplayWindow(db: Queryable, orgId: number): Promise<{ latest: number; oldest: number | null }> {
+  const { rows } = await db.query<{ latest: number | null; oldest: number | null }>(
+    `SELECT (SELECT last_position FROM event_positions WHERE org_id = $1) AS latest,
+            (SELECT min(position) FROM events WHERE org_id = $1) AS oldest`,
+    [orgId],
+  );
+  return { latest: rows[0]?.latest ?? 0, oldest: rows[0]?.oldest ?? null };
 }

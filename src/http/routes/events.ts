@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { AppDeps } from '../../app/deps.js';
 import type { EventBus } from '../../events/event-bus.js';
 import { openEventStream, type OpenStream } from '../../events/event-stream.js';
+import { createReplayPages } from '../../events/replay-pages.js';
+import { keyFromAuthorization } from '../../app/keys.js';
 import { sendFailure } from '../errors.js';
 import { errors } from './common.js';
 
@@ -11,6 +14,38 @@ export interface EventRoutesOptions {
   bus: EventBus;
   /** Comment line sent this often so proxies and clients see the stream is alive. Default 15 s. */
   heartbeatMs?: number;
+  /** Open streams allowed per API key and per organisation, in this process. */
+  perKey: number;
+  perOrg: number;
+  /** See EventStreamOptions. */
+  replayMaxEvents: number;
+  queueMax: number;
+  /** Replay page reads running at once, leaving the rest of the pool to requests. */
+  replayReadsAtOnce: number;
+}
+
+/** Open streams per key hash and per organisation. */
+function createStreamCounts(limits: { perKey: number; perOrg: number }) {
+  const byKey = new Map<string, number>();
+  const byOrg = new Map<number, number>();
+  const add = <K>(map: Map<K, number>, key: K, by: number) => {
+    const n = (map.get(key) ?? 0) + by;
+    if (n > 0) map.set(key, n);
+    else map.delete(key);
+  };
+  return {
+    /** Takes a slot, or says which limit is reached. */
+    take(keyHash: string, orgId: number): 'key' | 'organisation' | (() => void) {
+      if ((byKey.get(keyHash) ?? 0) >= limits.perKey) return 'key';
+      if ((byOrg.get(orgId) ?? 0) >= limits.perOrg) return 'organisation';
+      add(byKey, keyHash, 1);
+      add(byOrg, orgId, 1);
+      return () => {
+        add(byKey, keyHash, -1);
+        add(byOrg, orgId, -1);
+      };
+    },
+  };
 }
 
 const EVENT_ID = /^\d{1,15}$/;
@@ -28,6 +63,8 @@ export function eventRoutes(options: EventRoutesOptions) {
   return (parent: FastifyInstance, deps: AppDeps): void => {
     const app = parent.withTypeProvider<TypeBoxTypeProvider>();
     const open = new Set<OpenStream>();
+    const counts = createStreamCounts(options);
+    const pages = createReplayPages(deps.db, options.replayReadsAtOnce);
     // preClose, not onClose: server.close() waits for open connections, and a stream never
     // ends by itself, so it must be ended before the server stops listening.
     app.addHook('preClose', async () => {
@@ -37,7 +74,7 @@ export function eventRoutes(options: EventRoutesOptions) {
     app.get('/v1/events', {
       schema: {
         tags: ['Events (ext)'], operationId: 'events-stream', querystring: EventsQuery, response: errors(),
-        description: '(ext) text/event-stream of session.* and deployment.* events. Send Last-Event-ID (or ?last_event_id=) to replay what was missed (kept one hour).',
+        description: '(ext) text/event-stream of session.* and deployment.* events. Send Last-Event-ID (or ?last_event_id=) to replay what was missed (kept one hour); a `resync` event says it cannot be. 429 TOO_MANY_STREAMS past the open-stream limits.',
       },
     }, async (request, reply) => {
       const header = request.headers['last-event-id'];
@@ -45,16 +82,27 @@ export function eventRoutes(options: EventRoutesOptions) {
       if (given !== undefined && !EVENT_ID.test(given)) {
         return sendFailure(reply, { code: 'VALIDATION_FAILED', message: 'Last-Event-ID must be an event id (a non-negative integer).' });
       }
+      // The key's hash, never the key itself, like the rate limiter.
+      const keyHash = createHash('sha256').update(keyFromAuthorization(request.headers.authorization) ?? '').digest('base64url');
+      const slot = counts.take(keyHash, request.orgId);
+      if (typeof slot === 'string') {
+        const limit = slot === 'key' ? `${options.perKey} per API key` : `${options.perOrg} per organisation`;
+        return sendFailure(reply, { code: 'TOO_MANY_STREAMS', message: `Too many open event streams (at most ${limit}); close one before opening another.` });
+      }
       reply.hijack();
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(reply.getHeaders())) if (typeof value === 'string') headers[name] = value;
       const stream = openEventStream(reply.raw, {
-        db: deps.db, bus: options.bus, heartbeatMs: options.heartbeatMs ?? 15_000, headers,
+        db: deps.db, bus: options.bus, pages, heartbeatMs: options.heartbeatMs ?? 15_000, headers,
         filter: { orgId: request.orgId, sessionId: request.query.session_id },
         lastEventId: given === undefined ? undefined : Number(given),
+        replayMaxEvents: options.replayMaxEvents, queueMax: options.queueMax,
       });
       open.add(stream);
-      void stream.closed.then(() => open.delete(stream));
+      void stream.closed.then(() => {
+        open.delete(stream);
+        slot();
+      });
     });
   };
 }
