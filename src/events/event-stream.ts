@@ -12,8 +12,6 @@
  *   `queueMax`; past it the stream ends with a `resync` event (reconnect with Last-Event-ID).
  */
 import type { ServerResponse } from 'node:http';
-import type { Queryable } from '../db/db.js';
-import { selectLatestEventId, selectReplayWindow } from '../db/queries/events.js';
 import type { EventBus, EventFilter } from './event-bus.js';
 import type { WireEvent } from './event-log.js';
 import { formatEvent, type ReplayPages } from './replay-pages.js';
@@ -21,7 +19,6 @@ import { formatEvent, type ReplayPages } from './replay-pages.js';
 export { formatEvent } from './replay-pages.js';
 
 export interface EventStreamOptions {
-  db: Queryable;
   bus: EventBus;
   pages: ReplayPages;
   filter: EventFilter;
@@ -77,7 +74,7 @@ export function openEventStream(raw: ServerResponse, options: EventStreamOptions
     for (const wake of drainWaiters.splice(0)) wake();
     while (!blocked && !ended && queue.length > 0) send(queue.shift()!);
   }
-  const write = (text: string) => {
+  const write = (text: string | Buffer) => {
     if (ended) return;
     if (!raw.write(text) && !blocked) {
       blocked = true;
@@ -143,11 +140,11 @@ export function openEventStream(raw: ServerResponse, options: EventStreamOptions
   /** Where the stream starts: after the client's id, or after a resync to the latest one. */
   async function start(): Promise<void> {
     const given = options.lastEventId;
+    const { latest, oldest } = await options.pages.window(filter.orgId);
     if (given === undefined) {
-      lastSentId = await selectLatestEventId(options.db, filter.orgId);
+      lastSentId = latest;
       return;
     }
-    const { latest, oldest } = await selectReplayWindow(options.db, filter.orgId);
     let reason: ResyncReason | undefined;
     if (given > latest) reason = 'unknown_id';
     else if (latest - given > options.replayMaxEvents) reason = 'too_far_behind';
@@ -164,12 +161,15 @@ export function openEventStream(raw: ServerResponse, options: EventStreamOptions
     await start();
     while (!ended) {
       await drained();
+      // A fast reader never fills the socket and a cached page is already read, so without this
+      // a replay would run to its end in microtasks, holding the event loop from every request.
+      await options.pages.turn();
       if (ended) return;
       const page = await options.pages.read({ orgId: filter.orgId, sessionId: filter.sessionId, afterId: lastSentId });
       if (ended) return;
       if (page.lastId !== undefined && page.lastId > lastSentId) {
         lastSentId = page.lastId;
-        write(page.text);
+        write(page.bytes);
       }
       if (page.full) continue;
       if (pendingOverflowed) {

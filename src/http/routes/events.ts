@@ -93,7 +93,7 @@ export function eventRoutes(options: EventRoutesOptions) {
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(reply.getHeaders())) if (typeof value === 'string') headers[name] = value;
       const stream = openEventStream(reply.raw, {
-        db: deps.db, bus: options.bus, pages, heartbeatMs: options.heartbeatMs ?? 15_000, headers,
+        bus: options.bus, pages, heartbeatMs: options.heartbeatMs ?? 15_000, headers,
         filter: { orgId: request.orgId, sessionId: request.query.session_id },
         lastEventId: given === undefined ? undefined : Number(given),
         replayMaxEvents: options.replayMaxEvents, queueMax: options.queueMax,
