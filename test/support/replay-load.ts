@@ -83,7 +83,6 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
  * the server's RSS.
  */
 export async function runReplayLoad(options: { url: string; pid: number; orgs: ReplayOrg[]; perKey: number; probePath: string; probeKey: string; timeoutMs?: number }): Promise<ReplayLoadResult> {
-  const started = performance.now();
   let peakRssMb = rssMb(options.pid);
   const sampler = setInterval(() => (peakRssMb = Math.max(peakRssMb, rssMb(options.pid))), 50);
   const input: ReplayStreamsInput = { url: options.url, orgs: options.orgs, perKey: options.perKey, timeoutMs: options.timeoutMs ?? 120_000 };
