@@ -134,6 +134,8 @@ function handleBlock(block) {
   if (!data) return;
   const event = JSON.parse(data);
   if (id) state.lastEventId = Number(id);
+  // The events since our id are not coming (docs/wire-contract.md#event-stream): reload all.
+  if (event.type === 'resync') return scheduleReload();
   announce(event);
   scheduleReload(event.session_id ?? event.request_id);
 }

@@ -221,3 +221,22 @@ describe('event stream limits', () => {
     assert.ok(blocks.filter((b) => b.includes('event: test.big')).length < 2_000, 'events past the queue were not held');
   });
 });
+
+describe('a commit wakes the sequencer', () => {
+  let t: TestService;
+  before(async () => {
+    // No fallback poll worth the name: only the wake can number these events in time.
+    t = await startTestService({ env: { EVENT_SEQUENCE_FALLBACK_MS: '3600000' } });
+  });
+  after(() => t.close());
+
+  it('live events arrive without a poll', async () => {
+    const call = client(t.url, t.key);
+    const v = await seedVersion(call, { sockets: 8 });
+    const live = await stream(t, t.key);
+    await registerServer(call, { ...v, sockets: 8 });
+    const events = await live.take(2, 20_000);
+    assert.deepEqual(events.map((e) => e.event), ['deployment.created', 'deployment.ready']);
+    live.close();
+  });
+});
