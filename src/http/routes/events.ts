@@ -73,7 +73,7 @@ export function eventRoutes(options: EventRoutesOptions) {
 
     app.get('/v1/events', {
       schema: {
-        tags: ['Events (ext)'], operationId: 'events-stream', querystring: EventsQuery, response: errors(),
+        tags: ['Events (ext)'], operationId: 'events-stream', querystring: EventsQuery, response: errors(429),
         description: '(ext) text/event-stream of session.* and deployment.* events. Send Last-Event-ID (or ?last_event_id=) to replay what was missed (kept one hour); a `resync` event says it cannot be. 429 TOO_MANY_STREAMS past the open-stream limits.',
       },
     }, async (request, reply) => {
