@@ -97,8 +97,8 @@ export async function runReplayLoad(options: { url: string; pid: number; orgs: R
   while (replaying || latencies.length < 50) {
     const t0 = performance.now();
     const response = await fetch(`${options.url}${options.probePath}`, { headers: { authorization: `token ${options.probeKey}` } });
-    await response.arrayBuffer();
-    if (response.status !== 200) throw new Error(`probe ${options.probePath}: ${response.status}`);
+    const body = await response.text();
+    if (response.status !== 200) throw new Error(`probe ${options.probePath}: ${response.status} ${body}`);
     latencies.push(performance.now() - t0);
   }
   const streams = await outcome;
