@@ -3,7 +3,7 @@ import type { DeploymentRecord, SessionRecord } from '../../domain/records.js';
 import { PREFIXED_COLUMNS as PREFIXED_DEPLOYMENT_COLUMNS, toPrefixedDeployment } from './deployment-rows.js';
 import type { SessionKind, SessionUser } from '../../domain/session-rules.js';
 
-interface SessionRow {
+export interface SessionRow {
   id: number; session_id: string; org_id: number; app_id: number; app_name: string; version_id: number; version_name: string;
   kind: SessionKind; status: string; deployment_id: number | null; seats: number; users: SessionUser[];
   selectors: SessionRecord['selectors']; placement: Record<string, unknown>; custom_id: string | null;
@@ -24,9 +24,9 @@ function columnsNamed(prefix: string): string {
   ].join(', ');
 }
 
-const COLUMNS = columnsNamed('');
+export const COLUMNS = columnsNamed('');
 
-function toSession(row: SessionRow): SessionRecord {
+export function toSession(row: SessionRow): SessionRecord {
   return {
     id: row.id, sessionId: row.session_id, orgId: row.org_id, appId: row.app_id, appName: row.app_name,
     versionId: row.version_id, versionName: row.version_name, kind: row.kind, status: row.status,
@@ -65,17 +65,6 @@ export async function insertSession(db: Queryable, s: NewSession): Promise<Sessi
       s.status === 'Unprocessable'],
   );
   return toSession(rows[0]!);
-}
-
-/** The same columns named `s_…`, to read a session beside other rows in one statement. */
-export const PREFIXED_COLUMNS = columnsNamed('s_');
-
-/** The session of a row read with PREFIXED_COLUMNS, or undefined when there is none. */
-export function toPrefixedSession(row: Record<string, unknown>): SessionRecord | undefined {
-  if (row['s_id'] === null || row['s_id'] === undefined) return undefined;
-  const unprefixed: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(row)) if (name.startsWith('s_')) unprefixed[name.slice(2)] = value;
-  return toSession(unprefixed as unknown as SessionRow);
 }
 
 /** A session the organisation can see (with deleted_at) and its deployment, in one round trip. */
