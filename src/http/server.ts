@@ -115,7 +115,8 @@ export async function buildServer(deps: AppDeps, options: ServerOptions = {}): P
     if (text.trim() === '') return done(null, undefined);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text, nullPropertiesAsAbsent);
+      // The reviver slows the parse several times over; a body without the word null has no null.
+      parsed = text.includes('null') ? JSON.parse(text, nullPropertiesAsAbsent) : JSON.parse(text);
     } catch {
       return done(new SyntaxError('The request body is not valid JSON.'), undefined);
     }
