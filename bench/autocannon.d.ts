@@ -20,7 +20,15 @@ declare module 'autocannon' {
     body?: string;
     requests?: AutocannonRequest[];
   }
-  export interface Histogram { average: number; mean: number; p50: number; p99: number; max: number; min: number; total: number }
+  export interface Histogram {
+    average: number;
+    mean: number;
+    p50: number;
+    p99: number;
+    max: number;
+    min: number;
+    total: number;
+  }
   export interface AutocannonResult {
     requests: Histogram & { sent: number };
     latency: Histogram;

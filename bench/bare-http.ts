@@ -7,16 +7,26 @@ import Fastify from 'fastify';
 
 const app = Fastify({ logger: false });
 const body = { message: 'pong', session_id: '950dd2eaff09-S', status: 'Status.READY', ready: true, linked: true };
-app.get('/ping', {
-  schema: {
-    response: {
-      200: {
-        type: 'object',
-        properties: { message: { type: 'string' }, session_id: { type: 'string' }, status: { type: 'string' }, ready: { type: 'boolean' }, linked: { type: 'boolean' } },
+app.get(
+  '/ping',
+  {
+    schema: {
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            message: { type: 'string' },
+            session_id: { type: 'string' },
+            status: { type: 'string' },
+            ready: { type: 'boolean' },
+            linked: { type: 'boolean' },
+          },
+        },
       },
     },
   },
-}, async () => body);
+  async () => body,
+);
 await app.listen({ host: '127.0.0.1', port: 0 });
 const address = app.server.address();
 process.stdout.write(`${typeof address === 'object' && address ? address.port : 0}\n`);

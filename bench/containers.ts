@@ -49,10 +49,12 @@ async function until(what: string, check: () => Promise<boolean>, withinMs = 120
 /** A TCP port nothing on this machine listens on right now. */
 function freeTcpPort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
+    const server = createServer()
+      .once('error', reject)
+      .listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
   });
 }
 
@@ -60,8 +62,12 @@ function freeTcpPort(): Promise<number> {
 async function engineAloneMs(docker: Docker, port: number): Promise<number> {
   const started = performance.now();
   const container = await docker.createContainer({
-    Image: ECHO_IMAGE, Env: [`ARBITRIUM_PORTS_MAPPING=${JSON.stringify({ ports: { control: { name: 'control', internal: 7778, external: port, protocol: 'TCP' } } })}`],
-    ExposedPorts: { '7778/tcp': {} }, HostConfig: { PortBindings: { '7778/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] } },
+    Image: ECHO_IMAGE,
+    Env: [
+      `ARBITRIUM_PORTS_MAPPING=${JSON.stringify({ ports: { control: { name: 'control', internal: 7778, external: port, protocol: 'TCP' } } })}`,
+    ],
+    ExposedPorts: { '7778/tcp': {} },
+    HostConfig: { PortBindings: { '7778/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] } },
   });
   await container.start();
   await until('the engine-started container', () => acceptsTcp(port, 500));
@@ -75,8 +81,14 @@ export async function measureContainers(): Promise<ContainerFigures> {
   const podman: TestPodman = await startPodman();
   const postgres = await startPostgres();
   const config = loadConfig({
-    HOST: '0.0.0.0', PORT: '0', LOG_LEVEL: 'warn', RALLYPOINT_API_KEY: KEY, DATABASE_URL: postgres.url, JOB_POLL_MS: '20',
-    PROVIDERS: 'registered,docker', DOCKER_CALLBACK_URL: 'http://host.containers.internal:0',
+    HOST: '0.0.0.0',
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    RALLYPOINT_API_KEY: KEY,
+    DATABASE_URL: postgres.url,
+    JOB_POLL_MS: '20',
+    PROVIDERS: 'registered,docker',
+    DOCKER_CALLBACK_URL: 'http://host.containers.internal:0',
   });
   const service = await startService({ config });
   try {
@@ -84,32 +96,61 @@ export async function measureContainers(): Promise<ContainerFigures> {
     const url = `http://127.0.0.1:${new URL(listening).port}`;
     const call = async (method: string, path: string, body?: unknown) => {
       const response = await fetch(`${url}${path}`, {
-        method, headers: { authorization: `token ${KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        method,
+        headers: { authorization: `token ${KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
         ...(body ? { body: JSON.stringify(body) } : {}),
       });
       return { status: response.status, body: (await response.json()) as Record<string, any> };
     };
     await insertHost(service.deps.db, {
-      name: 'bench-host', endpoint: { kind: 'socket', path: podman.socketPath }, publicIp: '127.0.0.1',
-      place: { city: 'Local', country: 'Local', continent: 'Local', administrativeDivision: '', region: '', timezone: 'UTC', latitude: null, longitude: null },
-      cpuUnits: 1024 * 64, memoryMb: 64 * 1024, portMin: 44000, portMax: 44999, tags: [], now: new Date(),
+      name: 'bench-host',
+      endpoint: { kind: 'socket', path: podman.socketPath },
+      publicIp: '127.0.0.1',
+      place: {
+        city: 'Local',
+        country: 'Local',
+        continent: 'Local',
+        administrativeDivision: '',
+        region: '',
+        timezone: 'UTC',
+        latitude: null,
+        longitude: null,
+      },
+      cpuUnits: 1024 * 64,
+      memoryMb: 64 * 1024,
+      portMin: 44000,
+      portMax: 44999,
+      tags: [],
+      now: new Date(),
     });
     await call('POST', '/v1/app', { name: 'bench-echo', is_active: true, image: '' });
     const version = await call('POST', '/v1/app/bench-echo/version', {
-      name: 'v1', docker_repository: 'localhost', docker_image: 'rallypoint-echo', docker_tag: 'test', req_cpu: 128, req_memory: 128,
-      ports: [{ port: 7778, protocol: 'TCP', name: 'control' }], session_config: { kind: 'Match', sockets: 2 },
+      name: 'v1',
+      docker_repository: 'localhost',
+      docker_image: 'rallypoint-echo',
+      docker_tag: 'test',
+      req_cpu: 128,
+      req_memory: 128,
+      ports: [{ port: 7778, protocol: 'TCP', name: 'control' }],
+      session_config: { kind: 'Match', sockets: 2 },
     });
     if (version.status !== 200) throw new Error(`version: ${JSON.stringify(version.body)}`);
     const deployAndWait = async () => {
       const deployed = await call('POST', '/v1/deploy', { app_name: 'bench-echo' });
       if (deployed.status !== 200) throw new Error(`deploy: ${deployed.status} ${JSON.stringify(deployed.body)}`);
       const requestId = deployed.body['request_id'] as string;
-      await until(`${requestId} ready`, async () => (await call('GET', `/v1/status/${requestId}`)).body['current_status'] === 'Status.READY');
+      await until(
+        `${requestId} ready`,
+        async () => (await call('GET', `/v1/status/${requestId}`)).body['current_status'] === 'Status.READY',
+      );
       return requestId;
     };
     const stopAll = async (ids: string[]) => {
       for (const id of ids) await call('DELETE', `/v1/stop/${id}`);
-      await until('containers removed', async () => (await podman.containersLabelled('io.rallypoint.managed=true')).length === 0);
+      await until(
+        'containers removed',
+        async () => (await podman.containersLabelled('io.rallypoint.managed=true')).length === 0,
+      );
     };
 
     log(`engine alone, ${RUNS} runs`);
@@ -132,7 +173,11 @@ export async function measureContainers(): Promise<ContainerFigures> {
       runs: RUNS,
       engineAlone: { p50Ms: percentile(alone, 50), p99Ms: percentile(alone, 99) },
       deployToReady: { p50Ms: percentile(viaRallypoint, 50), p99Ms: percentile(viaRallypoint, 99) },
-      burst: { deploys: BURST, seconds: Math.round(seconds * 100) / 100, deploysPerSecond: Math.round((BURST / seconds) * 100) / 100 },
+      burst: {
+        deploys: BURST,
+        seconds: Math.round(seconds * 100) / 100,
+        deploysPerSecond: Math.round((BURST / seconds) * 100) / 100,
+      },
     };
   } finally {
     // Each step runs even when an earlier one fails, so no engine, store or cluster is left behind.
@@ -145,7 +190,8 @@ export async function measureContainers(): Promise<ContainerFigures> {
 export function renderContainers(f: ContainerFigures): string {
   return [
     `containers on one host (${f.runs} runs each, Podman):`,
-    `| measure | p50 ms | p99 ms |`, `|---|---|---|`,
+    `| measure | p50 ms | p99 ms |`,
+    `|---|---|---|`,
     `| engine alone: create + start until the TCP port answers | ${f.engineAlone.p50Ms} | ${f.engineAlone.p99Ms} |`,
     `| Rallypoint: POST /v1/deploy until Status.READY | ${f.deployToReady.p50Ms} | ${f.deployToReady.p99Ms} |`,
     `${f.burst.deploys} deploys at once: all READY in ${f.burst.seconds} s, ${f.burst.deploysPerSecond} deploys/s`,
@@ -153,8 +199,11 @@ export function renderContainers(f: ContainerFigures): string {
 }
 
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  measureContainers().then((figures) => process.stdout.write(`${renderContainers(figures)}\n`), (error) => {
-    process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
-    process.exitCode = 1;
-  });
+  measureContainers().then(
+    (figures) => process.stdout.write(`${renderContainers(figures)}\n`),
+    (error) => {
+      process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

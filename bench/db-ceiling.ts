@@ -13,7 +13,12 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
-export interface CeilingFigures { txPerSecond: number; p50Ms: number; p99Ms: number; transactions: number }
+export interface CeilingFigures {
+  txPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  transactions: number;
+}
 
 function percentile(sorted: readonly number[], q: number): number {
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -47,10 +52,26 @@ function reserveSql(shape: SeatTransactionOptions['shape']): string {
 const INSERT_SESSION = `INSERT INTO sessions (session_id, org_id, app_id, version_id, kind, status, deployment_id, seats, users, user_count, created_at)
   VALUES ($1, $2, $3, $4, 'Seat', 'Ready', $5, $6, $7, $8, now())`;
 
-interface Target { org_id: number; app_id: number; version_id: number; place: unknown[] }
+interface Target {
+  org_id: number;
+  app_id: number;
+  version_id: number;
+  place: unknown[];
+}
 
 async function readTarget(client: pg.Client, appName: string): Promise<Target> {
-  const { rows } = await client.query<Omit<Target, 'place'> & { ready: boolean; lat: number; lon: number; city: string; country: string; continent: string; ad: string; region: string }>(
+  const { rows } = await client.query<
+    Omit<Target, 'place'> & {
+      ready: boolean;
+      lat: number;
+      lon: number;
+      city: string;
+      country: string;
+      continent: string;
+      ad: string;
+      region: string;
+    }
+  >(
     `SELECT a.org_id, a.id AS app_id, v.id AS version_id, d.status = 'Status.READY' AS ready, coalesce(d.latitude, 'NaN') AS lat,
        coalesce(d.longitude, 'NaN') AS lon, d.city, d.country, d.continent, d.administrative_division AS ad, d.region
      FROM apps a JOIN versions v ON v.app_id = a.id JOIN deployments d ON d.version_id = v.id WHERE a.name = $1 AND v.name = 'v1' LIMIT 1`,
@@ -67,17 +88,30 @@ async function oneTransaction(client: pg.Client, options: SeatTransactionOptions
   await client.query('BEGIN');
   try {
     const reserved = await client.query<{ id: number }>({
-      ...(named ? { name: 'ceiling-reserve' } : {}), text: reserveSql(options.shape),
+      ...(named ? { name: 'ceiling-reserve' } : {}),
+      text: reserveSql(options.shape),
       values: [target.version_id, seats, ...(named ? target.place : [])],
     });
     const deploymentId = reserved.rows[0]?.id ?? null;
     await client.query({
-      ...(named ? { name: 'ceiling-insert' } : {}), text: INSERT_SESSION,
-      values: [`${randomBytes(6).toString('hex')}-S`, target.org_id, target.app_id, target.version_id, deploymentId, deploymentId === null ? 0 : seats,
-        JSON.stringify(Array.from({ length: seats }, (_, i) => ({ ip: `203.0.113.${i + 1}` }))), seats],
+      ...(named ? { name: 'ceiling-insert' } : {}),
+      text: INSERT_SESSION,
+      values: [
+        `${randomBytes(6).toString('hex')}-S`,
+        target.org_id,
+        target.app_id,
+        target.version_id,
+        deploymentId,
+        deploymentId === null ? 0 : seats,
+        JSON.stringify(Array.from({ length: seats }, (_, i) => ({ ip: `203.0.113.${i + 1}` }))),
+        seats,
+      ],
     });
     for (let i = 0; i < (options.eventRows ?? 0); i++) {
-      await client.query(`INSERT INTO events (org_id, type, session_id, request_id, data, created_at) VALUES ($1, 'session.created', 'bench-S', NULL, '{"seats":1}', now())`, [target.org_id]);
+      await client.query(
+        `INSERT INTO events (org_id, type, session_id, request_id, data, created_at) VALUES ($1, 'session.created', 'bench-S', NULL, '{"seats":1}', now())`,
+        [target.org_id],
+      );
     }
     await client.query('COMMIT');
   } catch (error) {
@@ -87,7 +121,10 @@ async function oneTransaction(client: pg.Client, options: SeatTransactionOptions
 }
 
 export async function measureSeatTransaction(options: SeatTransactionOptions): Promise<CeilingFigures> {
-  const clients = Array.from({ length: options.poolSize }, () => new pg.Client({ connectionString: options.databaseUrl }));
+  const clients = Array.from(
+    { length: options.poolSize },
+    () => new pg.Client({ connectionString: options.databaseUrl }),
+  );
   try {
     await Promise.all(clients.map((c) => c.connect()));
     const target = await readTarget(clients[0]!, options.appName);
@@ -105,8 +142,10 @@ export async function measureSeatTransaction(options: SeatTransactionOptions): P
     const elapsedS = (performance.now() - began) / 1000;
     latencies.sort((a, b) => a - b);
     return {
-      txPerSecond: Math.round(latencies.length / elapsedS), transactions: latencies.length,
-      p50Ms: Number(percentile(latencies, 0.5).toFixed(2)), p99Ms: Number(percentile(latencies, 0.99).toFixed(2)),
+      txPerSecond: Math.round(latencies.length / elapsedS),
+      transactions: latencies.length,
+      p50Ms: Number(percentile(latencies, 0.5).toFixed(2)),
+      p99Ms: Number(percentile(latencies, 0.99).toFixed(2)),
     };
   } finally {
     await Promise.all(clients.map((c) => c.end().catch(() => undefined)));

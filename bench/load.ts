@@ -29,14 +29,21 @@ export interface LoadOptions {
 function figuresOf(result: AutocannonResult): Figures {
   return {
     rps: Math.round(result.requests.average),
-    p50Ms: result.latency.p50, p99Ms: result.latency.p99, maxMs: result.latency.max,
-    non2xx: result.non2xx, errors: result.errors + result.timeouts, total: result.requests.total,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    maxMs: result.latency.max,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    total: result.requests.total,
   };
 }
 
 export async function runLoad(options: LoadOptions): Promise<Figures> {
   const result = await autocannon({
-    url: options.url, connections: options.connections, duration: options.durationS, timeout: 30,
+    url: options.url,
+    connections: options.connections,
+    duration: options.durationS,
+    timeout: 30,
     requests: options.requests,
     ...(options.overallRate !== undefined ? { overallRate: options.overallRate } : {}),
   });
@@ -66,12 +73,24 @@ export interface LoadPlan {
 
 /** Saturation first, then the fixed rate; a short pause between lets the server settle. */
 /** What a CPU probe reads, and each process's idle CPU in % of a core to take off. */
-export interface CpuWatch { probe: CpuProbe; idlePercent: Record<string, number> }
+export interface CpuWatch {
+  probe: CpuProbe;
+  idlePercent: Record<string, number>;
+}
 
-export async function measureScenario(plan: LoadPlan, requests: () => AutocannonRequest[], cpu?: CpuWatch): Promise<ScenarioFigures> {
+export async function measureScenario(
+  plan: LoadPlan,
+  requests: () => AutocannonRequest[],
+  cpu?: CpuWatch,
+): Promise<ScenarioFigures> {
   const before = cpu?.probe();
   const startedMs = performance.now();
-  const saturated = await runLoad({ url: plan.url, requests: requests(), durationS: plan.durationS, connections: plan.saturationConnections });
+  const saturated = await runLoad({
+    url: plan.url,
+    requests: requests(),
+    durationS: plan.durationS,
+    connections: plan.saturationConnections,
+  });
   const after = cpu?.probe();
   const elapsedMs = performance.now() - startedMs;
   const cpuPerRequestMs: Record<string, number> = {};
@@ -83,7 +102,11 @@ export async function measureScenario(plan: LoadPlan, requests: () => Autocannon
   }
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const atFixedRate = await runLoad({
-    url: plan.url, requests: requests(), durationS: plan.durationS, connections: plan.fixedRateConnections, overallRate: plan.fixedRate,
+    url: plan.url,
+    requests: requests(),
+    durationS: plan.durationS,
+    connections: plan.fixedRateConnections,
+    overallRate: plan.fixedRate,
   });
   await new Promise((resolve) => setTimeout(resolve, 1000));
   return { saturated, atFixedRate, ...(cpu ? { cpuPerRequestMs } : {}) };

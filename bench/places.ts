@@ -33,20 +33,54 @@ function prng(seed: number): () => number {
 }
 
 async function seed(db: Db, places: number) {
-  const deps: AppDeps = { db, clock: systemClock, geo: noGeo, providers: new ProviderRegistry([]), listeners: emptyListeners() };
+  const deps: AppDeps = {
+    db,
+    clock: systemClock,
+    geo: noGeo,
+    providers: new ProviderRegistry([]),
+    listeners: emptyListeners(),
+  };
   const { orgId } = await createOrganisation(deps, `places-${places}`);
   const app = await createApp(deps, orgId, { name: 'bench', isActive: true, image: '' });
   if (!app.ok) throw new Error(app.error.message);
-  const version = await createVersion(deps, orgId, 'bench', { name: 'v1', session_config: { kind: 'Seat', sockets: 1_000_000 } });
+  const version = await createVersion(deps, orgId, 'bench', {
+    name: 'v1',
+    session_config: { kind: 'Seat', sockets: 1_000_000 },
+  });
   if (!version.ok) throw new Error(version.error.message);
   for (let i = 0; i < DEPLOYMENTS; i++) {
     const p = benchPlace(i % places, places);
     await insertDeployment(db, {
-      requestId: `place${String(i).padStart(7, '0')}`, orgId, appId: version.value.appId, versionId: version.value.id, provider: 'registered',
-      status: DeploymentStatus.ready, publicIp: '198.51.100.1', fqdn: '', ports: {},
-      place: { city: p.city, country: p.country, continent: p.continent, administrativeDivision: p.administrative_division, region: '', timezone: '', latitude: p.latitude, longitude: p.longitude },
-      tags: [], sockets: 1_000_000, socketsUsage: 0, requestUserCount: 0, webhookUrl: null, command: null, arguments: null, env: [],
-      providerData: {}, heartbeatTimeoutSeconds: null, now: new Date(),
+      requestId: `place${String(i).padStart(7, '0')}`,
+      orgId,
+      appId: version.value.appId,
+      versionId: version.value.id,
+      provider: 'registered',
+      status: DeploymentStatus.ready,
+      publicIp: '198.51.100.1',
+      fqdn: '',
+      ports: {},
+      place: {
+        city: p.city,
+        country: p.country,
+        continent: p.continent,
+        administrativeDivision: p.administrative_division,
+        region: '',
+        timezone: '',
+        latitude: p.latitude,
+        longitude: p.longitude,
+      },
+      tags: [],
+      sockets: 1_000_000,
+      socketsUsage: 0,
+      requestUserCount: 0,
+      webhookUrl: null,
+      command: null,
+      arguments: null,
+      env: [],
+      providerData: {},
+      heartbeatTimeoutSeconds: null,
+      now: new Date(),
     });
   }
   await db.query('ANALYZE deployments');
@@ -57,10 +91,24 @@ let sessions = 0;
 
 function request(orgId: number, random: () => number): SessionPlacementRequest {
   return {
-    orgId, appName: 'bench', versionName: 'v1', seatsByKind: Object.fromEntries(SESSION_KINDS.map((kind) => [kind, 1])),
-    statusByDeploymentStatus: { [DeploymentStatus.ready]: 'Ready' }, requiredTags: [], constraints: [],
-    position: { latitude: random() * 140 - 70, longitude: random() * 360 - 180 }, skipLocked: true,
-    session: { sessionId: `bench-${(sessions += 1)}`, users: [], selectors: [], placement: {}, customId: null, webhookUrl: null, now: new Date() },
+    orgId,
+    appName: 'bench',
+    versionName: 'v1',
+    seatsByKind: Object.fromEntries(SESSION_KINDS.map((kind) => [kind, 1])),
+    statusByDeploymentStatus: { [DeploymentStatus.ready]: 'Ready' },
+    requiredTags: [],
+    constraints: [],
+    position: { latitude: random() * 140 - 70, longitude: random() * 360 - 180 },
+    skipLocked: true,
+    session: {
+      sessionId: `bench-${(sessions += 1)}`,
+      users: [],
+      selectors: [],
+      placement: {},
+      customId: null,
+      webhookUrl: null,
+      now: new Date(),
+    },
   };
 }
 
@@ -73,12 +121,14 @@ function backendCpuMs(pid: number): number {
 class Rollback extends Error {}
 
 async function rolledBack(db: Db, body: (tx: Queryable) => Promise<unknown>): Promise<void> {
-  await db.transaction(async (tx) => {
-    await body(tx);
-    throw new Rollback();
-  }).catch((error: unknown) => {
-    if (!(error instanceof Rollback)) throw error;
-  });
+  await db
+    .transaction(async (tx) => {
+      await body(tx);
+      throw new Rollback();
+    })
+    .catch((error: unknown) => {
+      if (!(error instanceof Rollback)) throw error;
+    });
 }
 
 async function measure(db: Db, orgId: number): Promise<{ medianMs: number; dbCpuMs: number; explain: string }> {
@@ -90,7 +140,8 @@ async function measure(db: Db, orgId: number): Promise<{ medianMs: number; dbCpu
   for (let i = 0; i < ROUNDS; i++) {
     const started = performance.now();
     await db.transaction(async (tx) => {
-      if (!(await insertSessionOnBestDeployment(tx, request(orgId, random))).session) throw new Error('placement found nothing');
+      if (!(await insertSessionOnBestDeployment(tx, request(orgId, random))).session)
+        throw new Error('placement found nothing');
     });
     times.push(performance.now() - started);
   }
@@ -99,7 +150,10 @@ async function measure(db: Db, orgId: number): Promise<{ medianMs: number; dbCpu
   await rolledBack(db, async (tx) => {
     const capture: Queryable = {
       query: (async (text: string, params?: unknown[]) => {
-        const plan = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, COSTS OFF, TIMING ${process.env['BENCH_EXPLAIN_TIMING'] === 'on' ? 'ON' : 'OFF'}, SUMMARY ON) ${text}`, params);
+        const plan = await tx.query<{ 'QUERY PLAN': string }>(
+          `EXPLAIN (ANALYZE, COSTS OFF, TIMING ${process.env['BENCH_EXPLAIN_TIMING'] === 'on' ? 'ON' : 'OFF'}, SUMMARY ON) ${text}`,
+          params,
+        );
         explain = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
         return { rows: [], rowCount: 0 };
       }) as Queryable['query'],
@@ -112,10 +166,15 @@ async function measure(db: Db, orgId: number): Promise<{ medianMs: number; dbCpu
 }
 
 async function main() {
-  const args = process.argv.slice(2).map(Number).filter((n) => n > 0);
+  const args = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((n) => n > 0);
   const placeCounts = args.length > 0 ? args : [10, 300];
   const migrations = await loadMigrations(fileURLToPath(new URL('../../src/db/migrations/', import.meta.url)));
-  const { startThrowawayPostgres } = (await import(new URL('../../scripts/throwaway-postgres.mjs', import.meta.url).href)) as {
+  const { startThrowawayPostgres } = (await import(
+    new URL('../../scripts/throwaway-postgres.mjs', import.meta.url).href
+  )) as {
     startThrowawayPostgres(): Promise<{ url: string; stop(): void }>;
   };
   const cluster = await startThrowawayPostgres();
@@ -129,13 +188,19 @@ async function main() {
       await admin.query(`CREATE DATABASE places_${places}`);
       await admin.close();
       // One connection, so the backend whose CPU is read is the one that runs every statement.
-      const db = await openDb({ databaseUrl: cluster.url.replace(/\/postgres$/, `/places_${places}`), dataDir: '', poolSize: 1 });
+      const db = await openDb({
+        databaseUrl: cluster.url.replace(/\/postgres$/, `/places_${places}`),
+        dataDir: '',
+        poolSize: 1,
+      });
       try {
         await migrate(db, migrations);
         const orgId = await seed(db, places);
         const { medianMs, dbCpuMs, explain } = await measure(db, orgId);
         if (process.env['BENCH_EXPLAIN'] !== 'off') console.log(`\n${explain}\n`);
-        console.log(`${DEPLOYMENTS} deployments over ${String(places).padStart(4)} places: median ${medianMs.toFixed(3)} ms per create, PostgreSQL CPU ${dbCpuMs.toFixed(3)} ms`);
+        console.log(
+          `${DEPLOYMENTS} deployments over ${String(places).padStart(4)} places: median ${medianMs.toFixed(3)} ms per create, PostgreSQL CPU ${dbCpuMs.toFixed(3)} ms`,
+        );
       } finally {
         await db.close();
       }

@@ -27,7 +27,11 @@ export function onCleanup(step: () => Promise<void> | void): void {
 export async function stopEverything(): Promise<void> {
   while (cleanups.length > 0) {
     const step = cleanups.shift()!;
-    try { await step(); } catch (error) { process.stderr.write(`cleanup: ${(error as Error).message}\n`); }
+    try {
+      await step();
+    } catch (error) {
+      process.stderr.write(`cleanup: ${(error as Error).message}\n`);
+    }
   }
 }
 
@@ -35,7 +39,9 @@ export async function stopEverything(): Promise<void> {
 export async function startPostgres(): Promise<Postgres> {
   // scripts/ is plain ESM outside the compiled tree: dist/bench/ -> ../../scripts/.
   const script = new URL('../../scripts/throwaway-postgres.mjs', import.meta.url).href;
-  const { startThrowawayPostgres } = (await import(script)) as { startThrowawayPostgres(o: { durable: boolean }): Promise<Omit<Postgres, 'cpuMs'> & { data: string }> };
+  const { startThrowawayPostgres } = (await import(script)) as {
+    startThrowawayPostgres(o: { durable: boolean }): Promise<Omit<Postgres, 'cpuMs'> & { data: string }>;
+  };
   const pg = await startThrowawayPostgres({ durable: true });
   onCleanup(() => pg.stop());
   return { ...pg, cpuMs: () => serverTreeCpuMs(postmasterPid(pg.data)) };
@@ -81,7 +87,9 @@ export interface RallypointOptions {
 }
 
 /** A Rallypoint server process: on PostgreSQL when databaseUrl is given, else on its embedded PostgreSQL in a temp dir. */
-export async function startRallypoint(options: RallypointOptions): Promise<ServerProcess & { embeddedPid(): number | null }> {
+export async function startRallypoint(
+  options: RallypointOptions,
+): Promise<ServerProcess & { embeddedPid(): number | null }> {
   let dataDir: string | undefined;
   if (!options.databaseUrl) {
     dataDir = mkdtempSync(join(tmpdir(), 'rallypoint-bench-embedded-'));
@@ -92,7 +100,12 @@ export async function startRallypoint(options: RallypointOptions): Promise<Serve
     key: options.key,
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     // The defaults an operator gets: info logging (per-request logging is off in the server).
-    env: { LOG_LEVEL: 'info', JOB_POLL_MS: '500', ...(dataDir ? { RALLYPOINT_DATA_DIR: dataDir } : {}), ...options.env },
+    env: {
+      LOG_LEVEL: 'info',
+      JOB_POLL_MS: '500',
+      ...(dataDir ? { RALLYPOINT_DATA_DIR: dataDir } : {}),
+      ...options.env,
+    },
   });
   const stop = async () => {
     await stopAll([server]);
@@ -115,7 +128,11 @@ export async function stopRallypoint(server: ServerProcess): Promise<void> {
   await stopAll([server]);
 }
 
-export interface BareHttp { url: string; pid: number; stop(): Promise<void> }
+export interface BareHttp {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
 
 export async function startBareHttp(): Promise<BareHttp> {
   const script = fileURLToPath(new URL('./bare-http.js', import.meta.url));
@@ -146,7 +163,8 @@ export function serverTreePssMb(pid: number | null): number | null {
   if (pid === null) return null;
   try {
     let kb = 0;
-    for (const p of [pid, ...childrenOf(pid)]) kb += Number(/Pss:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+    for (const p of [pid, ...childrenOf(pid)])
+      kb += Number(/Pss:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
     return Math.round(kb / 1024);
   } catch {
     return null;

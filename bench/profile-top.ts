@@ -6,8 +6,16 @@
  */
 import { readFileSync } from 'node:fs';
 
-interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }
-interface Profile { nodes: Node[]; samples?: number[]; timeDeltas?: number[] }
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+interface Profile {
+  nodes: Node[];
+  samples?: number[];
+  timeDeltas?: number[];
+}
 const [file, count = '25', seconds, skip = '20'] = process.argv.slice(2);
 if (!file) throw new Error('usage: profile-top <file.cpuprofile> [count] [seconds]');
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
@@ -19,14 +27,18 @@ const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 
 /** Hits per node id: all of them, or those of the busiest window. */
 function hitsOf(): Map<number, number> {
-  if (!seconds || !profile.samples || !profile.timeDeltas) return new Map(profile.nodes.map((n) => [n.id, n.hitCount ?? 0]));
+  if (!seconds || !profile.samples || !profile.timeDeltas)
+    return new Map(profile.nodes.map((n) => [n.id, n.hitCount ?? 0]));
   const samples = profile.samples;
   const times: number[] = [];
   let t = 0;
   for (const delta of profile.timeDeltas) times.push((t += delta));
   const busy = samples.map((id) => (byId.get(id)?.callFrame.functionName === '(idle)' ? 0 : 1));
   const windowUs = Number(seconds) * 1e6;
-  const first = Math.max(0, times.findIndex((time) => time >= Number(skip) * 1e6));
+  const first = Math.max(
+    0,
+    times.findIndex((time) => time >= Number(skip) * 1e6),
+  );
   let [best, bestStart, start, inWindow] = [0, first, first, 0];
   for (let end = first; end < samples.length; end++) {
     inWindow += busy[end]!;
@@ -55,7 +67,13 @@ const byArea = new Map<string, number>();
 for (const [id, n] of hits) {
   const url = byId.get(id)!.callFrame.url;
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
-  const area = pkg ?? (/\/dist\/src\/([^/]+)/.exec(url)?.[1] ? `src/${/\/dist\/src\/([^/]+)/.exec(url)![1]}` : url.startsWith('node:') ? 'node' : byId.get(id)!.callFrame.functionName || 'native');
+  const area =
+    pkg ??
+    (/\/dist\/src\/([^/]+)/.exec(url)?.[1]
+      ? `src/${/\/dist\/src\/([^/]+)/.exec(url)![1]}`
+      : url.startsWith('node:')
+        ? 'node'
+        : byId.get(id)!.callFrame.functionName || 'native');
   byArea.set(area, (byArea.get(area) ?? 0) + n);
 }
 process.stdout.write(`\nby area (${total} samples):\n`);

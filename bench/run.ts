@@ -18,10 +18,27 @@ import { measureContainers, renderContainers } from './containers.js';
 import { measureSeatTransaction } from './db-ceiling.js';
 import { measureScenario, type CpuProbe, type CpuWatch, type LoadPlan, type ScenarioFigures } from './load.js';
 import {
-  processCpuMs, rssMb, serverTreeCpuMs, serverTreePssMb, startBareHttp, startPostgres, startRallypoint, stopEverything, stopRallypoint, type Postgres,
+  processCpuMs,
+  rssMb,
+  serverTreeCpuMs,
+  serverTreePssMb,
+  startBareHttp,
+  startPostgres,
+  startRallypoint,
+  stopEverything,
+  stopRallypoint,
+  type Postgres,
 } from './processes.js';
 import { renderMachine, renderTable, writeJson, type BenchResults, type ScenarioResult } from './report.js';
-import { bareRequests, createRequests, getRequests, listRequests, mixedRequests, usersRequests, type Target } from './scenarios.js';
+import {
+  bareRequests,
+  createRequests,
+  getRequests,
+  listRequests,
+  mixedRequests,
+  usersRequests,
+  type Target,
+} from './scenarios.js';
 import { bulkInsertSessions, createSessions, seedFleet, type Api } from './seed.js';
 
 const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 10);
@@ -29,7 +46,9 @@ const ENGINES = (process.env['BENCH_ENGINES'] ?? 'postgres,embedded').split(',')
 const SCALE_SESSIONS = Number(process.env['BENCH_SCALE_SESSIONS'] ?? 100_000);
 const SCALE = process.env['BENCH_SCALE'] !== 'off';
 /** The scale fleets as DEPLOYMENTSxPLACES, e.g. BENCH_SCALE_FLEETS=1000x10,1000x300 to skip the largest. */
-const SCALE_FLEETS = (process.env['BENCH_SCALE_FLEETS'] ?? '1000x10,1000x300,10000x300').split(',').map((fleet) => fleet.split('x').map(Number));
+const SCALE_FLEETS = (process.env['BENCH_SCALE_FLEETS'] ?? '1000x10,1000x300,10000x300')
+  .split(',')
+  .map((fleet) => fleet.split('x').map(Number));
 /** Only these scenarios (create,get,users,list,mixed,bulk), for profiling one at a time. */
 const ONLY = process.env['BENCH_ONLY']?.split(',');
 /** Rallypoint's DATABASE_POOL_SIZE (default 10); the DB ceiling uses as many connections. */
@@ -43,7 +62,10 @@ const RESULTS = fileURLToPath(new URL('../../bench/results/latest.json', import.
 const SERVER_ENV: Record<string, string> = {
   DATABASE_POOL_SIZE: String(POOL_SIZE),
   ...(process.env['BENCH_SERVER_NODE_OPTIONS']
-    ? { NODE_OPTIONS: process.env['BENCH_SERVER_NODE_OPTIONS'], BENCH_PROFILE_DIR: process.env['BENCH_PROFILE_DIR'] ?? '/tmp' }
+    ? {
+        NODE_OPTIONS: process.env['BENCH_SERVER_NODE_OPTIONS'],
+        BENCH_PROFILE_DIR: process.env['BENCH_PROFILE_DIR'] ?? '/tmp',
+      }
     : {}),
   // Experiments, e.g. BENCH_SERVER_ENV='{"CREATE_BATCH_MAX":"1"}'.
   ...(JSON.parse(process.env['BENCH_SERVER_ENV'] ?? '{}') as Record<string, string>),
@@ -68,7 +90,11 @@ function machine(postgresVersion: string): Record<string, string | number> {
 
 /** Every scenario against one running server whose fleet is `target`. */
 async function runScenarios(
-  engine: 'postgres' | 'embedded', api: Api, target: Target, bulkApp: { app: string; requestId: string }, cpu: CpuWatch,
+  engine: 'postgres' | 'embedded',
+  api: Api,
+  target: Target,
+  bulkApp: { app: string; requestId: string },
+  cpu: CpuWatch,
 ): Promise<ScenarioResult[]> {
   const p = plan(api.url);
   const results: ScenarioResult[] = [];
@@ -81,9 +107,11 @@ async function runScenarios(
   const runs = (name: string) => ONLY === undefined || ONLY.includes(name);
   if (runs('create')) await measure('session create', () => createRequests(target), 'Seat, 1-4 players');
   // Without the create scenario, the read and users scenarios still need live sessions.
-  if (target.sessionIds.length === 0) target.sessionIds.push(...(await createSessions(api, { app: target.app, count: 2000 })));
+  if (target.sessionIds.length === 0)
+    target.sessionIds.push(...(await createSessions(api, { app: target.app, count: 2000 })));
   if (runs('get')) await measure('get session', () => getRequests(target));
-  if (runs('users')) await measure('users put + delete', () => usersRequests(target), 'req/s counts PUT and DELETE each');
+  if (runs('users'))
+    await measure('users put + delete', () => usersRequests(target), 'req/s counts PUT and DELETE each');
   if (runs('list')) await measure('list sessions (100)', () => listRequests(target), 'page of 100, newest first');
   if (runs('mixed')) {
     const mixed = await measure('matchmaker mix', () => mixedRequests(target), 'create, poll, add user, delete');
@@ -95,13 +123,15 @@ async function runScenarios(
   const ids = await createSessions(api, { app: bulkApp.app, count: 1000, deploymentRequestId: bulkApp.requestId });
   const started = performance.now();
   const response = await fetch(`${api.url}/v1/sessions/bulk-stop`, {
-    method: 'POST', headers: { authorization: `token ${api.key}`, 'content-type': 'application/json' },
+    method: 'POST',
+    headers: { authorization: `token ${api.key}`, 'content-type': 'application/json' },
     body: JSON.stringify({ filters: [{ field: 'request_id', filter_type: 'any', values: [bulkApp.requestId] }] }),
   });
   const body = (await response.json()) as { processable?: unknown[] };
   const elapsedMs = performance.now() - started;
   results.push({
-    engine, name: 'bulk-stop 1,000 sessions',
+    engine,
+    name: 'bulk-stop 1,000 sessions',
     note: `${Math.round(elapsedMs)} ms for ${body.processable?.length ?? 0}/${ids.length} sessions (${Math.round((ids.length / elapsedMs) * 1000)} sessions/s); one request, status ${response.status}`,
   });
   return results;
@@ -110,7 +140,10 @@ async function runScenarios(
 async function seedMain(api: Api): Promise<{ target: Target; bulk: { app: string; requestId: string } }> {
   const main = await seedFleet(api, { app: 'bench-main', deployments: 10, sockets: 1_000_000 });
   const bulk = await seedFleet(api, { app: 'bench-bulk', deployments: 1, sockets: 10_000 });
-  return { target: { key: api.key, app: main.app, version: main.version, sessionIds: [] }, bulk: { app: bulk.app, requestId: bulk.requestIds[0]! } };
+  return {
+    target: { key: api.key, app: main.app, version: main.version, sessionIds: [] },
+    bulk: { app: bulk.app, requestId: bulk.requestIds[0]! },
+  };
 }
 
 /** The server's CPU while nothing asks it anything (background loops only), in % of one core. */
@@ -121,7 +154,8 @@ async function idleCpu(probe: CpuProbe): Promise<Record<string, number>> {
   const idle: Record<string, number> = {};
   for (const [name, ms] of Object.entries(after)) {
     const was = before[name];
-    if (ms !== null && was !== null && was !== undefined) idle[name] = Number(((ms - was) / (IDLE_WATCH_S * 10)).toFixed(2));
+    if (ms !== null && was !== null && was !== undefined)
+      idle[name] = Number(((ms - was) / (IDLE_WATCH_S * 10)).toFixed(2));
   }
   return idle;
 }
@@ -134,15 +168,31 @@ async function measureCeilings(results: BenchResults, api: Api, postgres: Postgr
   log('postgres: bare seat-reservation transaction, 1,000 rows (fair)');
   results.ceilings.db = await measureSeatTransaction({ ...common, appName: 'bench-ceiling', shape: 'fair' });
   log('postgres: bare seat-reservation transaction, 10 rows (contended)');
-  results.ceilings.dbContended = await measureSeatTransaction({ ...common, appName: 'bench-ceiling-10', shape: 'contended' });
+  results.ceilings.dbContended = await measureSeatTransaction({
+    ...common,
+    appName: 'bench-ceiling-10',
+    shape: 'contended',
+  });
   log('postgres: the fair transaction writing 4 event rows');
-  results.ceilings.dbWithEvents = await measureSeatTransaction({ ...common, appName: 'bench-ceiling', shape: 'fair', eventRows: 4 });
+  results.ceilings.dbWithEvents = await measureSeatTransaction({
+    ...common,
+    appName: 'bench-ceiling',
+    shape: 'fair',
+    eventRows: 4,
+  });
 }
 
 /** Create rates on fleets of N deployments over P places; the largest also holds SCALE_SESSIONS live sessions. */
-async function runScale(results: BenchResults, api: Api, postgres: Postgres, server: { pid: number; cpu: CpuWatch }): Promise<void> {
+async function runScale(
+  results: BenchResults,
+  api: Api,
+  postgres: Postgres,
+  server: { pid: number; cpu: CpuWatch },
+): Promise<void> {
   // The largest fleet has 64 sockets per deployment, so it holds the bulk-inserted sessions.
-  const fleets = SCALE_FLEETS.map(([deployments = 0, places = 0]) => [deployments, places, deployments >= 10_000 ? 64 : 10_000] as const);
+  const fleets = SCALE_FLEETS.map(
+    ([deployments = 0, places = 0]) => [deployments, places, deployments >= 10_000 ? 64 : 10_000] as const,
+  );
   const largest = fleets.reduce((a, b) => (b[0] > a[0] ? b : a));
   const appOf = (deployments: number, places: number) => `bench-scale-${deployments}-${places}`;
   for (const [deployments, places, sockets] of fleets) {
@@ -154,10 +204,17 @@ async function runScale(results: BenchResults, api: Api, postgres: Postgres, ser
   const counter = new pg.Client({ connectionString: postgres.url });
   await counter.connect();
   for (const [deployments, places] of fleets) {
-    const live = Number((await counter.query<{ n: string }>('SELECT count(*) AS n FROM sessions WHERE deleted_at IS NULL')).rows[0]?.n ?? 0);
+    const live = Number(
+      (await counter.query<{ n: string }>('SELECT count(*) AS n FROM sessions WHERE deleted_at IS NULL')).rows[0]?.n ??
+        0,
+    );
     log(`postgres: scale, create with ${deployments} deployments over ${places} places (${live} live sessions)`);
     const scaleTarget: Target = { key: api.key, app: appOf(deployments, places), version: 'v1', sessionIds: [] };
-    const create: ScenarioFigures = await measureScenario(plan(api.url), () => createRequests(scaleTarget, false), server.cpu);
+    const create: ScenarioFigures = await measureScenario(
+      plan(api.url),
+      () => createRequests(scaleTarget, false),
+      server.cpu,
+    );
     results.scale.push({ deployments, places, liveSessions: live, create, rssMb: rssMb(server.pid) });
   }
   await counter.end();
@@ -167,7 +224,9 @@ async function runPostgres(results: BenchResults): Promise<void> {
   const postgres = await startPostgres();
   const client = new pg.Client({ connectionString: postgres.url });
   await client.connect();
-  results.machine = machine(((await client.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? '?'));
+  results.machine = machine(
+    (await client.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? '?',
+  );
   await client.end();
   const key = `rp_bench_${randomBytes(16).toString('hex')}`;
   const server = await startRallypoint({ databaseUrl: postgres.url, key, env: SERVER_ENV });
@@ -227,34 +286,84 @@ function addGoals(results: BenchResults): void {
   const get = find('postgres', 'get session');
   const goals: BenchResults['goals'] = [];
   const add = (goal: string, figure: string, met: boolean) => goals.push({ goal, figure, met });
-  if (create?.saturated && db) add('create >= 40% of the fair bare seat tx', `${Math.round((create.saturated.rps / db) * 100)}% (${create.saturated.rps}/s of ${db} tx/s)`, create.saturated.rps >= 0.4 * db);
-  if (get?.saturated && http) add('get >= 25% of bare Fastify', `${Math.round((get.saturated.rps / http) * 100)}% (${get.saturated.rps} of ${http} req/s)`, get.saturated.rps >= 0.25 * http);
-  if (create?.atFixedRate) add(`create p99 <= 50 ms at ${FIXED_RATE}/s offered`, `${create.atFixedRate.p99Ms} ms (${create.atFixedRate.rps}/s achieved)`, create.atFixedRate.p99Ms <= 50 && FIXED_RATE >= 500);
+  if (create?.saturated && db)
+    add(
+      'create >= 40% of the fair bare seat tx',
+      `${Math.round((create.saturated.rps / db) * 100)}% (${create.saturated.rps}/s of ${db} tx/s)`,
+      create.saturated.rps >= 0.4 * db,
+    );
+  if (get?.saturated && http)
+    add(
+      'get >= 25% of bare Fastify',
+      `${Math.round((get.saturated.rps / http) * 100)}% (${get.saturated.rps} of ${http} req/s)`,
+      get.saturated.rps >= 0.25 * http,
+    );
+  if (create?.atFixedRate)
+    add(
+      `create p99 <= 50 ms at ${FIXED_RATE}/s offered`,
+      `${create.atFixedRate.p99Ms} ms (${create.atFixedRate.rps}/s achieved)`,
+      create.atFixedRate.p99Ms <= 50 && FIXED_RATE >= 500,
+    );
   const server = create?.cpuPerRequestMs?.['server'];
-  if (server !== undefined) add('server CPU per create <= 0.5 ms', `${server} ms (PostgreSQL ${create?.cpuPerRequestMs?.['postgres'] ?? '?'} ms)`, server <= 0.5);
+  if (server !== undefined)
+    add(
+      'server CPU per create <= 0.5 ms',
+      `${server} ms (PostgreSQL ${create?.cpuPerRequestMs?.['postgres'] ?? '?'} ms)`,
+      server <= 0.5,
+    );
   const embeddedCreate = find('embedded', 'session create');
   if (embeddedCreate?.saturated && create?.saturated) {
     const ratio = embeddedCreate.saturated.rps / create.saturated.rps;
-    add('embedded create >= 70% of external PostgreSQL', `${Math.round(ratio * 100)}% (${embeddedCreate.saturated.rps} vs ${create.saturated.rps}/s)`, ratio >= 0.7);
+    add(
+      'embedded create >= 70% of external PostgreSQL',
+      `${Math.round(ratio * 100)}% (${embeddedCreate.saturated.rps} vs ${create.saturated.rps}/s)`,
+      ratio >= 0.7,
+    );
   }
   const tenPlaces = results.scale.find((s) => s.deployments === 1000 && s.places === 10);
   const manyPlaces = results.scale.find((s) => s.deployments === 1000 && s.places === 300);
   if (tenPlaces && manyPlaces) {
     const ratio = manyPlaces.create.saturated.rps / tenPlaces.create.saturated.rps;
-    add('300 places: create >= 80% of 10 places', `${Math.round(ratio * 100)}% (${manyPlaces.create.saturated.rps} vs ${tenPlaces.create.saturated.rps}/s)`, ratio >= 0.8);
+    add(
+      '300 places: create >= 80% of 10 places',
+      `${Math.round(ratio * 100)}% (${manyPlaces.create.saturated.rps} vs ${tenPlaces.create.saturated.rps}/s)`,
+      ratio >= 0.8,
+    );
   }
   const rss = results.rss['embedded: after start'] ?? results.rss['postgres: after start'];
   const embeddedPss = results.rss['embedded: its PostgreSQL after start (Pss)'];
-  if (rss !== undefined && rss !== null) add('server RSS after start <= 150 MB', `${rss} MB${embeddedPss ? ` (its embedded PostgreSQL beside it: ${embeddedPss} MB Pss)` : ''}`, rss <= 150);
+  if (rss !== undefined && rss !== null)
+    add(
+      'server RSS after start <= 150 MB',
+      `${rss} MB${embeddedPss ? ` (its embedded PostgreSQL beside it: ${embeddedPss} MB Pss)` : ''}`,
+      rss <= 150,
+    );
   const idleOf = results.idleCpuPercent['embedded'] ?? results.idleCpuPercent['postgres'];
-  if (idleOf?.['server'] !== undefined) add('idle server < 1% of a core', `${idleOf['server']}% (PostgreSQL ${idleOf['postgres'] ?? '?'}%)`, idleOf['server'] < 1);
+  if (idleOf?.['server'] !== undefined)
+    add(
+      'idle server < 1% of a core',
+      `${idleOf['server']}% (PostgreSQL ${idleOf['postgres'] ?? '?'}%)`,
+      idleOf['server'] < 1,
+    );
   results.goals = goals;
 }
 
 async function main(): Promise<void> {
   const results: BenchResults = {
-    machine: {}, settings: { durationS: DURATION_S, fixedRate: FIXED_RATE, poolSize: POOL_SIZE, saturationConnections: 64, fixedRateConnections: 50 },
-    ceilings: {}, scenarios: [], scale: [], rss: {}, idleCpuPercent: {}, goals: [],
+    machine: {},
+    settings: {
+      durationS: DURATION_S,
+      fixedRate: FIXED_RATE,
+      poolSize: POOL_SIZE,
+      saturationConnections: 64,
+      fixedRateConnections: 50,
+    },
+    ceilings: {},
+    scenarios: [],
+    scale: [],
+    rss: {},
+    idleCpuPercent: {},
+    goals: [],
   };
   log('bare Fastify (HTTP ceiling)');
   const bare = await startBareHttp();
@@ -267,7 +376,9 @@ async function main(): Promise<void> {
   addGoals(results);
   // Containers on one host (docker provider against a Podman service); BENCH_CONTAINERS=off skips them.
   const containers = process.env['BENCH_CONTAINERS'] === 'off' ? undefined : await measureContainers();
-  process.stdout.write(`\n${renderMachine(results)}\n\n${renderTable(results)}\n\nRSS (MB): ${JSON.stringify(results.rss)}\n`);
+  process.stdout.write(
+    `\n${renderMachine(results)}\n\n${renderTable(results)}\n\nRSS (MB): ${JSON.stringify(results.rss)}\n`,
+  );
   if (containers) process.stdout.write(`\n${renderContainers(containers)}\n`);
   writeJson(RESULTS, results);
   process.stdout.write(`\nwritten: ${RESULTS}\n`);

@@ -27,7 +27,11 @@ export function randomIp(): string {
 
 export function createBody(target: Pick<Target, 'app' | 'version'>): string {
   const players = 1 + Math.floor(Math.random() * 4);
-  return JSON.stringify({ app_name: target.app, version_name: target.version, ip_list: Array.from({ length: players }, randomIp) });
+  return JSON.stringify({
+    app_name: target.app,
+    version_name: target.version,
+    ip_list: Array.from({ length: players }, randomIp),
+  });
 }
 
 function pick(ids: readonly string[]): string {
@@ -45,39 +49,55 @@ function sessionIdOf(body: string): string | undefined {
 
 /** POST /v1/session, Seat, 1–4 players; remembers created ids for the later scenarios. */
 export function createRequests(target: Target, keep = true): AutocannonRequest[] {
-  return [{
-    method: 'POST', path: '/v1/session', headers: headers(target.key),
-    setupRequest: (request) => ({ ...request, body: createBody(target) }),
-    onResponse: (status, body) => {
-      if (!keep || status !== 200 || target.sessionIds.length >= MAX_POOL) return;
-      const id = sessionIdOf(body);
-      if (id) target.sessionIds.push(id);
+  return [
+    {
+      method: 'POST',
+      path: '/v1/session',
+      headers: headers(target.key),
+      setupRequest: (request) => ({ ...request, body: createBody(target) }),
+      onResponse: (status, body) => {
+        if (!keep || status !== 200 || target.sessionIds.length >= MAX_POOL) return;
+        const id = sessionIdOf(body);
+        if (id) target.sessionIds.push(id);
+      },
     },
-  }];
+  ];
 }
 
 export function getRequests(target: Target): AutocannonRequest[] {
-  return [{
-    method: 'GET', headers: headers(target.key),
-    setupRequest: (request) => ({ ...request, path: `/v1/session/${pick(target.sessionIds)}` }),
-  }];
+  return [
+    {
+      method: 'GET',
+      headers: headers(target.key),
+      setupRequest: (request) => ({ ...request, path: `/v1/session/${pick(target.sessionIds)}` }),
+    },
+  ];
 }
 
 /** PUT one user into a live session, then DELETE the same user: the session ends as it began. */
 export function usersRequests(target: Target): AutocannonRequest[] {
   return [
     {
-      method: 'PUT', headers: headers(target.key),
+      method: 'PUT',
+      headers: headers(target.key),
       setupRequest: (request, context) => {
         context['sessionId'] = pick(target.sessionIds);
         context['ip'] = randomIp();
-        return { ...request, path: `/v1/session/${context['sessionId']}/users`, body: JSON.stringify({ ip_list: [context['ip']] }) };
+        return {
+          ...request,
+          path: `/v1/session/${context['sessionId']}/users`,
+          body: JSON.stringify({ ip_list: [context['ip']] }),
+        };
       },
     },
     {
-      method: 'DELETE', headers: headers(target.key),
-      setupRequest: (request, context) =>
-        ({ ...request, path: `/v1/session/${context['sessionId']}/users`, body: JSON.stringify({ ip_list: [context['ip']] }) }),
+      method: 'DELETE',
+      headers: headers(target.key),
+      setupRequest: (request, context) => ({
+        ...request,
+        path: `/v1/session/${context['sessionId']}/users`,
+        body: JSON.stringify({ ip_list: [context['ip']] }),
+      }),
     },
   ];
 }
@@ -94,7 +114,9 @@ export function mixedRequests(target: Target): AutocannonRequest[] {
   const h = headers(target.key);
   return [
     {
-      method: 'POST', path: '/v1/session', headers: h,
+      method: 'POST',
+      path: '/v1/session',
+      headers: h,
       setupRequest: (request, context) => {
         delete context['sessionId'];
         return { ...request, body: createBody(target) };
@@ -104,18 +126,29 @@ export function mixedRequests(target: Target): AutocannonRequest[] {
       },
     },
     {
-      method: 'GET', headers: h,
+      method: 'GET',
+      headers: h,
       // No session (the create failed): start the flow over.
-      setupRequest: (request, context) => (context['sessionId'] ? { ...request, path: `/v1/session/${context['sessionId']}` } : undefined),
-    },
-    {
-      method: 'PUT', headers: h,
       setupRequest: (request, context) =>
-        context['sessionId'] ? { ...request, path: `/v1/session/${context['sessionId']}/users`, body: JSON.stringify({ ip_list: [randomIp()] }) } : undefined,
+        context['sessionId'] ? { ...request, path: `/v1/session/${context['sessionId']}` } : undefined,
     },
     {
-      method: 'DELETE', headers: h,
-      setupRequest: (request, context) => (context['sessionId'] ? { ...request, path: `/v1/session/${context['sessionId']}` } : undefined),
+      method: 'PUT',
+      headers: h,
+      setupRequest: (request, context) =>
+        context['sessionId']
+          ? {
+              ...request,
+              path: `/v1/session/${context['sessionId']}/users`,
+              body: JSON.stringify({ ip_list: [randomIp()] }),
+            }
+          : undefined,
+    },
+    {
+      method: 'DELETE',
+      headers: h,
+      setupRequest: (request, context) =>
+        context['sessionId'] ? { ...request, path: `/v1/session/${context['sessionId']}` } : undefined,
     },
   ];
 }

@@ -12,7 +12,11 @@ export interface Api {
 
 async function call(api: Api, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const response = await fetch(`${api.url}${path}`, {
-    method, headers: { authorization: `token ${api.key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    method,
+    headers: {
+      authorization: `token ${api.key}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await response.text();
@@ -26,16 +30,34 @@ async function expectOk(api: Api, method: string, path: string, body?: unknown):
 }
 
 /** Runs `task(i)` for i in [0, count) with at most `concurrency` in flight. */
-export async function inParallel(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
+export async function inParallel(
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
-    while (next < count) await task(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
 }
 
-const MONTREAL = { city: 'Montreal', country: 'Canada', continent: 'North America', administrative_division: 'Quebec', timezone: 'America/Toronto', latitude: 45.5017, longitude: -73.5673 };
+const MONTREAL = {
+  city: 'Montreal',
+  country: 'Canada',
+  continent: 'North America',
+  administrative_division: 'Quebec',
+  timezone: 'America/Toronto',
+  latitude: 45.5017,
+  longitude: -73.5673,
+};
 
-export interface SeededVersion { app: string; version: string; requestIds: string[] }
+export interface SeededVersion {
+  app: string;
+  version: string;
+  requestIds: string[];
+}
 
 /**
  * Place `i` of `count`: Montreal when there is one, else points spread evenly over the inhabited
@@ -45,7 +67,12 @@ export function benchPlace(i: number, count: number): typeof MONTREAL {
   if (count <= 1) return MONTREAL;
   const latitude = Math.asin(-0.8 + (1.6 * (i + 0.5)) / count) * (180 / Math.PI);
   const longitude = ((i * 137.50776) % 360) - 180;
-  return { ...MONTREAL, city: `Place ${i}`, latitude: Number(latitude.toFixed(4)), longitude: Number(longitude.toFixed(4)) };
+  return {
+    ...MONTREAL,
+    city: `Place ${i}`,
+    latitude: Number(latitude.toFixed(4)),
+    longitude: Number(longitude.toFixed(4)),
+  };
 }
 
 /**
@@ -58,15 +85,24 @@ export async function seedFleet(
 ): Promise<SeededVersion> {
   await expectOk(api, 'POST', '/v1/app', { name: options.app, is_active: true, image: '' });
   await expectOk(api, 'POST', `/v1/app/${options.app}/version`, {
-    name: 'v1', docker_repository: 'registry.local', docker_image: 'game', docker_tag: '1', req_cpu: 256, req_memory: 256,
+    name: 'v1',
+    docker_repository: 'registry.local',
+    docker_image: 'game',
+    docker_tag: '1',
+    req_cpu: 256,
+    req_memory: 256,
     session_config: { kind: 'Seat', sockets: options.sockets, autodeploy: false },
   });
   const requestIds: string[] = [];
   await inParallel(options.deployments, 16, async (i) => {
     const body = await expectOk(api, 'POST', '/v1/deployments/register', {
-      app_name: options.app, version_name: 'v1', public_ip: `198.51.${Math.floor(i / 250) % 250}.${(i % 250) + 1}`,
-      ports: [{ name: 'game', external: 7777, internal: 7777, protocol: 'UDP' }], location: benchPlace(i % (options.places ?? 1), options.places ?? 1),
-      sockets: options.sockets, tags: options.tags ?? [],
+      app_name: options.app,
+      version_name: 'v1',
+      public_ip: `198.51.${Math.floor(i / 250) % 250}.${(i % 250) + 1}`,
+      ports: [{ name: 'game', external: 7777, internal: 7777, protocol: 'UDP' }],
+      location: benchPlace(i % (options.places ?? 1), options.places ?? 1),
+      sockets: options.sockets,
+      tags: options.tags ?? [],
     });
     requestIds.push(body.request_id as string);
   });
@@ -74,11 +110,16 @@ export async function seedFleet(
 }
 
 /** Creates `count` sessions through the API (on a named deployment when given); returns their ids. */
-export async function createSessions(api: Api, options: { app: string; count: number; deploymentRequestId?: string }): Promise<string[]> {
+export async function createSessions(
+  api: Api,
+  options: { app: string; count: number; deploymentRequestId?: string },
+): Promise<string[]> {
   const ids: string[] = [];
   await inParallel(options.count, 32, async () => {
     const body = await expectOk(api, 'POST', '/v1/session', {
-      app_name: options.app, version_name: 'v1', ip_list: ['203.0.113.7'],
+      app_name: options.app,
+      version_name: 'v1',
+      ip_list: ['203.0.113.7'],
       ...(options.deploymentRequestId ? { deployment_request_id: options.deploymentRequestId } : {}),
     });
     ids.push(body.session_id as string);

@@ -47,7 +47,10 @@ function layRootfs(root, nodePath) {
   mkdirSync(join(root, 'tmp'), { recursive: true });
   chmodSync(join(root, 'tmp'), 0o1777);
   mkdirSync(join(root, 'etc'), { recursive: true });
-  writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/false\nnode:x:1000:1000:node:/home/node:/bin/false\n');
+  writeFileSync(
+    join(root, 'etc/passwd'),
+    'root:x:0:0:root:/root:/bin/false\nnode:x:1000:1000:node:/home/node:/bin/false\n',
+  );
   writeFileSync(join(root, 'etc/group'), 'root:x:0:\nnode:x:1000:\n');
 }
 
@@ -55,7 +58,13 @@ function layRootfs(root, nodePath) {
  * Builds the image unless it already exists (or `force`). Returns its name.
  * `podman` is the command and its global options; `env` reaches podman (CONTAINERS_CONF...).
  */
-export function buildNodeBaseImage({ podman = ['podman'], env = process.env, tag = defaultNodeBaseTag(), nodePath = process.execPath, force = false } = {}) {
+export function buildNodeBaseImage({
+  podman = ['podman'],
+  env = process.env,
+  tag = defaultNodeBaseTag(),
+  nodePath = process.execPath,
+  force = false,
+} = {}) {
   const [command, ...globals] = podman;
   if (!force && run(command, [...globals, 'image', 'exists', tag], { env }).status === 0) return tag;
   const work = mkdtempSync(join(tmpdir(), 'rp-node-base-'));
@@ -65,12 +74,20 @@ export function buildNodeBaseImage({ podman = ['podman'], env = process.env, tag
     const archive = join(work, 'rootfs.tar');
     const tar = run('tar', ['-C', root, '-cf', archive, '.']);
     if (tar.status !== 0) throw new Error(`tar failed: ${tar.stderr}`);
-    const imported = run(command, [
-      ...globals, 'import',
-      '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-      '--change', 'CMD ["node"]',
-      archive, tag,
-    ], { env });
+    const imported = run(
+      command,
+      [
+        ...globals,
+        'import',
+        '--change',
+        'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+        '--change',
+        'CMD ["node"]',
+        archive,
+        tag,
+      ],
+      { env },
+    );
     if (imported.status !== 0) throw new Error(`podman import failed (${imported.status}): ${imported.stderr}`);
     return tag;
   } finally {
@@ -86,11 +103,15 @@ if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.me
   const tagAt = own.indexOf('--tag');
   const tag = tagAt === -1 ? defaultNodeBaseTag() : own[tagAt + 1];
   if (!tag || own.some((a, i) => a.startsWith('--') && a !== '--tag' && a !== '--force' && own[i - 1] !== '--tag')) {
-    process.stderr.write('usage: node scripts/node-base-image.mjs [--tag NAME] [--force] [-- <podman global options>]\n');
+    process.stderr.write(
+      'usage: node scripts/node-base-image.mjs [--tag NAME] [--force] [-- <podman global options>]\n',
+    );
     process.exit(2);
   }
   try {
-    process.stdout.write(`${buildNodeBaseImage({ podman: ['podman', ...globals], tag, force: own.includes('--force') })}\n`);
+    process.stdout.write(
+      `${buildNodeBaseImage({ podman: ['podman', ...globals], tag, force: own.includes('--force') })}\n`,
+    );
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);

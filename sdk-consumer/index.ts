@@ -3,11 +3,24 @@
 // test/sdk/consumer-install.test.ts installs the packed SDK into a copy of this directory and runs
 // main.ts against a real server. No Node types are loaded: the SDK must type-check for browser code too.
 import {
-  Rallypoint, RallypointError, RallypointNetworkError, RallypointTimeoutError, SessionsApi,
-  type SessionGet, type SessionModel, type DeploymentStatus, type RallypointConfig,
+  Rallypoint,
+  RallypointError,
+  RallypointNetworkError,
+  RallypointTimeoutError,
+  SessionsApi,
+  type SessionGet,
+  type SessionModel,
+  type DeploymentStatus,
+  type RallypointConfig,
 } from '@rallypoint/sdk';
 
-const config: RallypointConfig = { baseUrl: 'http://localhost:8080', apiKey: 'rp_key', timeoutMs: 5_000, retries: 3, fetch: globalThis.fetch };
+const config: RallypointConfig = {
+  baseUrl: 'http://localhost:8080',
+  apiKey: 'rp_key',
+  timeoutMs: 5_000,
+  retries: 3,
+  fetch: globalThis.fetch,
+};
 let rp = new Rallypoint(config);
 let baseUrl = config.baseUrl;
 
@@ -21,9 +34,14 @@ export function connect(url: string, apiKey: string): Rallypoint {
 export async function matchmake(players: string[]): Promise<string> {
   const request: SessionModel = { app_name: 'my-game', ip_list: players, selectors: [{ tag: 'eu' }] };
   const { session_id } = await rp.sessions.sessionPost(request);
-  const ready: SessionGet = await rp.sessions.waitForReady(session_id, { timeoutMs: 30_000, signal: AbortSignal.timeout(60_000) });
+  const ready: SessionGet = await rp.sessions.waitForReady(session_id, {
+    timeoutMs: 30_000,
+    signal: AbortSignal.timeout(60_000),
+  });
   const port: number | undefined = ready.deployment?.ports?.['game']?.external;
-  const users: string[] = (await rp.sessions.putUsersSession(session_id, { ip_list: ['198.51.100.4'] })).session_users.map((u) => u.ip);
+  const users: string[] = (
+    await rp.sessions.putUsersSession(session_id, { ip_list: ['198.51.100.4'] })
+  ).session_users.map((u) => u.ip);
   await rp.sessions.sessionDelete(session_id);
   return `${ready.deployment?.public_ip ?? ''}:${port ?? 0} ${users.join(',')}`;
 }
@@ -55,7 +73,15 @@ export function typeErrors(): string {
   // @ts-expect-error app_name is required
   void rp.sessions.sessionPost({ ip_list: [] });
   // @ts-expect-error session_config.kind is a closed union
-  void rp.apps.appVersionPost('a', { name: 'v', docker_repository: 'r', docker_image: 'i', docker_tag: 't', req_cpu: 256, req_memory: 256, session_config: { kind: 'Solo', sockets: 1 } });
+  void rp.apps.appVersionPost('a', {
+    name: 'v',
+    docker_repository: 'r',
+    docker_image: 'i',
+    docker_tag: 't',
+    req_cpu: 256,
+    req_memory: 256,
+    session_config: { kind: 'Solo', sockets: 1 },
+  });
   // @ts-expect-error user_count is a number
   const wrong: string = ({} as SessionGet).user_count;
   return wrong;

@@ -50,7 +50,12 @@ export interface Config {
   /** Without a token, GET /metrics answers anyone (METRICS_PUBLIC); else it answers 401. */
   readonly isMetricsPublic: boolean;
   /** Server timeouts (REQUEST_TIMEOUT_MS, HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, CONNECTION_TIMEOUT_MS). */
-  readonly timeouts: { readonly requestMs: number; readonly headersMs: number; readonly keepAliveMs: number; readonly connectionMs: number };
+  readonly timeouts: {
+    readonly requestMs: number;
+    readonly headersMs: number;
+    readonly keepAliveMs: number;
+    readonly connectionMs: number;
+  };
   /** Load shedding (LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: 0 = off, LOAD_SHED_RETRY_AFTER_SECONDS). */
   readonly loadShedding: { readonly maxEventLoopDelayMs: number; readonly retryAfterSeconds: number };
   /** Most time between a commit and its events' numbering; least between two numberings (EVENT_SEQUENCE_MS). */
@@ -58,7 +63,12 @@ export interface Config {
   /** How often events are numbered with no commit waking the sequencer (EVENT_SEQUENCE_FALLBACK_MS). */
   readonly eventSequenceFallbackMs: number;
   /** Limits of /v1/events (EVENT_STREAMS_PER_KEY, EVENT_STREAMS_PER_ORG, EVENT_REPLAY_MAX_EVENTS, EVENT_STREAM_QUEUE_MAX). */
-  readonly eventStreams: { readonly perKey: number; readonly perOrg: number; readonly replayMaxEvents: number; readonly queueMax: number };
+  readonly eventStreams: {
+    readonly perKey: number;
+    readonly perOrg: number;
+    readonly replayMaxEvents: number;
+    readonly queueMax: number;
+  };
   /** Most session creates that share one transaction under load (CREATE_BATCH_MAX; 1: none). */
   readonly createBatchMax: number;
   /** Create transactions running at once (CREATE_BATCH_RUNNERS); default 2 (1 with a pool of 1). */
@@ -81,8 +91,14 @@ export interface Config {
 export interface ProcessProviderConfig {
   /** Where its deployments are said to be (PROCESS_LOCATION, JSON with the wire location fields). */
   readonly location: {
-    city: string; country: string; continent: string; administrativeDivision: string; region: string; timezone: string;
-    latitude: number | null; longitude: number | null;
+    city: string;
+    country: string;
+    continent: string;
+    administrativeDivision: string;
+    region: string;
+    timezone: string;
+    latitude: number | null;
+    longitude: number | null;
   };
   /** Address players reach the processes at (PROCESS_PUBLIC_IP). */
   readonly publicIp: string;
@@ -129,8 +145,13 @@ type Settings = Static<typeof SettingsSchema>;
 /** The raw text as the schema's type: numbers, booleans, comma lists, JSON objects. */
 function coerce(schema: TSchema, raw: string): unknown {
   if (schema.type === 'integer') return /^[+-]?\d+$/.test(raw) ? Number(raw) : raw;
-  if (schema.type === 'boolean') return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
-  if (schema.type === 'array') return raw.split(',').map((item) => item.trim()).filter(Boolean);
+  if (schema.type === 'boolean')
+    return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
+  if (schema.type === 'array')
+    return raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
   if (schema.type === 'object') {
     try {
       return JSON.parse(raw) as unknown;
@@ -142,7 +163,8 @@ function coerce(schema: TSchema, raw: string): unknown {
 }
 
 /** The line for a value `schema` refuses: what it accepts, and the value unless it is secret. */
-const refusal = (name: string, schema: TSchema, raw: string) => `${name} must be ${describeAccepted(schema)}${schema['secret'] ? '' : `, got "${raw}"`}`;
+const refusal = (name: string, schema: TSchema, raw: string) =>
+  `${name} must be ${describeAccepted(schema)}${schema['secret'] ? '' : `, got "${raw}"`}`;
 
 /**
  * Reads and checks every setting of the schema. Unset or blank means the default. Throws one
@@ -184,7 +206,10 @@ export interface CliConnection {
  * each checked against CliSettingsSchema (a variable a flag overrides is not read). Throws one
  * ConfigError listing every bad value, flags named as flags.
  */
-export function loadCliConnection(flags: { url?: string | undefined; key?: string | undefined }, env: NodeJS.ProcessEnv): CliConnection {
+export function loadCliConnection(
+  flags: { url?: string | undefined; key?: string | undefined },
+  env: NodeJS.ProcessEnv,
+): CliConnection {
   const { RALLYPOINT_URL: urlSchema, RALLYPOINT_API_KEY: keySchema } = CliSettingsSchema.properties;
   const problems: string[] = [];
   let fromEnv: Partial<Static<typeof CliSettingsSchema>> = {};
@@ -197,18 +222,28 @@ export function loadCliConnection(flags: { url?: string | undefined; key?: strin
     if (!(error instanceof ConfigError)) throw error;
     problems.push(...error.problems);
   }
-  if (flags.url !== undefined && !Value.Check(urlSchema, flags.url)) problems.push(refusal('--url', urlSchema, flags.url));
-  if (flags.key !== undefined && !Value.Check(keySchema, flags.key)) problems.push(refusal('--key', keySchema, flags.key));
+  if (flags.url !== undefined && !Value.Check(urlSchema, flags.url))
+    problems.push(refusal('--url', urlSchema, flags.url));
+  if (flags.key !== undefined && !Value.Check(keySchema, flags.key))
+    problems.push(refusal('--key', keySchema, flags.key));
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ baseUrl: flags.url ?? fromEnv.RALLYPOINT_URL!, apiKey: flags.key ?? fromEnv.RALLYPOINT_API_KEY });
+  return Object.freeze({
+    baseUrl: flags.url ?? fromEnv.RALLYPOINT_URL!,
+    apiKey: flags.key ?? fromEnv.RALLYPOINT_API_KEY,
+  });
 }
 
 function processConfig(s: Partial<Settings>, env: NodeJS.ProcessEnv): ProcessProviderConfig {
   const given = s.PROCESS_LOCATION ?? {};
   const location = {
-    city: given.city ?? 'Local', country: given.country ?? 'Local', continent: given.continent ?? 'Local',
-    administrativeDivision: given.administrative_division ?? '', region: given.region ?? '', timezone: given.timezone ?? 'UTC',
-    latitude: given.latitude ?? null, longitude: given.longitude ?? null,
+    city: given.city ?? 'Local',
+    country: given.country ?? 'Local',
+    continent: given.continent ?? 'Local',
+    administrativeDivision: given.administrative_division ?? '',
+    region: given.region ?? '',
+    timezone: given.timezone ?? 'UTC',
+    latitude: given.latitude ?? null,
+    longitude: given.longitude ?? null,
   };
   const inherit = s.PROCESS_INHERIT_ENV ?? [];
   return Object.freeze({
@@ -219,7 +254,9 @@ function processConfig(s: Partial<Settings>, env: NodeJS.ProcessEnv): ProcessPro
     stopGraceSeconds: s.PROCESS_STOP_GRACE_SECONDS!,
     workDir: s.PROCESS_WORKDIR ?? process.cwd(),
     logDir: s.PROCESS_LOG_DIR ?? `${env['TMPDIR'] ?? '/tmp'}/rallypoint-process-logs`,
-    inheritedEnv: Object.freeze(Object.fromEntries(inherit.flatMap((name) => (env[name] !== undefined ? [[name, env[name]!]] : [])))),
+    inheritedEnv: Object.freeze(
+      Object.fromEntries(inherit.flatMap((name) => (env[name] !== undefined ? [[name, env[name]!]] : []))),
+    ),
     keepOnShutdown: s.PROCESS_KEEP_ON_SHUTDOWN!,
   });
 }
@@ -268,13 +305,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: s.METRICS_TOKEN,
     isMetricsPublic: s.METRICS_PUBLIC!,
     timeouts: Object.freeze({
-      requestMs: s.REQUEST_TIMEOUT_MS!, headersMs: s.HEADERS_TIMEOUT_MS!, keepAliveMs: s.KEEP_ALIVE_TIMEOUT_MS!, connectionMs: s.CONNECTION_TIMEOUT_MS!,
+      requestMs: s.REQUEST_TIMEOUT_MS!,
+      headersMs: s.HEADERS_TIMEOUT_MS!,
+      keepAliveMs: s.KEEP_ALIVE_TIMEOUT_MS!,
+      connectionMs: s.CONNECTION_TIMEOUT_MS!,
     }),
-    loadShedding: Object.freeze({ maxEventLoopDelayMs: s.LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS!, retryAfterSeconds: s.LOAD_SHED_RETRY_AFTER_SECONDS! }),
+    loadShedding: Object.freeze({
+      maxEventLoopDelayMs: s.LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS!,
+      retryAfterSeconds: s.LOAD_SHED_RETRY_AFTER_SECONDS!,
+    }),
     eventSequenceMs: s.EVENT_SEQUENCE_MS!,
     eventSequenceFallbackMs: s.EVENT_SEQUENCE_FALLBACK_MS!,
     eventStreams: Object.freeze({
-      perKey: s.EVENT_STREAMS_PER_KEY!, perOrg: s.EVENT_STREAMS_PER_ORG!, replayMaxEvents: s.EVENT_REPLAY_MAX_EVENTS!, queueMax: s.EVENT_STREAM_QUEUE_MAX!,
+      perKey: s.EVENT_STREAMS_PER_KEY!,
+      perOrg: s.EVENT_STREAMS_PER_ORG!,
+      replayMaxEvents: s.EVENT_REPLAY_MAX_EVENTS!,
+      queueMax: s.EVENT_STREAM_QUEUE_MAX!,
     }),
     createBatchMax: s.CREATE_BATCH_MAX!,
     createBatchRunners: s.CREATE_BATCH_RUNNERS,

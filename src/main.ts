@@ -27,20 +27,28 @@ function printFirstKey(config: Config, key: string, address: string): void {
 }
 
 function logStartSummary(service: Service, config: Config, address: string): void {
-  service.app.log.info({
-    database: config.databaseUrl ? describeDatabaseUrl(config.databaseUrl) : `embedded PostgreSQL in ${config.dataDir}`,
-    providers: service.deps.providers.all().map((p) => p.name),
-    listen: address,
-    migrations_applied: service.migrationsApplied,
-    schema_version: service.schemaVersion,
-  }, `rallypoint listening on ${address}`);
+  service.app.log.info(
+    {
+      database: config.databaseUrl
+        ? describeDatabaseUrl(config.databaseUrl)
+        : `embedded PostgreSQL in ${config.dataDir}`,
+      providers: service.deps.providers.all().map((p) => p.name),
+      listen: address,
+      migrations_applied: service.migrationsApplied,
+      schema_version: service.schemaVersion,
+    },
+    `rallypoint listening on ${address}`,
+  );
 }
 
 async function start(env: NodeJS.ProcessEnv): Promise<void> {
   const config = loadConfig(env);
   await checkPortFree(config.host, config.port);
   const db = await openCheckedDb({
-    databaseUrl: config.databaseUrl, dataDir: config.dataDir, embeddedPort: config.embeddedPort, poolSize: config.databasePoolSize,
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    embeddedPort: config.embeddedPort,
+    poolSize: config.databasePoolSize,
     log: (message) => process.stderr.write(`rallypoint: ${message}\n`),
   });
   let service: Service;
@@ -54,7 +62,10 @@ async function start(env: NodeJS.ProcessEnv): Promise<void> {
   try {
     address = await service.app.listen({ host: config.host, port: config.port });
   } catch (error) {
-    await service.close().then(() => db.close()).catch(() => undefined);
+    await service
+      .close()
+      .then(() => db.close())
+      .catch(() => undefined);
     throw listenFailure(config, error);
   }
   // Printed only once the service listens: a key shown by a start that then failed would be a
@@ -67,10 +78,19 @@ async function start(env: NodeJS.ProcessEnv): Promise<void> {
     closing = true;
     service.app.log.info({ signal }, 'draining');
     const force = setTimeout(() => process.exit(1), config.shutdownGraceMs).unref();
-    service.close().then(() => db.close()).then(
-      () => { clearTimeout(force); process.exit(0); },
-      (error) => { service.app.log.error({ err: error }, 'shutdown failed'); process.exit(1); },
-    );
+    service
+      .close()
+      .then(() => db.close())
+      .then(
+        () => {
+          clearTimeout(force);
+          process.exit(0);
+        },
+        (error) => {
+          service.app.log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
@@ -85,7 +105,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       process.stderr.write(error.problems.map((problem) => `rallypoint: ${problem}\n`).join(''));
       process.exit(2);
     }
-    const failure = error instanceof StartFailure ? error : new StartFailure(`could not start: ${describeCause(error)}`);
+    const failure =
+      error instanceof StartFailure ? error : new StartFailure(`could not start: ${describeCause(error)}`);
     process.stderr.write(`rallypoint: ${failure.message}\n`);
     process.exit(failure.exitCode);
   }

@@ -69,16 +69,24 @@ export interface Service {
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { config } = options;
   const ownsDb = options.db === undefined;
-  const db = options.db ?? (await openDb({
-    databaseUrl: config.databaseUrl, dataDir: config.dataDir, embeddedPort: config.embeddedPort, poolSize: config.databasePoolSize,
-  }));
+  const db =
+    options.db ??
+    (await openDb({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      embeddedPort: config.embeddedPort,
+      poolSize: config.databasePoolSize,
+    }));
   const migrations = await loadMigrations();
   let migrationsApplied: string[] = [];
-  if (config.migrateOnStart) migrationsApplied = await migrate(db, { migrations, lockTimeoutMs: config.migrationLockTimeoutMs });
+  if (config.migrateOnStart)
+    migrationsApplied = await migrate(db, { migrations, lockTimeoutMs: config.migrationLockTimeoutMs });
   else {
     await assertMigrated(db, migrations).catch((error: unknown) => {
       // Say why this process did not migrate it itself.
-      throw error instanceof MigrationRefusedError ? new MigrationRefusedError(`${error.message} (MIGRATE_ON_START is false)`) : error;
+      throw error instanceof MigrationRefusedError
+        ? new MigrationRefusedError(`${error.message} (MIGRATE_ON_START is false)`)
+        : error;
     });
   }
   const schemaVersion = Math.max(0, ...migrations.map((m) => m.id));
@@ -107,7 +115,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   // per window is enough to see the outage.
   const throttle = createLogThrottle({ windowMs: 10_000, nowMs: () => performance.now() });
   const logThrottled = (message: string) => (error: unknown) => {
-    const { shouldLog, suppressed } = throttle.check(`${message}: ${error instanceof Error ? error.message : String(error)}`);
+    const { shouldLog, suppressed } = throttle.check(
+      `${message}: ${error instanceof Error ? error.message : String(error)}`,
+    );
     if (shouldLog) app.log.error({ err: error, ...(suppressed > 0 ? { suppressed } : {}) }, message);
   };
   const events = createEventBus({ db, onError: logThrottled('event stream') });
@@ -119,16 +129,23 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   }
   const docker = config.providers.includes('docker')
     ? addDockerProvider(deps, config, {
-      log: (message, error) => app.log.error({ err: error }, message),
-      listeningPort: () => (app.server.address() as { port?: number } | null)?.port,
-    })
+        log: (message, error) => app.log.error({ err: error }, message),
+        listeningPort: () => (app.server.address() as { port?: number } | null)?.port,
+      })
     : undefined;
   const metrics = createMetrics(deps);
   metrics.attachObserver(deps);
   const serverOptions = options.server ?? {};
   const app = await buildServer(deps, {
-    logLevel: config.logLevel, bodyLimitBytes: config.bodyLimitBytes, timeouts: config.timeouts, loadShedding: config.loadShedding, ...serverOptions,
-    rateLimit: { perSecond: config.rateLimitPerSecond, burst: Math.max(1, config.rateLimitBurst || config.rateLimitPerSecond) },
+    logLevel: config.logLevel,
+    bodyLimitBytes: config.bodyLimitBytes,
+    timeouts: config.timeouts,
+    loadShedding: config.loadShedding,
+    ...serverOptions,
+    rateLimit: {
+      perSecond: config.rateLimitPerSecond,
+      burst: Math.max(1, config.rateLimitBurst || config.rateLimitPerSecond),
+    },
     publicRoutes: [
       (root) => {
         metrics.attach(root);
@@ -138,26 +155,52 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       registerDashboardPage,
       ...(serverOptions.publicRoutes ?? []),
     ],
-    extraRoutes: [(v1, d) => registerWebhookRoutes(v1, d, { maxAgeMs: config.webhookMaxAgeMs }), eventRoutes({
-      bus: events, ...config.eventStreams, replayReadsAtOnce: Math.max(1, Math.floor(config.databasePoolSize / 4)),
-    }), registerDashboardState, registerDeploymentTelemetryRoutes, ...(serverOptions.extraRoutes ?? [])],
+    extraRoutes: [
+      (v1, d) => registerWebhookRoutes(v1, d, { maxAgeMs: config.webhookMaxAgeMs }),
+      eventRoutes({
+        bus: events,
+        ...config.eventStreams,
+        replayReadsAtOnce: Math.max(1, Math.floor(config.databasePoolSize / 4)),
+      }),
+      registerDashboardState,
+      registerDeploymentTelemetryRoutes,
+      ...(serverOptions.extraRoutes ?? []),
+    ],
   });
   await events.start();
   const eventSequencer = startEventSequencer({
-    db, minGapMs: config.eventSequenceMs, fallbackMs: config.eventSequenceFallbackMs, onError: logThrottled('event sequencer'),
+    db,
+    minGapMs: config.eventSequenceMs,
+    fallbackMs: config.eventSequenceFallbackMs,
+    onError: logThrottled('event sequencer'),
   });
   wakeSequencer = () => eventSequencer.wake();
   eventSequencer.wake();
   const jobs = createJobWorker({
-    db, clock: deps.clock, pollMs: config.jobPollMs, wakeOnInsert: config.jobWakeOnInsert,
-    fallbackPollMs: config.jobFallbackPollMs, deadRetentionMs: config.jobDeadRetentionMs,
+    db,
+    clock: deps.clock,
+    pollMs: config.jobPollMs,
+    wakeOnInsert: config.jobWakeOnInsert,
+    fallbackPollMs: config.jobFallbackPollMs,
+    deadRetentionMs: config.jobDeadRetentionMs,
     handlers: {
-      ...deploymentJobHandlers(deps), ...lifetimeJobHandlers(deps, config.lifetimeSweepMs), ...docker?.jobHandlers, ...(options.jobHandlers?.(deps) ?? {}),
+      ...deploymentJobHandlers(deps),
+      ...lifetimeJobHandlers(deps, config.lifetimeSweepMs),
+      ...docker?.jobHandlers,
+      ...(options.jobHandlers?.(deps) ?? {}),
     },
     onError: (error, job, outcome) => {
       if (!job) return logThrottled('background jobs')(error);
-      const context = { err: error, job: job.kind, job_id: job.id, attempts: job.attempts, max_attempts: job.maxAttempts, outcome };
-      if (outcome === 'dead') app.log.error(context, 'background job is dead after its last attempt; `rallypoint jobs retry` puts it back');
+      const context = {
+        err: error,
+        job: job.kind,
+        job_id: job.id,
+        attempts: job.attempts,
+        max_attempts: job.maxAttempts,
+        outcome,
+      };
+      if (outcome === 'dead')
+        app.log.error(context, 'background job is dead after its last attempt; `rallypoint jobs retry` puts it back');
       else app.log.error(context, 'background job failed');
     },
   });
@@ -166,7 +209,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   await reconcileProviders(deps);
   await docker?.schedule();
   const webhooks = createWebhookWorker({
-    db, clock: deps.clock, denyList: deps.webhookDenyList!, timeoutMs: config.webhookTimeoutMs, pollMs: config.jobPollMs,
+    db,
+    clock: deps.clock,
+    denyList: deps.webhookDenyList!,
+    timeoutMs: config.webhookTimeoutMs,
+    pollMs: config.jobPollMs,
     schedule: { ...DELIVERY_BACKOFF, firstMs: config.webhookRetryBaseMs },
     targetSchedule: { ...TARGET_BACKOFF, firstMs: config.webhookRetryBaseMs },
     onError: (error) => app.log.error({ err: error }, 'webhook delivery failed'),
@@ -175,7 +222,16 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     onTargetBackedOff: (report) => logWebhookTargetBackoff(app.log, report),
   });
   return {
-    deps, app, jobs, webhooks, metrics, events, eventSequencer, printedKey: bootstrap.printedKey, migrationsApplied, schemaVersion,
+    deps,
+    app,
+    jobs,
+    webhooks,
+    metrics,
+    events,
+    eventSequencer,
+    printedKey: bootstrap.printedKey,
+    migrationsApplied,
+    schemaVersion,
     async close() {
       await app.close();
       await eventSequencer.stop();

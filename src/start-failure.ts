@@ -9,7 +9,10 @@ import { openDb, type OpenDbOptions } from './db/open-db.js';
 
 /** A failure whose message is already the sentence to print (bad settings, a refused migration). */
 export class StartFailure extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
     this.name = 'StartFailure';
   }
@@ -21,7 +24,11 @@ export function describeCause(error: unknown): string {
   for (let depth = 0; depth < 5; depth++) {
     if (current instanceof AggregateError && current.errors.length > 0) {
       current = current.errors[0];
-    } else if (current instanceof Error && current.cause !== undefined && (current.message === '' || current.name === 'DatabaseUnavailableError')) {
+    } else if (
+      current instanceof Error &&
+      current.cause !== undefined &&
+      (current.message === '' || current.name === 'DatabaseUnavailableError')
+    ) {
       current = current.cause;
     } else {
       break;
@@ -49,7 +56,10 @@ export function describeDatabaseUrl(databaseUrl: string): string {
   }
 }
 
-export function databaseFailure(options: { databaseUrl: string | undefined; dataDir: string }, error: unknown): StartFailure {
+export function databaseFailure(
+  options: { databaseUrl: string | undefined; dataDir: string },
+  error: unknown,
+): StartFailure {
   // The embedded server's refusals already name the directory and what to do.
   if (error instanceof EmbeddedPostgresError) return new StartFailure(error.message);
   if (options.databaseUrl !== undefined) {
@@ -80,8 +90,15 @@ export async function openCheckedDb(options: OpenDbOptions): Promise<Db> {
 export function listenFailure(address: { host: string; port: number }, error: unknown): StartFailure {
   const code = (error as { code?: unknown } | null)?.code;
   const where = `${address.host}:${address.port}`;
-  if (code === 'EADDRINUSE') return new StartFailure(`cannot listen on ${where}: another program already uses that port. Stop it or set PORT (or HOST) to a free one.`);
-  if (code === 'EACCES') return new StartFailure(`cannot listen on ${where}: permission denied (ports below 1024 need privileges). Set PORT to 1024 or above.`);
-  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new StartFailure(`cannot listen on ${where}: this machine has no such address. Check HOST.`);
+  if (code === 'EADDRINUSE')
+    return new StartFailure(
+      `cannot listen on ${where}: another program already uses that port. Stop it or set PORT (or HOST) to a free one.`,
+    );
+  if (code === 'EACCES')
+    return new StartFailure(
+      `cannot listen on ${where}: permission denied (ports below 1024 need privileges). Set PORT to 1024 or above.`,
+    );
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+    return new StartFailure(`cannot listen on ${where}: this machine has no such address. Check HOST.`);
   return new StartFailure(`cannot listen on ${where}: ${describeCause(error)}.`);
 }

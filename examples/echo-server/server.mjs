@@ -28,7 +28,10 @@ function log(message) {
 async function stopSelf() {
   const url = process.env.ARBITRIUM_DELETE_URL;
   if (!url) return 'no ARBITRIUM_DELETE_URL';
-  const response = await fetch(url, { method: 'DELETE', headers: { authorization: process.env.ARBITRIUM_DELETE_TOKEN ?? '' } });
+  const response = await fetch(url, {
+    method: 'DELETE',
+    headers: { authorization: process.env.ARBITRIUM_DELETE_TOKEN ?? '' },
+  });
   log(`self-stop answered ${response.status}`);
   return `stop ${response.status}`;
 }
@@ -40,7 +43,8 @@ async function readContext() {
   return JSON.stringify({ status: response.status, body: await response.json().catch(() => null) });
 }
 
-const arbitriumEnv = () => JSON.stringify(Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith('ARBITRIUM_'))));
+const arbitriumEnv = () =>
+  JSON.stringify(Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith('ARBITRIUM_'))));
 
 /** The answer to one message: a command's result, or the message itself. */
 async function answer(message) {

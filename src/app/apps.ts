@@ -13,8 +13,12 @@ export async function createApp(
   input: { name: string; isActive: boolean; isTelemetryAgentActive?: boolean | undefined; image: string },
 ): Promise<Result<AppRecord>> {
   const app = await insertApp(deps.db, {
-    orgId, name: input.name, isActive: input.isActive, isTelemetryAgentActive: input.isTelemetryAgentActive ?? false,
-    image: input.image, now: deps.clock.now(),
+    orgId,
+    name: input.name,
+    isActive: input.isActive,
+    isTelemetryAgentActive: input.isTelemetryAgentActive ?? false,
+    image: input.image,
+    now: deps.clock.now(),
   });
   return app ? ok(app) : fail('APP_EXISTS', `An application named "${input.name}" already exists.`);
 }
@@ -32,7 +36,12 @@ export async function patchApp(
   deps: Deps,
   orgId: number,
   name: string,
-  patch: { name?: string | undefined; isActive?: boolean | undefined; isTelemetryAgentActive?: boolean | undefined; image?: string | undefined },
+  patch: {
+    name?: string | undefined;
+    isActive?: boolean | undefined;
+    isTelemetryAgentActive?: boolean | undefined;
+    image?: string | undefined;
+  },
 ): Promise<Result<AppRecord>> {
   const found = await findApp(deps, orgId, name);
   if (!found.ok) return found;
@@ -46,7 +55,8 @@ export async function patchApp(
     });
     return updated ? ok(updated) : fail('APP_NOT_FOUND', `Application "${name}" does not exist.`);
   } catch (error) {
-    if (pgErrorCode(error) === PgCode.uniqueViolation) return fail('APP_EXISTS', `An application named "${patch.name}" already exists.`);
+    if (pgErrorCode(error) === PgCode.uniqueViolation)
+      return fail('APP_EXISTS', `An application named "${patch.name}" already exists.`);
     throw error;
   }
 }

@@ -4,7 +4,11 @@
  */
 import type { Tx } from '../db/db.js';
 import {
-  lockDeployment, recountDeploymentUsage, selectDeploymentById, updateDeploymentProviderData, updateDeploymentStatus,
+  lockDeployment,
+  recountDeploymentUsage,
+  selectDeploymentById,
+  updateDeploymentProviderData,
+  updateDeploymentStatus,
 } from '../db/queries/deployments.js';
 import { releaseHostAllocation } from '../db/queries/hosts.js';
 import { insertJob } from '../db/queries/jobs.js';
@@ -22,9 +26,16 @@ export const STOP_DEPLOYMENT_JOB = 'deployment.stop';
  * ready report does it too, since a fast game server can be ready first and its sessions must
  * not turn Ready with no ports to show.
  */
-export async function recordDeploymentStarted(deps: AppDeps, deploymentId: number, started: StartedDeployment): Promise<void> {
+export async function recordDeploymentStarted(
+  deps: AppDeps,
+  deploymentId: number,
+  started: StartedDeployment,
+): Promise<void> {
   await updateDeploymentProviderData(deps.db, deploymentId, {
-    providerData: { ...started.providerData, started: true }, ports: started.ports, publicIp: started.publicIp, fqdn: started.fqdn,
+    providerData: { ...started.providerData, started: true },
+    ports: started.ports,
+    publicIp: started.publicIp,
+    fqdn: started.fqdn,
   });
 }
 
@@ -33,10 +44,15 @@ export async function markDeploymentReady(deps: AppDeps, deploymentId: number): 
   return deps.db.transaction(async (tx) => {
     const current = await lockDeployment(tx, deploymentId);
     if (!current || current.status === DeploymentStatus.ready || !isLiveDeployment(current.status)) return current;
-    const ready = await updateDeploymentStatus(tx, { id: deploymentId, status: DeploymentStatus.ready, now: deps.clock.now() });
+    const ready = await updateDeploymentStatus(tx, {
+      id: deploymentId,
+      status: DeploymentStatus.ready,
+      now: deps.clock.now(),
+    });
     if (!ready) return current;
     await emitDeployment(deps, tx, 'ready', ready);
-    for (const session of await markSessionsReady(tx, deploymentId)) await emitSession(deps, tx, 'ready', session, ready);
+    for (const session of await markSessionsReady(tx, deploymentId))
+      await emitSession(deps, tx, 'ready', session, ready);
     return ready;
   });
 }
@@ -56,20 +72,31 @@ export async function endDeploymentIn(
   if (!before || !isLiveDeployment(before.status)) return undefined;
   const now = deps.clock.now();
   const after = await updateDeploymentStatus(tx, {
-    id: deploymentId, status: outcome.status, errorDetail: outcome.status === DeploymentStatus.error ? outcome.detail : null, now,
+    id: deploymentId,
+    status: outcome.status,
+    errorDetail: outcome.status === DeploymentStatus.error ? outcome.detail : null,
+    now,
   });
   if (!after) return undefined;
-  for (const session of await markSessionsFailed(tx, deploymentId, outcome.detail, now)) await emitSession(deps, tx, 'error', session, after);
+  for (const session of await markSessionsFailed(tx, deploymentId, outcome.detail, now))
+    await emitSession(deps, tx, 'error', session, after);
   await recountDeploymentUsage(tx, deploymentId);
   const final = (await selectDeploymentById(tx, deploymentId)) ?? after;
   await emitDeployment(deps, tx, outcome.status === DeploymentStatus.error ? 'error' : 'stopped', final);
   // The provider is told to stop in a durable job, so a crash between here and there loses nothing.
-  await insertJob(tx, { kind: STOP_DEPLOYMENT_JOB, payload: { deploymentId }, runAt: now, dedupeKey: `stop:${deploymentId}` });
+  await insertJob(tx, {
+    kind: STOP_DEPLOYMENT_JOB,
+    payload: { deploymentId },
+    runAt: now,
+    dedupeKey: `stop:${deploymentId}`,
+  });
   return { before, after: final };
 }
 
 export async function markDeploymentFailed(deps: AppDeps, deploymentId: number, detail: string): Promise<void> {
-  await deps.db.transaction((tx) => endDeploymentIn(deps, tx, deploymentId, { status: DeploymentStatus.error, detail }));
+  await deps.db.transaction((tx) =>
+    endDeploymentIn(deps, tx, deploymentId, { status: DeploymentStatus.error, detail }),
+  );
 }
 
 /**
@@ -85,6 +112,10 @@ export async function stopDeploymentNow(deps: AppDeps, deploymentId: number): Pr
   // Without its provider in this process the game server may still run: its capacity stays booked.
   if (provider && deployment.hostId !== null) await releaseHostAllocation(deps.db, deploymentId);
   if (deployment.status === DeploymentStatus.terminating) {
-    await updateDeploymentStatus(deps.db, { id: deploymentId, status: DeploymentStatus.terminated, now: deps.clock.now() });
+    await updateDeploymentStatus(deps.db, {
+      id: deploymentId,
+      status: DeploymentStatus.terminated,
+      now: deps.clock.now(),
+    });
   }
 }

@@ -39,7 +39,9 @@ export type DeploymentEvent = 'created' | 'ready' | 'stopped' | 'error' | 'usage
  * outbox rows, event log rows) commits or rolls back with it.
  */
 export interface ChangeListeners {
-  session: Array<(tx: Tx, event: SessionEvent, session: SessionRecord, deployment: DeploymentRecord | null) => Promise<void>>;
+  session: Array<
+    (tx: Tx, event: SessionEvent, session: SessionRecord, deployment: DeploymentRecord | null) => Promise<void>
+  >;
   deployment: Array<(tx: Tx, event: DeploymentEvent, deployment: DeploymentRecord) => Promise<void>>;
 }
 
@@ -65,10 +67,21 @@ export function emptyListeners(): ChangeListeners {
   return { session: [], deployment: [] };
 }
 
-export async function emitSession(deps: AppDeps, tx: Tx, event: SessionEvent, session: SessionRecord, deployment: DeploymentRecord | null): Promise<void> {
+export async function emitSession(
+  deps: AppDeps,
+  tx: Tx,
+  event: SessionEvent,
+  session: SessionRecord,
+  deployment: DeploymentRecord | null,
+): Promise<void> {
   for (const listener of deps.listeners.session) await listener(tx, event, session, deployment);
 }
 
-export async function emitDeployment(deps: AppDeps, tx: Tx, event: DeploymentEvent, deployment: DeploymentRecord): Promise<void> {
+export async function emitDeployment(
+  deps: AppDeps,
+  tx: Tx,
+  event: DeploymentEvent,
+  deployment: DeploymentRecord,
+): Promise<void> {
   for (const listener of deps.listeners.deployment) await listener(tx, event, deployment);
 }

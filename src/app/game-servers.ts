@@ -22,10 +22,19 @@ function numberMatches(stored: unknown, given: number | undefined): boolean {
 }
 
 /** GET /v1/context/{request_id}/{security_number}: the deployment, for its own game server. */
-export async function gameServerContext(deps: AppDeps, requestId: string, securityNumber: number, token: string | undefined): Promise<Result<DeploymentRecord>> {
+export async function gameServerContext(
+  deps: AppDeps,
+  requestId: string,
+  securityNumber: number,
+  token: string | undefined,
+): Promise<Result<DeploymentRecord>> {
   const deployment = await selectDeploymentByRequestIdInAnyOrg(deps.db, requestId);
   const data = deployment?.providerData ?? {};
-  if (!deployment || !numberMatches(data['securityNumber'], securityNumber) || !tokenMatches(token, data['contextTokenHash'])) {
+  if (
+    !deployment ||
+    !numberMatches(data['securityNumber'], securityNumber) ||
+    !tokenMatches(token, data['contextTokenHash'])
+  ) {
     return fail('UNAUTHORIZED', WRONG_CONTEXT);
   }
   return ok(deployment);
@@ -35,32 +44,55 @@ export async function gameServerContext(deps: AppDeps, requestId: string, securi
  * A game server ends its own deployment, as if stopped through DELETE /v1/stop. `accessPointId`
  * is checked when the caller used the path that carries it.
  */
-export async function selfStopDeployment(deps: AppDeps, requestId: string, token: string | undefined, accessPointId?: number): Promise<Result<string>> {
+export async function selfStopDeployment(
+  deps: AppDeps,
+  requestId: string,
+  token: string | undefined,
+  accessPointId?: number,
+): Promise<Result<string>> {
   const target = await selectDeploymentByRequestIdInAnyOrg(deps.db, requestId);
   const data = target?.providerData ?? {};
-  if (!target || !numberMatches(data['accessPointId'], accessPointId) || !tokenMatches(token, data['deleteTokenHash'])) {
+  if (
+    !target ||
+    !numberMatches(data['accessPointId'], accessPointId) ||
+    !tokenMatches(token, data['deleteTokenHash'])
+  ) {
     return fail('UNAUTHORIZED', WRONG_DELETE);
   }
-  if (!isLiveDeployment(target.status)) return fail('ALREADY_TERMINATING', `Deployment ${requestId} is already ${target.status}.`);
+  if (!isLiveDeployment(target.status))
+    return fail('ALREADY_TERMINATING', `Deployment ${requestId} is already ${target.status}.`);
   const ended = await deps.db.transaction((tx) =>
-    endDeploymentIn(deps, tx, target.id, { status: DeploymentStatus.terminating, detail: `Deployment ${requestId} stopped itself.` }),
+    endDeploymentIn(deps, tx, target.id, {
+      status: DeploymentStatus.terminating,
+      detail: `Deployment ${requestId} stopped itself.`,
+    }),
   );
   return ended ? ok(requestId) : fail('ALREADY_TERMINATING', `Deployment ${requestId} is already terminating.`);
 }
 
 async function withProvider<T>(
-  deps: AppDeps, orgId: number, requestId: string, what: 'logs' | 'metrics',
+  deps: AppDeps,
+  orgId: number,
+  requestId: string,
+  what: 'logs' | 'metrics',
   read: (deployment: DeploymentRecord) => Promise<T> | undefined,
 ): Promise<Result<T>> {
   const found = await findDeployment(deps, orgId, requestId);
   if (!found.ok) return found;
   const pending = read(found.value);
-  if (pending === undefined) return fail('DEPLOYMENT_DATA_UNAVAILABLE', `Deployment ${requestId} comes from the ${found.value.provider} provider, which keeps no ${what}.`);
+  if (pending === undefined)
+    return fail(
+      'DEPLOYMENT_DATA_UNAVAILABLE',
+      `Deployment ${requestId} comes from the ${found.value.provider} provider, which keeps no ${what}.`,
+    );
   try {
     return ok(await pending);
   } catch (error) {
     // The engine is unreachable or the game server is gone: the caller learns why, as a 4xx.
-    return fail('DEPLOYMENT_DATA_UNAVAILABLE', `The ${what} of deployment ${requestId} cannot be read now: ${error instanceof Error ? error.message : String(error)}`);
+    return fail(
+      'DEPLOYMENT_DATA_UNAVAILABLE',
+      `The ${what} of deployment ${requestId} cannot be read now: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
@@ -70,6 +102,10 @@ export function deploymentLogs(deps: AppDeps, orgId: number, requestId: string):
 }
 
 /** GET /v1/metrics/deployment/{request_id}: readings oldest first. */
-export function deploymentMetrics(deps: AppDeps, orgId: number, requestId: string): Promise<Result<DeploymentMetricsSample[]>> {
+export function deploymentMetrics(
+  deps: AppDeps,
+  orgId: number,
+  requestId: string,
+): Promise<Result<DeploymentMetricsSample[]>> {
   return withProvider(deps, orgId, requestId, 'metrics', (d) => deps.providers.get(d.provider)?.metrics?.(d));
 }

@@ -34,11 +34,13 @@ function lookupOne(deps: Pick<AppDeps, 'geo'>, ip: string): IpLookup {
     const continentName = CONTINENT_NAMES[place.continentCode as ContinentCode] as string | undefined;
     const country = place.countryCode ? countryName(place.countryCode) : undefined;
     return {
-      ip, family,
+      ip,
+      family,
       location: {
         ...(continentName ? { continent: { code: place.continentCode, name: continentName } } : {}),
         ...(country ? { country: { code: place.countryCode, name: country } } : {}),
-        latitude: place.latitude, longitude: place.longitude,
+        latitude: place.latitude,
+        longitude: place.longitude,
       },
     };
   }
@@ -56,9 +58,17 @@ export function lookupIp(deps: Pick<AppDeps, 'geo'>, ip: string): Result<IpLooku
 }
 
 export function lookupIps(deps: Pick<AppDeps, 'geo'>, ips: readonly string[]): Result<IpLookup[]> {
-  if (ips.length > MAX_LOOKUP_ADDRESSES) return fail('VALIDATION_FAILED', `At most ${MAX_LOOKUP_ADDRESSES} addresses per lookup; got ${ips.length}.`);
+  if (ips.length > MAX_LOOKUP_ADDRESSES)
+    return fail('VALIDATION_FAILED', `At most ${MAX_LOOKUP_ADDRESSES} addresses per lookup; got ${ips.length}.`);
   const bad = invalidOf(ips);
-  if (bad.length > 0) return fail('VALIDATION_FAILED', `Not an IP address: ${bad.slice(0, 5).map((ip) => JSON.stringify(ip.slice(0, 64))).join(', ')}.`);
+  if (bad.length > 0)
+    return fail(
+      'VALIDATION_FAILED',
+      `Not an IP address: ${bad
+        .slice(0, 5)
+        .map((ip) => JSON.stringify(ip.slice(0, 64)))
+        .join(', ')}.`,
+    );
   return ok(ips.map((ip) => lookupOne(deps, ip)));
 }
 
@@ -77,12 +87,19 @@ export interface LocationList {
 async function hostLocations(deps: AppDeps): Promise<ProviderLocation[]> {
   const provider = deps.providers.all().find((p) => p.runsOnHosts);
   if (!provider) return [];
-  return (await selectHosts(deps.db)).filter((host) => host.state === 'active').map((host) => ({ provider: provider.name, ...host.place }));
+  return (await selectHosts(deps.db))
+    .filter((host) => host.state === 'active')
+    .map((host) => ({ provider: provider.name, ...host.place }));
 }
 
 /** Every provider location and active host place once (providers may share a place); the app and version must exist if named. */
-export async function listLocations(deps: AppDeps, orgId: number, query: LocationsQuery): Promise<Result<LocationList>> {
-  if (query.version !== undefined && query.app === undefined) return fail('VALIDATION_FAILED', 'The version parameter needs the app parameter.');
+export async function listLocations(
+  deps: AppDeps,
+  orgId: number,
+  query: LocationsQuery,
+): Promise<Result<LocationList>> {
+  if (query.version !== undefined && query.app === undefined)
+    return fail('VALIDATION_FAILED', 'The version parameter needs the app parameter.');
   if (query.app !== undefined) {
     const app = await selectApp(deps.db, orgId, query.app);
     if (!app) return fail('UNKNOWN_APP', `Application "${query.app}" does not exist.`);
@@ -91,7 +108,8 @@ export async function listLocations(deps: AppDeps, orgId: number, query: Locatio
     }
   }
   // Every location a provider offers is of Edgegap's "standard" type.
-  if (query.type !== undefined && query.type !== 'standard') return ok({ locations: [], messages: [`No locations of type "${query.type}".`] });
+  if (query.type !== undefined && query.type !== 'standard')
+    return ok({ locations: [], messages: [`No locations of type "${query.type}".`] });
   const seen = new Set<string>();
   const locations: ProviderLocation[] = [];
   let withoutPosition = 0;
@@ -100,11 +118,18 @@ export async function listLocations(deps: AppDeps, orgId: number, query: Locatio
       withoutPosition += 1;
       continue;
     }
-    const key = JSON.stringify([location.city, location.country, location.administrativeDivision, location.latitude, location.longitude]);
+    const key = JSON.stringify([
+      location.city,
+      location.country,
+      location.administrativeDivision,
+      location.latitude,
+      location.longitude,
+    ]);
     if (seen.has(key)) continue;
     seen.add(key);
     locations.push(location);
   }
-  const messages = withoutPosition > 0 ? [`${withoutPosition} provider location(s) without coordinates are not listed.`] : [];
+  const messages =
+    withoutPosition > 0 ? [`${withoutPosition} provider location(s) without coordinates are not listed.`] : [];
   return ok({ locations, messages });
 }

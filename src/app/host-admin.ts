@@ -7,8 +7,18 @@
 import { isIP } from 'node:net';
 import type { HostCreate } from '../contract/hosts.js';
 import {
-  countHostAllocations, deleteHost, insertHost, lockHost, selectDeploymentIdsOnHost, selectHostAllocationCounts, selectHostByName,
-  selectHostDeploymentsOfOrg, selectHosts, selectOperatorOrgId, updateHostState, type HostDeploymentRow,
+  countHostAllocations,
+  deleteHost,
+  insertHost,
+  lockHost,
+  selectDeploymentIdsOnHost,
+  selectHostAllocationCounts,
+  selectHostByName,
+  selectHostDeploymentsOfOrg,
+  selectHosts,
+  selectOperatorOrgId,
+  updateHostState,
+  type HostDeploymentRow,
 } from '../db/queries/hosts.js';
 import { fail, ok, type Result } from '../domain/errors.js';
 import type { HostEndpoint, HostRecord } from '../domain/records.js';
@@ -25,7 +35,10 @@ export interface HostSummary {
 
 async function requireOperator(deps: AppDeps, orgId: number): Promise<Result<true>> {
   if ((await selectOperatorOrgId(deps.db)) === orgId) return ok(true);
-  return fail('OPERATOR_ONLY', 'Only the operator organisation (the one created at first start) manages hosts; use one of its API keys.');
+  return fail(
+    'OPERATOR_ONLY',
+    'Only the operator organisation (the one created at first start) manages hosts; use one of its API keys.',
+  );
 }
 
 function endpointOf(input: HostCreate['endpoint']): Result<HostEndpoint> {
@@ -33,11 +46,17 @@ function endpointOf(input: HostCreate['endpoint']): Result<HostEndpoint> {
   // The engine client's ssh transport runs a docker CLI on the far side, which Podman hosts lack:
   // refused here rather than accepted and failing every deployment scheduled there.
   if (input.kind === 'ssh') {
-    return fail('VALIDATION_FAILED', 'ssh endpoints are not supported: forward the engine\'s socket (ssh -L) and add the host as socket or tcp.');
+    return fail(
+      'VALIDATION_FAILED',
+      "ssh endpoints are not supported: forward the engine's socket (ssh -L) and add the host as socket or tcp.",
+    );
   }
   const tls = input.tls;
   if (tls && (tls.cert === undefined) !== (tls.key === undefined)) {
-    return fail('VALIDATION_FAILED', 'endpoint.tls needs both cert and key, or neither (ca alone checks the engine\'s certificate).');
+    return fail(
+      'VALIDATION_FAILED',
+      "endpoint.tls needs both cert and key, or neither (ca alone checks the engine's certificate).",
+    );
   }
   return ok({ kind: 'tcp', host: input.host, port: input.port, ...(tls ? { tls } : {}) });
 }
@@ -46,19 +65,33 @@ function endpointOf(input: HostCreate['endpoint']): Result<HostEndpoint> {
 export async function addHost(deps: AppDeps, orgId: number, input: HostCreate): Promise<Result<HostSummary>> {
   const allowed = await requireOperator(deps, orgId);
   if (!allowed.ok) return allowed;
-  if (input.port_min > input.port_max) return fail('VALIDATION_FAILED', `port_min (${input.port_min}) must not be above port_max (${input.port_max}).`);
-  if (isIP(input.public_ip) === 0) return fail('VALIDATION_FAILED', `public_ip must be an IP address, got ${JSON.stringify(input.public_ip)}.`);
+  if (input.port_min > input.port_max)
+    return fail('VALIDATION_FAILED', `port_min (${input.port_min}) must not be above port_max (${input.port_max}).`);
+  if (isIP(input.public_ip) === 0)
+    return fail('VALIDATION_FAILED', `public_ip must be an IP address, got ${JSON.stringify(input.public_ip)}.`);
   const endpoint = endpointOf(input.endpoint);
   if (!endpoint.ok) return endpoint;
   const loc = input.location;
   const host = await insertHost(deps.db, {
-    name: input.name, endpoint: endpoint.value, publicIp: input.public_ip,
+    name: input.name,
+    endpoint: endpoint.value,
+    publicIp: input.public_ip,
     place: {
-      city: loc.city, country: loc.country, continent: loc.continent, administrativeDivision: loc.administrative_division ?? '',
-      region: loc.region ?? '', timezone: loc.timezone ?? '', latitude: loc.latitude, longitude: loc.longitude,
+      city: loc.city,
+      country: loc.country,
+      continent: loc.continent,
+      administrativeDivision: loc.administrative_division ?? '',
+      region: loc.region ?? '',
+      timezone: loc.timezone ?? '',
+      latitude: loc.latitude,
+      longitude: loc.longitude,
     },
-    cpuUnits: input.cpu_units, memoryMb: input.memory_mb, portMin: input.port_min, portMax: input.port_max,
-    tags: [...new Set(input.tags ?? [])], now: deps.clock.now(),
+    cpuUnits: input.cpu_units,
+    memoryMb: input.memory_mb,
+    portMin: input.port_min,
+    portMax: input.port_max,
+    tags: [...new Set(input.tags ?? [])],
+    now: deps.clock.now(),
   });
   return host ? ok({ host, deploymentCount: 0 }) : fail('HOST_EXISTS', `A host named "${input.name}" already exists.`);
 }
@@ -76,7 +109,8 @@ export async function showHost(deps: AppDeps, orgId: number, name: string): Prom
   const host = await selectHostByName(deps.db, name);
   if (!host) return fail('HOST_NOT_FOUND', `Host "${name}" does not exist.`);
   const [deploymentCount, deployments] = await Promise.all([
-    countHostAllocations(deps.db, host.id), selectHostDeploymentsOfOrg(deps.db, host.id, orgId),
+    countHostAllocations(deps.db, host.id),
+    selectHostDeploymentsOfOrg(deps.db, host.id, orgId),
   ]);
   return ok({ host, deploymentCount, deployments });
 }
@@ -85,13 +119,24 @@ export async function showHost(deps: AppDeps, orgId: number, name: string): Prom
  * Draining: what runs there keeps running, nothing new is scheduled there. Activating: back in
  * the pool (also a host that was marked down, once the operator knows it is back).
  */
-export async function setHostState(deps: AppDeps, orgId: number, name: string, state: 'draining' | 'active'): Promise<Result<HostSummary>> {
+export async function setHostState(
+  deps: AppDeps,
+  orgId: number,
+  name: string,
+  state: 'draining' | 'active',
+): Promise<Result<HostSummary>> {
   const allowed = await requireOperator(deps, orgId);
   if (!allowed.ok) return allowed;
   const host = await selectHostByName(deps.db, name);
   if (!host) return fail('HOST_NOT_FOUND', `Host "${name}" does not exist.`);
   const detail = state === 'draining' ? 'drained by the operator' : null;
-  const updated = await updateHostState(deps.db, { id: host.id, state, detail, now: deps.clock.now(), ...(state === 'active' ? { unreachableSince: null } : {}) });
+  const updated = await updateHostState(deps.db, {
+    id: host.id,
+    state,
+    detail,
+    now: deps.clock.now(),
+    ...(state === 'active' ? { unreachableSince: null } : {}),
+  });
   if (!updated) return fail('HOST_NOT_FOUND', `Host "${name}" does not exist.`);
   return ok({ host: updated, deploymentCount: await countHostAllocations(deps.db, host.id) });
 }
@@ -111,11 +156,17 @@ export async function removeHost(deps: AppDeps, orgId: number, name: string): Pr
     if (!host) return fail<HostRecord>('HOST_NOT_FOUND', `Host "${name}" does not exist.`);
     const live = await selectDeploymentIdsOnHost(tx, host.id, LIVE_DEPLOYMENT_STATUSES);
     if (live.length > 0) {
-      return fail<HostRecord>('HOST_IN_USE', `Host "${name}" runs ${live.length} live deployment(s); drain it and stop them (or let their sessions end) first.`);
+      return fail<HostRecord>(
+        'HOST_IN_USE',
+        `Host "${name}" runs ${live.length} live deployment(s); drain it and stop them (or let their sessions end) first.`,
+      );
     }
     const stopping = await countHostAllocations(tx, host.id);
     if (stopping > 0 && host.state !== 'down') {
-      return fail<HostRecord>('HOST_IN_USE', `Host "${name}" still has ${stopping} game server(s) being stopped; retry once they are gone.`);
+      return fail<HostRecord>(
+        'HOST_IN_USE',
+        `Host "${name}" still has ${stopping} game server(s) being stopped; retry once they are gone.`,
+      );
     }
     await deleteHost(tx, host.id);
     return ok(host);

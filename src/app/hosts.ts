@@ -14,7 +14,11 @@ import type { AppDeps } from './deps.js';
  * deployments Status.ERROR with `detail`; their sessions turn Error and webhooks fire, as for
  * any failed deployment. Returns the host as it is now, undefined when it does not exist.
  */
-export async function markHostUnreachable(deps: AppDeps, hostId: number, detail: string): Promise<HostRecord | undefined> {
+export async function markHostUnreachable(
+  deps: AppDeps,
+  hostId: number,
+  detail: string,
+): Promise<HostRecord | undefined> {
   return deps.db.transaction(async (tx) => {
     // The host row first: the scheduler locks it before inserting a deployment there, so none
     // can appear on this host between reading its deployments and ending them.
@@ -38,7 +42,12 @@ export async function markHostUnreachable(deps: AppDeps, hostId: number, detail:
 export async function markHostReachable(deps: AppDeps, hostId: number): Promise<HostRecord | undefined> {
   const now = deps.clock.now();
   const revived = await updateHostState(deps.db, {
-    id: hostId, state: 'active', detail: null, now, fromStates: ['down'], unreachableSince: null,
+    id: hostId,
+    state: 'active',
+    detail: null,
+    now,
+    fromStates: ['down'],
+    unreachableSince: null,
   });
   return revived ?? (await clearUnreachableSince(deps, hostId));
 }
@@ -47,6 +56,12 @@ async function clearUnreachableSince(deps: AppDeps, hostId: number): Promise<Hos
   return deps.db.transaction(async (tx) => {
     const host = await lockHost(tx, hostId);
     if (!host || host.unreachableSince === null) return host;
-    return updateHostState(tx, { id: hostId, state: host.state, detail: host.stateDetail, now: deps.clock.now(), unreachableSince: null });
+    return updateHostState(tx, {
+      id: hostId,
+      state: host.state,
+      detail: host.stateDetail,
+      now: deps.clock.now(),
+      unreachableSince: null,
+    });
   });
 }

@@ -3,7 +3,14 @@
  * them by state, put a dead one back to work, or delete one that is dead or failed.
  */
 import { PgCode } from '../db/db.js';
-import { deleteGivenUpJob, reviveDeadJob, selectJob, selectJobs, type JobRow, type JobState } from '../db/queries/jobs.js';
+import {
+  deleteGivenUpJob,
+  reviveDeadJob,
+  selectJob,
+  selectJobs,
+  type JobRow,
+  type JobState,
+} from '../db/queries/jobs.js';
 import { fail, ok, type Result } from '../domain/errors.js';
 import type { AppDeps } from './deps.js';
 
@@ -13,7 +20,10 @@ type Deps = Pick<AppDeps, 'db'>;
 export const JOB_LIST_LIMIT = 1_000;
 
 export function listJobs(deps: Deps, options: { state?: JobState; limit?: number } = {}): Promise<JobRow[]> {
-  return selectJobs(deps.db, { ...(options.state ? { state: options.state } : {}), limit: options.limit ?? JOB_LIST_LIMIT });
+  return selectJobs(deps.db, {
+    ...(options.state ? { state: options.state } : {}),
+    limit: options.limit ?? JOB_LIST_LIMIT,
+  });
 }
 
 /**
@@ -26,7 +36,10 @@ export async function retryDeadJob(deps: Deps, id: number): Promise<Result<JobRo
     if (revived) return ok(revived);
   } catch (error) {
     if ((error as { code?: string }).code !== PgCode.uniqueViolation) throw error;
-    return fail('CONFLICT', `Job ${id} cannot be retried: a waiting job with its dedupe key already does the same work.`);
+    return fail(
+      'CONFLICT',
+      `Job ${id} cannot be retried: a waiting job with its dedupe key already does the same work.`,
+    );
   }
   const found = await selectJob(deps.db, id);
   if (!found) return fail('JOB_NOT_FOUND', `No job has id ${id}.`);

@@ -1,6 +1,15 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Queryable } from '../db/db.js';
-import { countOrganisations, insertApiKey, insertOrganisation, revokeApiKey, selectActiveKeyByHash, selectApiKeys, selectOrganisation, updateWebhookSecret } from '../db/queries/orgs.js';
+import {
+  countOrganisations,
+  insertApiKey,
+  insertOrganisation,
+  revokeApiKey,
+  selectActiveKeyByHash,
+  selectApiKeys,
+  selectOrganisation,
+  updateWebhookSecret,
+} from '../db/queries/orgs.js';
 import { fail, ok, type Result } from '../domain/errors.js';
 import { selectActiveKeyIdsForUpdate } from '../db/queries/org-admin.js';
 import type { ApiKeyRecord } from '../domain/records.js';
@@ -20,7 +29,10 @@ export interface Bootstrap {
  * A configured key the database does not know yet is added to the first organisation, so a
  * server restarted with the same RALLYPOINT_API_KEY keeps working.
  */
-export async function bootstrapOrganisation(deps: Pick<AppDeps, 'db'>, configuredKey: string | undefined): Promise<Bootstrap> {
+export async function bootstrapOrganisation(
+  deps: Pick<AppDeps, 'db'>,
+  configuredKey: string | undefined,
+): Promise<Bootstrap> {
   return deps.db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK]);
     if ((await countOrganisations(tx)) === 0) {
@@ -34,14 +46,18 @@ export async function bootstrapOrganisation(deps: Pick<AppDeps, 'db'>, configure
     if (configuredKey) {
       // A revoked configured key stays revoked: only a key never seen is added.
       const known = await tx.query('SELECT 1 FROM api_keys WHERE key_hash = $1', [hashApiKey(configuredKey)]);
-      if (known.rowCount === 0) await insertApiKey(tx, { keyId: newKeyId(), orgId, keyHash: hashApiKey(configuredKey), name: 'configured' });
+      if (known.rowCount === 0)
+        await insertApiKey(tx, { keyId: newKeyId(), orgId, keyHash: hashApiKey(configuredKey), name: 'configured' });
     }
     return { printedKey: undefined, orgId };
   });
 }
 
 /** A new organisation with its first key (operators and tests; not reachable over HTTP). */
-export async function createOrganisation(deps: Pick<AppDeps, 'db'>, name: string): Promise<{ orgId: number; key: string }> {
+export async function createOrganisation(
+  deps: Pick<AppDeps, 'db'>,
+  name: string,
+): Promise<{ orgId: number; key: string }> {
   return deps.db.transaction(async (tx) => {
     const org = await insertOrganisation(tx, name, newWebhookSecret());
     const key = newApiKey();
@@ -108,7 +124,11 @@ export async function authenticate(db: Queryable, key: string): Promise<number |
   return found.orgId;
 }
 
-export async function createApiKey(deps: Pick<AppDeps, 'db'>, orgId: number, name: string): Promise<{ key: string; record: ApiKeyRecord }> {
+export async function createApiKey(
+  deps: Pick<AppDeps, 'db'>,
+  orgId: number,
+  name: string,
+): Promise<{ key: string; record: ApiKeyRecord }> {
   const key = newApiKey();
   const record = await insertApiKey(deps.db, { keyId: newKeyId(), orgId, keyHash: hashApiKey(key), name });
   return { key, record };
@@ -122,11 +142,18 @@ export function listApiKeys(deps: Pick<AppDeps, 'db'>, orgId: number): Promise<A
  * Revokes a key, but never the organisation's last active one: that would lock it out for good
  * over the API (an operator can still add a key with `rallypoint admin keys create`).
  */
-export async function revokeKey(deps: Pick<AppDeps, 'db' | 'clock'>, orgId: number, keyId: string): Promise<Result<ApiKeyRecord>> {
+export async function revokeKey(
+  deps: Pick<AppDeps, 'db' | 'clock'>,
+  orgId: number,
+  keyId: string,
+): Promise<Result<ApiKeyRecord>> {
   const result = await deps.db.transaction(async (tx): Promise<Result<ApiKeyRecord | undefined>> => {
     const active = await selectActiveKeyIdsForUpdate(tx, orgId);
     if (active.length === 1 && active[0] === keyId) {
-      return fail('LAST_ACTIVE_KEY', `API key ${keyId} is the organisation's last active key; create another one before revoking it.`);
+      return fail(
+        'LAST_ACTIVE_KEY',
+        `API key ${keyId} is the organisation's last active key; create another one before revoking it.`,
+      );
     }
     return ok(await revokeApiKey(tx, orgId, keyId, deps.clock.now()));
   });

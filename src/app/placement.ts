@@ -29,20 +29,30 @@ export async function reserveOnNamedDeployment(
   const deployment = await selectDeploymentByRequestId(tx, orgId, requestId);
   if (!deployment) return fail('DEPLOYMENT_UNAVAILABLE', `Deployment ${requestId} does not exist.`);
   if (deployment.versionId !== version.id) {
-    return fail('DEPLOYMENT_UNAVAILABLE', `Deployment ${requestId} runs ${deployment.appName} ${deployment.versionName}, not ${version.appName} ${version.name}.`);
+    return fail(
+      'DEPLOYMENT_UNAVAILABLE',
+      `Deployment ${requestId} runs ${deployment.appName} ${deployment.versionName}, not ${version.appName} ${version.name}.`,
+    );
   }
-  if (!isLiveDeployment(deployment.status)) return fail('DEPLOYMENT_UNAVAILABLE', `Deployment ${requestId} is not running (${deployment.status}).`);
-  if (!deployment.isJoinable) return fail('DEPLOYMENT_UNAVAILABLE', `Deployment ${requestId} is not joinable by sessions.`);
+  if (!isLiveDeployment(deployment.status))
+    return fail('DEPLOYMENT_UNAVAILABLE', `Deployment ${requestId} is not running (${deployment.status}).`);
+  if (!deployment.isJoinable)
+    return fail('DEPLOYMENT_UNAVAILABLE', `Deployment ${requestId} is not joinable by sessions.`);
   const reserved = await reserveSeatsOnDeployment(tx, deployment.id, seats);
   if (reserved) return ok(reserved);
   return fail('DEPLOYMENT_UNAVAILABLE', `Deployment ${requestId} does not have ${seats} free socket(s).`);
 }
 
-export function nearestLocation(locations: readonly ProviderLocation[], position: Position | null): ProviderLocation | undefined {
+export function nearestLocation(
+  locations: readonly ProviderLocation[],
+  position: Position | null,
+): ProviderLocation | undefined {
   if (locations.length === 0) return undefined;
   if (!position) return locations[0];
   const distanceTo = (l: ProviderLocation) =>
-    l.latitude === null || l.longitude === null ? Infinity : distanceKm(position, { latitude: l.latitude, longitude: l.longitude });
+    l.latitude === null || l.longitude === null
+      ? Infinity
+      : distanceKm(position, { latitude: l.latitude, longitude: l.longitude });
   return [...locations].sort((a, b) => distanceTo(a) - distanceTo(b))[0];
 }
 
@@ -76,13 +86,20 @@ async function targetFor(deps: AppDeps, tx: Tx, request: AutodeployRequest): Pro
   const hostProvider = deps.providers.onHosts(request.version)[0];
   let noHost: Result<Target> | undefined;
   if (hostProvider) {
-    const hostRequest = { demand: demandOf(request.version.spec), constraints: request.constraints ?? [], position: request.position };
+    const hostRequest = {
+      demand: demandOf(request.version.spec),
+      constraints: request.constraints ?? [],
+      position: request.position,
+    };
     const booked = await bookHostIn(tx, hostRequest);
     if (booked.ok) {
       const { host, hostPorts } = booked.value;
       return ok({
-        provider: hostProvider.name, place: host.place, publicIp: host.publicIp,
-        ports: hostPortBindings(request.version.spec, hostPorts, host.publicIp), onHost: { booking: booked.value, request: hostRequest },
+        provider: hostProvider.name,
+        place: host.place,
+        publicIp: host.publicIp,
+        ports: hostPortBindings(request.version.spec, hostPorts, host.publicIp),
+        onHost: { booking: booked.value, request: hostRequest },
       });
     }
     noHost = booked;
@@ -92,30 +109,66 @@ async function targetFor(deps: AppDeps, tx: Tx, request: AutodeployRequest): Pro
     const { provider, ...place } = location;
     return ok({ provider, place, publicIp: '', ports: {} });
   }
-  return noHost ?? fail('NO_PROVIDER', `No provider can start a deployment of version "${request.version.name}"; register servers, or configure a provider (the process provider needs the version's command).`);
+  return (
+    noHost ??
+    fail(
+      'NO_PROVIDER',
+      `No provider can start a deployment of version "${request.version.name}"; register servers, or configure a provider (the process provider needs the version's command).`,
+    )
+  );
 }
 
 /**
  * Writes a new DEPLOYING deployment, on a host or at the provider location nearest the players,
  * with the session's seats already taken, and a durable job that asks the provider to start it.
  */
-export async function startDeploymentIn(deps: AppDeps, tx: Tx, request: AutodeployRequest): Promise<Result<DeploymentRecord>> {
+export async function startDeploymentIn(
+  deps: AppDeps,
+  tx: Tx,
+  request: AutodeployRequest,
+): Promise<Result<DeploymentRecord>> {
   const sockets = request.version.sockets ?? Math.max(1, request.seats);
-  if (request.seats > sockets) return fail('NOT_ENOUGH_SEATS', `The session needs ${request.seats} sockets; a deployment of this version has ${sockets}.`);
+  if (request.seats > sockets)
+    return fail(
+      'NOT_ENOUGH_SEATS',
+      `The session needs ${request.seats} sockets; a deployment of this version has ${sockets}.`,
+    );
   const target = await targetFor(deps, tx, request);
   if (!target.ok) return target;
   const { provider, place, publicIp, ports, onHost } = target.value;
   const now = deps.clock.now();
   const deployment = await insertDeployment(tx, {
-    requestId: newRequestId(), orgId: request.orgId, appId: request.version.appId, versionId: request.version.id, provider,
-    status: DeploymentStatus.deploying, publicIp, fqdn: publicIp, ports, place, tags: request.tags, sockets,
-    socketsUsage: request.seats, requestUserCount: request.userCount, webhookUrl: request.webhookUrl,
+    requestId: newRequestId(),
+    orgId: request.orgId,
+    appId: request.version.appId,
+    versionId: request.version.id,
+    provider,
+    status: DeploymentStatus.deploying,
+    publicIp,
+    fqdn: publicIp,
+    ports,
+    place,
+    tags: request.tags,
+    sockets,
+    socketsUsage: request.seats,
+    requestUserCount: request.userCount,
+    webhookUrl: request.webhookUrl,
     command: typeof request.version.spec['command'] === 'string' ? (request.version.spec['command'] as string) : null,
-    arguments: typeof request.version.spec['arguments'] === 'string' ? (request.version.spec['arguments'] as string) : null,
-    env: request.env, providerData: {}, heartbeatTimeoutSeconds: null, hostId: onHost?.booking.host.id ?? null, now,
+    arguments:
+      typeof request.version.spec['arguments'] === 'string' ? (request.version.spec['arguments'] as string) : null,
+    env: request.env,
+    providerData: {},
+    heartbeatTimeoutSeconds: null,
+    hostId: onHost?.booking.host.id ?? null,
+    now,
   });
   if (onHost) await recordHostBookingIn(tx, onHost.booking, deployment.id, onHost.request);
-  await insertJob(tx, { kind: START_DEPLOYMENT_JOB, payload: { deploymentId: deployment.id }, runAt: now, dedupeKey: `start:${deployment.id}` });
+  await insertJob(tx, {
+    kind: START_DEPLOYMENT_JOB,
+    payload: { deploymentId: deployment.id },
+    runAt: now,
+    dedupeKey: `start:${deployment.id}`,
+  });
   await emitDeployment(deps, tx, 'created', deployment);
   return ok(deployment);
 }

@@ -8,7 +8,9 @@ import { canonicalPlayerAddresses } from '../domain/player-address.js';
 
 async function visibleSession(deps: AppDeps, orgId: number, sessionId: string): Promise<Result<SessionRecord>> {
   const session = await selectSession(deps.db, orgId, sessionId);
-  return session && !session.deletedAt ? ok(session) : fail('SESSION_NOT_FOUND', `Session ${sessionId} does not exist.`);
+  return session && !session.deletedAt
+    ? ok(session)
+    : fail('SESSION_NOT_FOUND', `Session ${sessionId} does not exist.`);
 }
 
 export async function getSessionUsers(deps: AppDeps, orgId: number, sessionId: string): Promise<Result<SessionUser[]>> {
@@ -23,7 +25,12 @@ type Change = { kind: 'add'; users: SessionUser[] } | { kind: 'remove'; ips: str
  * Extra seats are taken on the linked deployment in the same atomic UPDATE placement uses;
  * if they are not there, nothing changes and the answer is 422.
  */
-async function changeUsers(deps: AppDeps, orgId: number, sessionId: string, change: Change): Promise<Result<SessionUser[]>> {
+async function changeUsers(
+  deps: AppDeps,
+  orgId: number,
+  sessionId: string,
+  change: Change,
+): Promise<Result<SessionUser[]>> {
   const given = change.kind === 'add' ? change.users.map((u) => u.ip) : change.ips;
   const canonical = canonicalPlayerAddresses(given);
   if (!canonical.ok) return fail('VALIDATION_FAILED', `ip_list: ${canonical.error.message}`);
@@ -37,7 +44,13 @@ async function changeUsers(deps: AppDeps, orgId: number, sessionId: string, chan
     const deployment = found.value.deploymentId === null ? null : await lockDeployment(tx, found.value.deploymentId);
     const session = await lockSession(tx, found.value.id);
     if (!session || session.deletedAt) return fail('SESSION_NOT_FOUND', `Session ${sessionId} does not exist.`);
-    const users = change.kind === 'add' ? addUsers(session.users, ips.map((ip) => ({ ip }))) : removeUsers(session.users, ips);
+    const users =
+      change.kind === 'add'
+        ? addUsers(
+            session.users,
+            ips.map((ip) => ({ ip })),
+          )
+        : removeUsers(session.users, ips);
     if (users.length === session.users.length) return ok(session.users);
     if (change.kind === 'add' && !acceptsUsers(session.status)) {
       return fail('SESSION_NOT_ACCEPTING_USERS', `Session ${sessionId} is ${session.status} and cannot take users.`);
@@ -47,7 +60,10 @@ async function changeUsers(deps: AppDeps, orgId: number, sessionId: string, chan
     if (change.kind === 'add' && deployment && !deployment.isJoinable) {
       return fail('DEPLOYMENT_NOT_ACCEPTING_USERS', `Deployment ${deployment.requestId} is not joinable by sessions.`);
     }
-    const seats = session.deploymentId === null || !acceptsUsers(session.status) ? session.seats : seatsFor(session.kind, users.length);
+    const seats =
+      session.deploymentId === null || !acceptsUsers(session.status)
+        ? session.seats
+        : seatsFor(session.kind, users.length);
     const delta = seats - session.seats;
     const now = deps.clock.now();
     // The deployment as this change leaves it; it stays locked until commit.
@@ -56,7 +72,10 @@ async function changeUsers(deps: AppDeps, orgId: number, sessionId: string, chan
       const reserved = await reserveSeatsOnDeployment(tx, deployment.id, delta);
       if (!reserved) {
         const free = deployment.sockets - deployment.socketsUsage;
-        return fail('NOT_ENOUGH_SEATS', `Deployment ${deployment.requestId} has ${free} free socket(s); ${delta} more are needed.`);
+        return fail(
+          'NOT_ENOUGH_SEATS',
+          `Deployment ${deployment.requestId} has ${free} free socket(s); ${delta} more are needed.`,
+        );
       }
       current = reserved;
     } else if (delta < 0 && session.deploymentId !== null) {
@@ -70,10 +89,20 @@ async function changeUsers(deps: AppDeps, orgId: number, sessionId: string, chan
   });
 }
 
-export function addSessionUsers(deps: AppDeps, orgId: number, sessionId: string, ips: string[]): Promise<Result<SessionUser[]>> {
+export function addSessionUsers(
+  deps: AppDeps,
+  orgId: number,
+  sessionId: string,
+  ips: string[],
+): Promise<Result<SessionUser[]>> {
   return changeUsers(deps, orgId, sessionId, { kind: 'add', users: ips.map((ip) => ({ ip })) });
 }
 
-export function removeSessionUsers(deps: AppDeps, orgId: number, sessionId: string, ips: string[]): Promise<Result<SessionUser[]>> {
+export function removeSessionUsers(
+  deps: AppDeps,
+  orgId: number,
+  sessionId: string,
+  ips: string[],
+): Promise<Result<SessionUser[]>> {
   return changeUsers(deps, orgId, sessionId, { kind: 'remove', ips });
 }

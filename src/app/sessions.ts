@@ -1,15 +1,40 @@
 import type { Tx } from '../db/db.js';
 import { lockDeployment, releaseSeats } from '../db/queries/deployments.js';
-import { insertSessionOnBestDeployment, type PlacedSessionFields, type SessionPlacementRequest } from '../db/queries/placement.js';
 import {
-  insertSession, lockSession, markSessionDeleted, selectSession, selectSessionIdsMatching, selectSessionsPage, selectSessionWithDeployment,
+  insertSessionOnBestDeployment,
+  type PlacedSessionFields,
+  type SessionPlacementRequest,
+} from '../db/queries/placement.js';
+import {
+  insertSession,
+  lockSession,
+  markSessionDeleted,
+  selectSession,
+  selectSessionIdsMatching,
+  selectSessionsPage,
+  selectSessionWithDeployment,
   type SessionFilter,
 } from '../db/queries/sessions.js';
 import { selectAppSessionVersion, type AppVersion } from '../db/queries/versions.js';
 import { fail, ok, type Result } from '../domain/errors.js';
-import { allSelectorTags, centroid, locationConstraintsOf, requiredTagsOf, type LocationConstraint, type Position } from '../domain/placement.js';
+import {
+  allSelectorTags,
+  centroid,
+  locationConstraintsOf,
+  requiredTagsOf,
+  type LocationConstraint,
+  type Position,
+} from '../domain/placement.js';
 import type { DeploymentRecord, SessionRecord, VersionRecord } from '../domain/records.js';
-import { addUsers, DeploymentStatus, SESSION_KINDS, seatsFor, sessionStatusForDeployment, SessionStatus, type SessionUser } from '../domain/session-rules.js';
+import {
+  addUsers,
+  DeploymentStatus,
+  SESSION_KINDS,
+  seatsFor,
+  sessionStatusForDeployment,
+  SessionStatus,
+  type SessionUser,
+} from '../domain/session-rules.js';
 import type { SessionModel } from '../contract/sessions.js';
 import { emitDeployment, emitSession, type AppDeps } from './deps.js';
 import { newSessionId } from './ids.js';
@@ -18,16 +43,28 @@ import { checkWebhookUrl } from './webhook-url.js';
 import { canonicalPlayerAddresses } from '../domain/player-address.js';
 
 /** The version a session create asks for, or why it cannot take sessions. */
-function sessionVersion(found: AppVersion | undefined, appName: string, versionName: string | undefined): Result<VersionRecord> {
+function sessionVersion(
+  found: AppVersion | undefined,
+  appName: string,
+  versionName: string | undefined,
+): Result<VersionRecord> {
   if (!found) return fail('UNKNOWN_APP', `Application "${appName}" does not exist.`);
   if (!found.appIsActive) return fail('APP_INACTIVE', `Application "${appName}" is not active.`);
   const version = found.version;
   if (!version) {
-    return fail('UNKNOWN_VERSION', versionName ? `Application "${appName}" has no version named "${versionName}".` : `Application "${appName}" has no active session-based version.`);
+    return fail(
+      'UNKNOWN_VERSION',
+      versionName
+        ? `Application "${appName}" has no version named "${versionName}".`
+        : `Application "${appName}" has no active session-based version.`,
+    );
   }
   if (!version.isActive) return fail('VERSION_INACTIVE', `Version "${version.name}" of "${appName}" is not active.`);
   if (version.sessionKind === 'Default') {
-    return fail('NOT_SESSION_BASED', `Version "${version.name}" of "${appName}" is not session based (session_config.kind is Default).`);
+    return fail(
+      'NOT_SESSION_BASED',
+      `Version "${version.name}" of "${appName}" is not session based (session_config.kind is Default).`,
+    );
   }
   return ok(version);
 }
@@ -43,11 +80,19 @@ function usersOf(input: SessionModel): Result<SessionUser[]> {
   const ips = canonicalPlayerAddresses(input.ip_list ?? []);
   if (!ips.ok) return fail('VALIDATION_FAILED', `ip_list: ${ips.error.message}`);
   const geo = geoList.map((g, i) => ({ ip: geoIps.value[i]!, latitude: g.latitude, longitude: g.longitude }));
-  return ok(addUsers(geo, ips.value.map((ip) => ({ ip }))));
+  return ok(
+    addUsers(
+      geo,
+      ips.value.map((ip) => ({ ip })),
+    ),
+  );
 }
 
 /** Where the players are: `location`, else the centre of `geo_ip_list`, else of the IPs' geolocation. */
-export function playersPosition(deps: Pick<AppDeps, 'geo'>, input: Pick<SessionModel, 'location' | 'geo_ip_list' | 'ip_list'>): Position | null {
+export function playersPosition(
+  deps: Pick<AppDeps, 'geo'>,
+  input: Pick<SessionModel, 'location' | 'geo_ip_list' | 'ip_list'>,
+): Position | null {
   if (input.location) return input.location;
   if (input.geo_ip_list && input.geo_ip_list.length > 0) return centroid(input.geo_ip_list);
   const located = (input.ip_list ?? []).map((ip) => deps.geo.positionOf(ip)).filter((p): p is Position => p !== null);
@@ -67,9 +112,12 @@ const SESSION_STATUS_BY_DEPLOYMENT_STATUS: Record<string, string> = Object.fromE
 /** What placement needs to run again later (location, filters...), as the client sent it. */
 function placementOf(input: SessionModel): Record<string, unknown> {
   return {
-    ...(input.location ? { location: input.location } : {}), ...(input.filters ? { filters: input.filters } : {}),
-    ...(input.city ? { city: input.city } : {}), ...(input.country ? { country: input.country } : {}),
-    ...(input.continent ? { continent: input.continent } : {}), ...(input.region ? { region: input.region } : {}),
+    ...(input.location ? { location: input.location } : {}),
+    ...(input.filters ? { filters: input.filters } : {}),
+    ...(input.city ? { city: input.city } : {}),
+    ...(input.country ? { country: input.country } : {}),
+    ...(input.continent ? { continent: input.continent } : {}),
+    ...(input.region ? { region: input.region } : {}),
     ...(input.administrative_division ? { administrative_division: input.administrative_division } : {}),
   };
 }
@@ -119,19 +167,33 @@ function checkCreate(deps: AppDeps, orgId: number, input: SessionModel): Result<
     if (!checked.ok) return checked;
   }
   return ok({
-    orgId, input, users: users.value, position: playersPosition(deps, input), constraints: constraints.value, requiredTags: requiredTagsOf(input),
-    selectors: (input.selectors ?? []).map((s) => ({ tag: s.tag, tag_only: s.tag_only ?? false, ...(s.env ? { env: s.env } : {}) })),
+    orgId,
+    input,
+    users: users.value,
+    position: playersPosition(deps, input),
+    constraints: constraints.value,
+    requiredTags: requiredTagsOf(input),
+    selectors: (input.selectors ?? []).map((s) => ({
+      tag: s.tag,
+      tag_only: s.tag_only ?? false,
+      ...(s.env ? { env: s.env } : {}),
+    })),
     versionName: input.version_name || undefined,
   });
 }
 
-export async function createSession(deps: AppDeps, orgId: number, input: SessionModel): Promise<Result<CreatedSession>> {
+export async function createSession(
+  deps: AppDeps,
+  orgId: number,
+  input: SessionModel,
+): Promise<Result<CreatedSession>> {
   const request = checkCreate(deps, orgId, input);
   if (!request.ok) return request;
   const startedAt = performance.now();
   const transaction = deps.createBatcher ? deps.createBatcher.run : deps.db.transaction.bind(deps.db);
   const result = await transaction((tx) => createSessionIn(deps, tx, request.value));
-  if (result.ok) deps.observer?.observePlacement(result.value.outcome, (performance.now() - startedAt) / 1000, request.value.orgId);
+  if (result.ok)
+    deps.observer?.observePlacement(result.value.outcome, (performance.now() - startedAt) / 1000, request.value.orgId);
   return result;
 }
 
@@ -147,17 +209,26 @@ async function createSessionIn(deps: AppDeps, tx: Tx, request: CreateRequest): P
     const version = await sessionVersionIn(tx, request);
     return version.ok ? fail('VALIDATION_FAILED', 'ip_list must name at least one player.') : version;
   }
-  const placed = request.input.deployment_request_id === undefined
-    ? await placeOnBestDeployment(deps, tx, request)
-    : await placeOnNamedDeployment(tx, request, request.input.deployment_request_id);
+  const placed =
+    request.input.deployment_request_id === undefined
+      ? await placeOnBestDeployment(deps, tx, request)
+      : await placeOnNamedDeployment(tx, request, request.input.deployment_request_id);
   if (!placed.ok) return placed;
   const { version, deployment, outcome, error } = placed.value;
   const seats = seatsFor(version.sessionKind, request.users.length);
-  const session = placed.value.session ?? await insertSession(tx, {
-    ...sessionFields(deps, request), orgId: request.orgId, appId: version.appId, versionId: version.id, kind: version.sessionKind,
-    status: deployment ? sessionStatusForDeployment(deployment.status) : SessionStatus.unprocessable,
-    deploymentId: deployment?.id ?? null, seats: deployment ? seats : 0, error,
-  });
+  const session =
+    placed.value.session ??
+    (await insertSession(tx, {
+      ...sessionFields(deps, request),
+      orgId: request.orgId,
+      appId: version.appId,
+      versionId: version.id,
+      kind: version.sessionKind,
+      status: deployment ? sessionStatusForDeployment(deployment.status) : SessionStatus.unprocessable,
+      deploymentId: deployment?.id ?? null,
+      seats: deployment ? seats : 0,
+      error,
+    }));
   await emitSession(deps, tx, 'created', session, deployment);
   if (deployment) {
     await emitSession(deps, tx, 'linked', session, deployment);
@@ -171,8 +242,13 @@ async function createSessionIn(deps: AppDeps, tx: Tx, request: CreateRequest): P
 
 function sessionFields(deps: AppDeps, request: CreateRequest): PlacedSessionFields {
   return {
-    sessionId: newSessionId(), users: request.users, selectors: request.selectors, placement: placementOf(request.input),
-    customId: request.input.custom_id ?? null, webhookUrl: request.input.webhook_url ?? null, now: deps.clock.now(),
+    sessionId: newSessionId(),
+    users: request.users,
+    selectors: request.selectors,
+    placement: placementOf(request.input),
+    customId: request.input.custom_id ?? null,
+    webhookUrl: request.input.webhook_url ?? null,
+    now: deps.clock.now(),
   };
 }
 
@@ -183,9 +259,16 @@ function sessionFields(deps: AppDeps, request: CreateRequest): PlacedSessionFiel
  */
 async function placeOnBestDeployment(deps: AppDeps, tx: Tx, request: CreateRequest): Promise<Result<Placement>> {
   const statement: SessionPlacementRequest = {
-    orgId: request.orgId, appName: request.input.app_name, versionName: request.versionName, seatsByKind: seatsByKind(request.users.length),
-    statusByDeploymentStatus: SESSION_STATUS_BY_DEPLOYMENT_STATUS, requiredTags: request.requiredTags, constraints: request.constraints,
-    position: request.position, skipLocked: true, session: sessionFields(deps, request),
+    orgId: request.orgId,
+    appName: request.input.app_name,
+    versionName: request.versionName,
+    seatsByKind: seatsByKind(request.users.length),
+    statusByDeploymentStatus: SESSION_STATUS_BY_DEPLOYMENT_STATUS,
+    requiredTags: request.requiredTags,
+    constraints: request.constraints,
+    position: request.position,
+    skipLocked: true,
+    session: sessionFields(deps, request),
   };
   let placed = await insertSessionOnBestDeployment(tx, statement);
   const version = sessionVersion(placed.appVersion, request.input.app_name, request.versionName);
@@ -194,7 +277,13 @@ async function placeOnBestDeployment(deps: AppDeps, tx: Tx, request: CreateReque
     placed = await insertSessionOnBestDeployment(tx, { ...statement, skipLocked: false });
   }
   if (placed.session && placed.deployment) {
-    return ok({ version: version.value, deployment: placed.deployment, session: placed.session, outcome: 'linked', error: null });
+    return ok({
+      version: version.value,
+      deployment: placed.deployment,
+      session: placed.session,
+      outcome: 'linked',
+      error: null,
+    });
   }
   return autodeployOrRefuse(deps, tx, request, version.value);
 }
@@ -209,18 +298,36 @@ async function placeOnNamedDeployment(tx: Tx, request: CreateRequest, requestId:
 }
 
 /** No deployment has room: start one when the version allows it, else the session is Unprocessable. */
-async function autodeployOrRefuse(deps: AppDeps, tx: Tx, request: CreateRequest, version: VersionRecord): Promise<Result<Placement>> {
+async function autodeployOrRefuse(
+  deps: AppDeps,
+  tx: Tx,
+  request: CreateRequest,
+  version: VersionRecord,
+): Promise<Result<Placement>> {
   if (!version.autodeploy) {
-    const error = 'No deployment of this version can take this session (capacity, tags or location) and autodeploy is off.';
+    const error =
+      'No deployment of this version can take this session (capacity, tags or location) and autodeploy is off.';
     return ok({ version, deployment: null, outcome: 'unprocessable', error });
   }
   const env = request.selectors.flatMap((s) => Object.entries(s.env ?? {}).map(([key, value]) => ({ key, value })));
   const started = await startDeploymentIn(deps, tx, {
-    orgId: request.orgId, version, position: request.position, constraints: request.constraints, seats: seatsFor(version.sessionKind, request.users.length),
-    tags: allSelectorTags(request.input), env, userCount: request.users.length, webhookUrl: null,
+    orgId: request.orgId,
+    version,
+    position: request.position,
+    constraints: request.constraints,
+    seats: seatsFor(version.sessionKind, request.users.length),
+    tags: allSelectorTags(request.input),
+    env,
+    userCount: request.users.length,
+    webhookUrl: null,
   });
   if (!started.ok) {
-    return ok({ version, deployment: null, outcome: 'unprocessable', error: `No deployment can take this session and autodeploy failed: ${started.error.message}` });
+    return ok({
+      version,
+      deployment: null,
+      outcome: 'unprocessable',
+      error: `No deployment can take this session and autodeploy failed: ${started.error.message}`,
+    });
   }
   return ok({ version, deployment: started.value, outcome: 'autodeployed', error: null });
 }
@@ -246,7 +353,8 @@ async function deleteSessionIn(deps: AppDeps, tx: Tx, session: SessionRecord): P
   if (!locked) return fail('SESSION_NOT_FOUND', `Session ${session.sessionId} does not exist.`);
   if (locked.deletedAt) return fail('ALREADY_TERMINATING', `Session ${session.sessionId} is already terminating.`);
   const now = deps.clock.now();
-  const released = locked.deploymentId !== null ? await releaseSeats(tx, locked.deploymentId, locked.seats, now) : undefined;
+  const released =
+    locked.deploymentId !== null ? await releaseSeats(tx, locked.deploymentId, locked.seats, now) : undefined;
   await markSessionDeleted(tx, locked.id, now);
   const deleted = { ...locked, status: SessionStatus.terminating, seats: 0, deletedAt: now };
   await emitSession(deps, tx, 'deleted', deleted, deployment);
@@ -271,13 +379,18 @@ export async function bulkStopSessions(
   filters: Array<{ field: SessionFilter['field']; filter_type: SessionFilter['type']; values: string[] }>,
 ): Promise<Result<string[]>> {
   if (filters.length === 0) return fail('VALIDATION_FAILED', 'filters must hold at least one filter.');
-  const sessionIds = await selectSessionIdsMatching(deps.db, { orgId, filters: filters.map((f) => ({ field: f.field, type: f.filter_type, values: f.values })) });
+  const sessionIds = await selectSessionIdsMatching(deps.db, {
+    orgId,
+    filters: filters.map((f) => ({ field: f.field, type: f.filter_type, values: f.values })),
+  });
   const stopped: string[] = [];
   // One short transaction per session keeps locks brief; a session deleted meanwhile is skipped.
   for (const sessionId of sessionIds) {
     const result = await deps.db.transaction(async (tx) => {
       const session = await selectSession(tx, orgId, sessionId);
-      return session && !session.deletedAt ? deleteSessionIn(deps, tx, session) : fail<SessionRecord>('SESSION_NOT_FOUND', 'gone');
+      return session && !session.deletedAt
+        ? deleteSessionIn(deps, tx, session)
+        : fail<SessionRecord>('SESSION_NOT_FOUND', 'gone');
     });
     if (result.ok) stopped.push(result.value.sessionId);
   }

@@ -3,7 +3,13 @@ import { fail, ok, type Result } from '../domain/errors.js';
 import { parseIpv6 } from '../domain/player-address.js';
 
 /** Cloud metadata endpoints and link-local ranges are refused by default: a webhook must never reach them. */
-const DENIED_HOSTS = new Set(['metadata.google.internal', 'metadata', 'metadata.azure.internal', 'instance-data', 'instance-data.ec2.internal']);
+const DENIED_HOSTS = new Set([
+  'metadata.google.internal',
+  'metadata',
+  'metadata.azure.internal',
+  'instance-data',
+  'instance-data.ec2.internal',
+]);
 
 /**
  * The default WEBHOOK_DENY_CIDRS: IPv4 and IPv6 link-local (where every cloud's metadata service
@@ -11,7 +17,12 @@ const DENIED_HOSTS = new Set(['metadata.google.internal', 'metadata', 'metadata.
  * Loopback and private ranges stay allowed by default: self-hosted studios run receivers there.
  */
 export const DEFAULT_WEBHOOK_DENY_CIDRS: readonly string[] = Object.freeze([
-  '169.254.0.0/16', '100.100.100.200/32', '0.0.0.0/32', 'fe80::/10', 'fd00:ec2::254/128', '::/128',
+  '169.254.0.0/16',
+  '100.100.100.200/32',
+  '0.0.0.0/32',
+  'fe80::/10',
+  'fd00:ec2::254/128',
+  '::/128',
 ]);
 
 /** Addresses webhooks must never reach; checked at session create and again, after DNS, at delivery. */
@@ -29,7 +40,13 @@ export function parseCidr(text: string): { address: string; prefix: number; fami
   if (version === 0) return undefined;
   const max = version === 4 ? 32 : 128;
   const prefix = prefixText === undefined ? max : Number(prefixText);
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max || (prefixText !== undefined && !/^\d+$/.test(prefixText))) return undefined;
+  if (
+    !Number.isInteger(prefix) ||
+    prefix < 0 ||
+    prefix > max ||
+    (prefixText !== undefined && !/^\d+$/.test(prefixText))
+  )
+    return undefined;
   return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
 }
 
@@ -38,7 +55,10 @@ export function parseCidr(text: string): { address: string; prefix: number; fami
  * (`METADATA.google.internal.` resolves like `metadata.google.internal`).
  */
 export function canonicalHost(hostname: string): string {
-  return hostname.replace(/^\[|\]$/g, '').toLowerCase().replace(/\.+$/, '');
+  return hostname
+    .replace(/^\[|\]$/g, '')
+    .toLowerCase()
+    .replace(/\.+$/, '');
 }
 
 /**
@@ -93,11 +113,15 @@ export function checkWebhookUrl(raw: string, denyList: WebhookDenyList = default
   } catch {
     return fail('VALIDATION_FAILED', `webhook_url is not a valid URL: ${JSON.stringify(raw.slice(0, 200))}.`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail('VALIDATION_FAILED', 'webhook_url must use http or https.');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return fail('VALIDATION_FAILED', 'webhook_url must use http or https.');
   if (url.username || url.password) return fail('VALIDATION_FAILED', 'webhook_url must not carry credentials.');
   const host = canonicalHost(url.hostname);
   if (DENIED_HOSTS.has(host) || denyList.isDeniedAddress(host)) {
-    return fail('VALIDATION_FAILED', `webhook_url host ${url.hostname} is not allowed (link-local, cloud metadata or denied address).`);
+    return fail(
+      'VALIDATION_FAILED',
+      `webhook_url host ${url.hostname} is not allowed (link-local, cloud metadata or denied address).`,
+    );
   }
   return ok(url);
 }

@@ -67,8 +67,16 @@ export const GLOBAL_HELP = [
  */
 export function wholeListPage<T>(items: T[]): { data: T[]; total_count: number; pagination: Record<string, unknown> } {
   return {
-    data: items, total_count: items.length,
-    pagination: { number: 1, next_page_number: null, previous_page_number: null, paginator: { num_pages: 1 }, has_next: false, has_previous: false },
+    data: items,
+    total_count: items.length,
+    pagination: {
+      number: 1,
+      next_page_number: null,
+      previous_page_number: null,
+      paginator: { num_pages: 1 },
+      has_next: false,
+      has_previous: false,
+    },
   };
 }
 
@@ -119,9 +127,10 @@ export function data(ctx: CommandContext): Record<string, unknown> {
   } catch {
     throw new UsageError('--data must be a JSON object');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError('--data must be a JSON object');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new UsageError('--data must be a JSON object');
   return parsed as Record<string, unknown>;
 }
 
 export const DATA_OPTION: OptionSpecs = { data: { type: 'string' } };
-export const DATA_HELP = "--data <json>    extra request fields as a JSON object, merged over the flags";
+export const DATA_HELP = '--data <json>    extra request fields as a JSON object, merged over the flags';

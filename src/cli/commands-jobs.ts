@@ -57,11 +57,21 @@ export const jobCommands: Command[] = [
       if (state !== undefined && !(JOB_STATES as readonly string[]).includes(state)) {
         throw new UsageError(`--state must be one of ${JOB_STATES.join(', ')}, got "${state}"`);
       }
-      const jobs = (await withLocalDb(ctx, (db) => listJobs({ db }, state ? { state: state as JobState } : {}))).map(jobView);
+      const jobs = (await withLocalDb(ctx, (db) => listJobs({ db }, state ? { state: state as JobState } : {}))).map(
+        jobView,
+      );
       emit(ctx, { jobs }, () =>
         table(
           ['ID', 'KIND', 'STATE', 'ATTEMPTS', 'RUN_AT', 'LOCKED_BY', 'LAST_ERROR'],
-          jobs.map((j) => [j.id, j.kind, j.state, `${j.attempts}/${j.max_attempts}`, j.run_at, j.locked_by, firstLine(j.last_error)]),
+          jobs.map((j) => [
+            j.id,
+            j.kind,
+            j.state,
+            `${j.attempts}/${j.max_attempts}`,
+            j.run_at,
+            j.locked_by,
+            firstLine(j.last_error),
+          ]),
         ),
       );
     },
@@ -78,7 +88,16 @@ export const jobCommands: Command[] = [
     async run(ctx) {
       const id = parseId(ctx.positionals[0]!);
       const job = jobView(unwrap(await withLocalDb(ctx, (db) => retryDeadJob({ db }, id))));
-      emit(ctx, job, () => `Job ${job.id} (${job.kind}) is pending again.\n` + details([['run_at', job.run_at], ['last_error', firstLine(job.last_error)]]));
+      emit(
+        ctx,
+        job,
+        () =>
+          `Job ${job.id} (${job.kind}) is pending again.\n` +
+          details([
+            ['run_at', job.run_at],
+            ['last_error', firstLine(job.last_error)],
+          ]),
+      );
     },
   },
   {
@@ -93,7 +112,13 @@ export const jobCommands: Command[] = [
     async run(ctx) {
       const id = parseId(ctx.positionals[0]!);
       const job = jobView(unwrap(await withLocalDb(ctx, (db) => deleteGivenUpJobById({ db }, id))));
-      emit(ctx, job, () => `Job ${job.id} (${job.kind}, ${job.state}) is deleted.\n` + details([['last_error', firstLine(job.last_error)]]));
+      emit(
+        ctx,
+        job,
+        () =>
+          `Job ${job.id} (${job.kind}, ${job.state}) is deleted.\n` +
+          details([['last_error', firstLine(job.last_error)]]),
+      );
     },
   },
 ];

@@ -33,7 +33,11 @@ async function assertMigratedForOperator(db: Db): Promise<void> {
  * Opens the configured database, runs `fn`, and closes it whatever happens. Unless
  * `requireSchema` is false (migrate, restore), the database must be at this build's schema.
  */
-export async function withLocalDb<T>(ctx: CommandContext, fn: (db: Db, config: Config) => Promise<T>, options: { requireSchema?: boolean } = {}): Promise<T> {
+export async function withLocalDb<T>(
+  ctx: CommandContext,
+  fn: (db: Db, config: Config) => Promise<T>,
+  options: { requireSchema?: boolean } = {},
+): Promise<T> {
   let config: Config;
   try {
     config = loadConfig(ctx.io.env);

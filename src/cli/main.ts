@@ -5,7 +5,15 @@
  */
 import { parseArgs } from 'node:util';
 import { Rallypoint, RallypointError, RallypointNetworkError, RallypointTimeoutError } from '@rallypoint/sdk';
-import { GLOBAL_HELP, GLOBAL_OPTIONS, UsageError, type CliIo, type OptionSpecs, type Command, type CommandContext } from './command.js';
+import {
+  GLOBAL_HELP,
+  GLOBAL_OPTIONS,
+  UsageError,
+  type CliIo,
+  type OptionSpecs,
+  type Command,
+  type CommandContext,
+} from './command.js';
 import { adminCommands } from './commands-admin.js';
 import { deploymentCommands } from './commands-deployments.js';
 import { sessionCommands } from './commands-sessions.js';
@@ -28,7 +36,9 @@ function settingLines(): string[] {
 }
 
 const serveCommand: Command = {
-  path: ['serve'], summary: 'Start the Rallypoint service (configured by environment variables)', example: 'PORT=8080 rallypoint serve',
+  path: ['serve'],
+  summary: 'Start the Rallypoint service (configured by environment variables)',
+  example: 'PORT=8080 rallypoint serve',
   takesGlobalOptions: false,
   optionHelp: settingLines(),
   async run() {
@@ -39,8 +49,16 @@ const serveCommand: Command = {
 };
 
 export const COMMANDS: Command[] = [
-  serveCommand, ...adminCommands, ...deploymentCommands, ...sessionCommands, ...webhookCommands, ...migrateCommands, ...orgAdminCommands,
-  ...hostCommands, ...backupCommands, ...jobCommands,
+  serveCommand,
+  ...adminCommands,
+  ...deploymentCommands,
+  ...sessionCommands,
+  ...webhookCommands,
+  ...migrateCommands,
+  ...orgAdminCommands,
+  ...hostCommands,
+  ...backupCommands,
+  ...jobCommands,
 ];
 
 function usageLine(command: Command): string {
@@ -59,12 +77,24 @@ function commandHelp(command: Command): string {
 function groupHelp(prefix: string[]): string {
   const matching = COMMANDS.filter((c) => prefix.every((word, i) => c.path[i] === word));
   const width = Math.max(...matching.map((c) => usageLine(c).length));
-  const title = prefix.length === 0 ? 'rallypoint: game sessions, deployments and keys from the command line.' : `rallypoint ${prefix.join(' ')}:`;
+  const title =
+    prefix.length === 0
+      ? 'rallypoint: game sessions, deployments and keys from the command line.'
+      : `rallypoint ${prefix.join(' ')}:`;
   return [
-    title, '', 'Commands:', ...matching.map((c) => `  ${usageLine(c).padEnd(width)}  ${c.summary}`), '',
-    'Global options:', ...GLOBAL_HELP.map((l) => `  ${l}`), '',
-    "Run 'rallypoint <command> --help' for a command's options and an example.", '',
-    'Example:', '  RALLYPOINT_URL=http://127.0.0.1:8080 RALLYPOINT_API_KEY=... rallypoint session list', '',
+    title,
+    '',
+    'Commands:',
+    ...matching.map((c) => `  ${usageLine(c).padEnd(width)}  ${c.summary}`),
+    '',
+    'Global options:',
+    ...GLOBAL_HELP.map((l) => `  ${l}`),
+    '',
+    "Run 'rallypoint <command> --help' for a command's options and an example.",
+    '',
+    'Example:',
+    '  RALLYPOINT_URL=http://127.0.0.1:8080 RALLYPOINT_API_KEY=... rallypoint session list',
+    '',
   ].join('\n');
 }
 
@@ -72,7 +102,9 @@ function groupHelp(prefix: string[]): string {
 function findCommand(argv: string[]): Command | undefined {
   const firstFlag = argv.findIndex((a) => a.startsWith('-'));
   const words = firstFlag === -1 ? argv : argv.slice(0, firstFlag);
-  return [...COMMANDS].sort((a, b) => b.path.length - a.path.length).find((c) => c.path.every((word, i) => words[i] === word));
+  return [...COMMANDS]
+    .sort((a, b) => b.path.length - a.path.length)
+    .find((c) => c.path.every((word, i) => words[i] === word));
 }
 
 /** `--lon -73.5` → `--lon=-73.5`: parseArgs would take a negative number for an option. */
@@ -106,7 +138,8 @@ export async function run(argv: string[], io: CliIo): Promise<number | undefined
     const isHelp = argv.length === 0 || argv.includes('--help') || argv.includes('-h');
     // The longest run of leading words that starts some command: a group like `session users`.
     let depth = 0;
-    while (depth < words.length && COMMANDS.some((c) => words.slice(0, depth + 1).every((w, i) => c.path[i] === w))) depth++;
+    while (depth < words.length && COMMANDS.some((c) => words.slice(0, depth + 1).every((w, i) => c.path[i] === w)))
+      depth++;
     if (isHelp) {
       io.stdout(groupHelp(words.slice(0, depth)));
       return 0;
@@ -118,10 +151,18 @@ export async function run(argv: string[], io: CliIo): Promise<number | undefined
     io.stderr(`error: unknown command "${words.join(' ')}"; run 'rallypoint --help'\n`);
     return 2;
   }
-  const options = { ...(command.takesGlobalOptions === false ? { help: GLOBAL_OPTIONS['help']! } : GLOBAL_OPTIONS), ...command.options };
+  const options = {
+    ...(command.takesGlobalOptions === false ? { help: GLOBAL_OPTIONS['help']! } : GLOBAL_OPTIONS),
+    ...command.options,
+  };
   let parsed;
   try {
-    parsed = parseArgs({ args: joinNegativeValues(argv.slice(command.path.length), options), options, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: joinNegativeValues(argv.slice(command.path.length), options),
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     io.stderr(`error: ${(error as Error).message.split('\n')[0]}; run '${usageLine(command)} --help'\n`);
     return 2;
@@ -137,18 +178,29 @@ export async function run(argv: string[], io: CliIo): Promise<number | undefined
   }
   let client: Rallypoint | undefined;
   const ctx: CommandContext = {
-    values, positionals, io, isJson: values['json'] === true,
+    values,
+    positionals,
+    io,
+    isJson: values['json'] === true,
     client() {
       let connection;
       try {
-        connection = loadCliConnection({ url: values['url'] as string | undefined, key: values['key'] as string | undefined }, io.env);
+        connection = loadCliConnection(
+          { url: values['url'] as string | undefined, key: values['key'] as string | undefined },
+          io.env,
+        );
       } catch (error) {
         if (error instanceof ConfigError) throw new UsageError(error.problems.join('; '));
         throw error;
       }
       // Every API route needs a key: without one the answer is known before any request.
       if (!connection.apiKey) throw new UsageError('no API key: pass --key or set RALLYPOINT_API_KEY');
-      client ??= new Rallypoint({ baseUrl: connection.baseUrl, apiKey: connection.apiKey, retries: 2, timeoutMs: 30_000 });
+      client ??= new Rallypoint({
+        baseUrl: connection.baseUrl,
+        apiKey: connection.apiKey,
+        retries: 2,
+        timeoutMs: 30_000,
+      });
       return client;
     },
   };
@@ -156,7 +208,9 @@ export async function run(argv: string[], io: CliIo): Promise<number | undefined
     const code = await command.run(ctx);
     return code === undefined && command === serveCommand ? undefined : (code ?? 0);
   } catch (error) {
-    io.stderr(`error: ${describeError(error)}${error instanceof UsageError ? `; run '${usageLine(command)} --help'` : ''}\n`);
+    io.stderr(
+      `error: ${describeError(error)}${error instanceof UsageError ? `; run '${usageLine(command)} --help'` : ''}\n`,
+    );
     return error instanceof UsageError ? 2 : 1;
   }
 }
@@ -169,12 +223,15 @@ export function runFromProcess(): void {
     isTTY: process.stderr.isTTY === true,
     env: process.env,
   };
-  run(process.argv.slice(2), io).then((code) => {
-    if (code !== undefined) process.exit(code);
-  }, (error) => {
-    process.stderr.write(`error: ${(error as Error).message}\n`);
-    process.exit(1);
-  });
+  run(process.argv.slice(2), io).then(
+    (code) => {
+      if (code !== undefined) process.exit(code);
+    },
+    (error) => {
+      process.stderr.write(`error: ${(error as Error).message}\n`);
+      process.exit(1);
+    },
+  );
 }
 
 if (isEntryModule(import.meta.url)) runFromProcess();

@@ -1,5 +1,14 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { DeploymentLocation, EnvKey, FilterType, GeoIpListModel, IpList, LocationModel, Pagination, PortMapping } from './common.js';
+import {
+  DeploymentLocation,
+  EnvKey,
+  FilterType,
+  GeoIpListModel,
+  IpList,
+  LocationModel,
+  Pagination,
+  PortMapping,
+} from './common.js';
 
 const placeName = Type.String({ maxLength: 256 });
 
@@ -31,7 +40,9 @@ export const DeployModel = Type.Object({
   administrative_division: Type.Optional(placeName),
   webhook_url: Type.Optional(Type.String({ maxLength: 2048 })),
   tags: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 50 })),
-  container_log_storage: Type.Optional(Type.Object({ enabled: Type.Boolean(), endpoint_storage: Type.Optional(Type.String({ maxLength: 256 })) })),
+  container_log_storage: Type.Optional(
+    Type.Object({ enabled: Type.Boolean(), endpoint_storage: Type.Optional(Type.String({ maxLength: 256 })) }),
+  ),
   filters: Type.Optional(Type.Array(DeploymentFilter, { maxItems: 50 })),
   ap_sort_strategy: Type.Optional(Type.Union([Type.Literal('basic'), Type.Literal('weighted')])),
 });
@@ -125,9 +136,14 @@ export const DeploymentBulkStopPayload = Type.Object({
 });
 export type DeploymentBulkStopPayload = Static<typeof DeploymentBulkStopPayload>;
 
-export const DeploymentBulkStopResponse = Type.Object({ processable: Type.Array(Type.Object({ request_id: Type.String() })) });
+export const DeploymentBulkStopResponse = Type.Object({
+  processable: Type.Array(Type.Object({ request_id: Type.String() })),
+});
 
-export const DeploymentUpdatePayload = Type.Object({ is_joinable_by_session: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+export const DeploymentUpdatePayload = Type.Object(
+  { is_joinable_by_session: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
 export const DeploymentUpdateResponse = Type.Object({ is_joinable_by_session: Type.Boolean() });
 
 export const RequestIdParams = Type.Object({ request_id: Type.String({ maxLength: 128 }) });

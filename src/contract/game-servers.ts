@@ -13,11 +13,13 @@ export const ContainerLogs = Type.Object({
   logs: Type.Optional(Type.String()),
   encoding: Type.Optional(Type.String()),
   crash_logs: Type.Optional(Type.String()),
-  crash_data: Type.Optional(Type.Object({
-    exit_code: Type.Optional(Type.Integer()),
-    message: Type.Optional(Type.String()),
-    restart_count: Type.Optional(Type.Integer()),
-  })),
+  crash_data: Type.Optional(
+    Type.Object({
+      exit_code: Type.Optional(Type.Integer()),
+      message: Type.Optional(Type.String()),
+      restart_count: Type.Optional(Type.Integer()),
+    }),
+  ),
   logs_link: Type.Optional(Type.String()),
 });
 export type ContainerLogs = Static<typeof ContainerLogs>;
@@ -36,7 +38,12 @@ export const MetricsQuery = Type.Object({
 });
 
 export const MetricsResponse = Type.Object({
-  total: Type.Object({ receive_total: Series, transmit_total: Series, disk_read_total: Series, disk_write_total: Series }),
+  total: Type.Object({
+    receive_total: Series,
+    transmit_total: Series,
+    disk_read_total: Series,
+    disk_write_total: Series,
+  }),
   cpu: Series,
   mem: Series,
   network: Type.Object({ receive: Series, transmit: Series }),

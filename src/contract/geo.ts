@@ -8,12 +8,14 @@ const CodeAndName = Type.Object({ code: Type.String(), name: Type.String() });
 export const IpAddressLookupResponse = Type.Object({
   type: Type.Optional(Type.String({ description: '"ipv4" or "ipv6"' })),
   ip_address: Type.String(),
-  location: Type.Optional(Type.Object({
-    continent: Type.Optional(CodeAndName),
-    country: Type.Optional(CodeAndName),
-    latitude: Type.Optional(Type.Number()),
-    longitude: Type.Optional(Type.Number()),
-  })),
+  location: Type.Optional(
+    Type.Object({
+      continent: Type.Optional(CodeAndName),
+      country: Type.Optional(CodeAndName),
+      latitude: Type.Optional(Type.Number()),
+      longitude: Type.Optional(Type.Number()),
+    }),
+  ),
 });
 
 export const IpParams = Type.Object({ ip: Type.String({ maxLength: 64 }) });
@@ -52,8 +54,14 @@ export function ipLookupView(lookup: IpLookup) {
 
 export function locationView(location: ProviderLocation, withTags: boolean) {
   return {
-    city: location.city, continent: location.continent, country: location.country, timezone: location.timezone,
-    administrative_division: location.administrativeDivision, latitude: location.latitude ?? 0, longitude: location.longitude ?? 0,
-    type: 'standard', ...(withTags ? { tags: [] } : {}),
+    city: location.city,
+    continent: location.continent,
+    country: location.country,
+    timezone: location.timezone,
+    administrative_division: location.administrativeDivision,
+    latitude: location.latitude ?? 0,
+    longitude: location.longitude ?? 0,
+    type: 'standard',
+    ...(withTags ? { tags: [] } : {}),
   };
 }

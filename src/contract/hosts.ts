@@ -8,47 +8,64 @@ const port = Type.Integer({ minimum: 1, maximum: 65535 });
 const address = Type.String({ minLength: 1, maxLength: 253 });
 const pem = Type.String({ minLength: 1, maxLength: 32_768 });
 
-export const SocketEndpoint = Type.Object({
-  kind: Type.Literal('socket'),
-  /** Absolute path of the engine's unix socket on the machine Rallypoint runs on. */
-  path: Type.String({ minLength: 2, maxLength: 1024, pattern: '^/' }),
-}, { additionalProperties: false });
+export const SocketEndpoint = Type.Object(
+  {
+    kind: Type.Literal('socket'),
+    /** Absolute path of the engine's unix socket on the machine Rallypoint runs on. */
+    path: Type.String({ minLength: 2, maxLength: 1024, pattern: '^/' }),
+  },
+  { additionalProperties: false },
+);
 
-export const TcpEndpoint = Type.Object({
-  kind: Type.Literal('tcp'),
-  host: address,
-  port,
-  /** PEM texts; with `cert` and `key` the engine is reached over mutual TLS. */
-  tls: Type.Optional(Type.Object({ ca: Type.Optional(pem), cert: Type.Optional(pem), key: Type.Optional(pem) }, { additionalProperties: false })),
-}, { additionalProperties: false });
+export const TcpEndpoint = Type.Object(
+  {
+    kind: Type.Literal('tcp'),
+    host: address,
+    port,
+    /** PEM texts; with `cert` and `key` the engine is reached over mutual TLS. */
+    tls: Type.Optional(
+      Type.Object(
+        { ca: Type.Optional(pem), cert: Type.Optional(pem), key: Type.Optional(pem) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 
-export const SshEndpoint = Type.Object({
-  kind: Type.Literal('ssh'),
-  host: address,
-  port,
-  username: Type.String({ minLength: 1, maxLength: 64 }),
-  private_key: Type.Optional(pem),
-}, { additionalProperties: false });
+export const SshEndpoint = Type.Object(
+  {
+    kind: Type.Literal('ssh'),
+    host: address,
+    port,
+    username: Type.String({ minLength: 1, maxLength: 64 }),
+    private_key: Type.Optional(pem),
+  },
+  { additionalProperties: false },
+);
 
 export const HostEndpointInput = Type.Union([SocketEndpoint, TcpEndpoint, SshEndpoint]);
 
 /** The same place fields a registered server gives: one schema, so the two cannot drift apart. */
 export const HostLocation = RegisterServerLocation;
 
-export const HostCreate = Type.Object({
-  name: hostName,
-  endpoint: HostEndpointInput,
-  /** The IP address players reach the published ports on. */
-  public_ip: address,
-  location: HostLocation,
-  /** 1024 units are one vCPU, as a version's req_cpu counts them. */
-  cpu_units: Type.Integer({ minimum: 1, maximum: 1_048_576 }),
-  memory_mb: Type.Integer({ minimum: 1, maximum: 67_108_864 }),
-  /** The host ports game servers are published on, both ends included. */
-  port_min: port,
-  port_max: port,
-  tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 50 })),
-}, { additionalProperties: false });
+export const HostCreate = Type.Object(
+  {
+    name: hostName,
+    endpoint: HostEndpointInput,
+    /** The IP address players reach the published ports on. */
+    public_ip: address,
+    location: HostLocation,
+    /** 1024 units are one vCPU, as a version's req_cpu counts them. */
+    cpu_units: Type.Integer({ minimum: 1, maximum: 1_048_576 }),
+    memory_mb: Type.Integer({ minimum: 1, maximum: 67_108_864 }),
+    /** The host ports game servers are published on, both ends included. */
+    port_min: port,
+    port_max: port,
+    tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 50 })),
+  },
+  { additionalProperties: false },
+);
 export type HostCreate = Static<typeof HostCreate>;
 
 /** An endpoint as answered: where it is, never its key material. */

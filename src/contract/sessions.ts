@@ -1,10 +1,21 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { EnvKey, FilterType, GeoIpListModel, IpList, LocationModel, Pagination, PortMapping, DeploymentLocation } from './common.js';
+import {
+  EnvKey,
+  FilterType,
+  GeoIpListModel,
+  IpList,
+  LocationModel,
+  Pagination,
+  PortMapping,
+  DeploymentLocation,
+} from './common.js';
 
 export const SelectorModel = Type.Object({
   tag: Type.String({ minLength: 1, maxLength: 20 }),
   tag_only: Type.Optional(Type.Boolean({ default: false })),
-  env: Type.Optional(Type.Record(Type.String({ maxLength: 256 }), Type.String({ maxLength: 4096 }), { propertyNames: EnvKey })),
+  env: Type.Optional(
+    Type.Record(Type.String({ maxLength: 256 }), Type.String({ maxLength: 4096 }), { propertyNames: EnvKey }),
+  ),
 });
 export type SelectorModel = Static<typeof SelectorModel>;
 

@@ -27,7 +27,10 @@ function statusClass(status) {
 }
 
 function shortStatus(status) {
-  return status.replace(/^Status\./, '').toLowerCase().replace(/^\w/, (c) => c.toUpperCase());
+  return status
+    .replace(/^Status\./, '')
+    .toLowerCase()
+    .replace(/^\w/, (c) => c.toUpperCase());
 }
 
 function age(seconds) {
@@ -41,7 +44,11 @@ function filters() {
 }
 
 function matches(item, f) {
-  return (!f.app || item.app === f.app) && (!f.version || item.version === f.version) && (!f.status || shortStatus(item.status) === f.status);
+  return (
+    (!f.app || item.app === f.app) &&
+    (!f.version || item.version === f.version) &&
+    (!f.status || shortStatus(item.status) === f.status)
+  );
 }
 
 function fillSelect(select, values, allLabel) {
@@ -53,7 +60,11 @@ function fillSelect(select, values, allLabel) {
 function renderFilters(snapshot) {
   const items = [...snapshot.deployments, ...snapshot.sessions];
   fillSelect($('filter-app'), new Set(items.map((i) => i.app)), 'All apps');
-  fillSelect($('filter-version'), new Set(items.filter((i) => !$('filter-app').value || i.app === $('filter-app').value).map((i) => i.version)), 'All versions');
+  fillSelect(
+    $('filter-version'),
+    new Set(items.filter((i) => !$('filter-app').value || i.app === $('filter-app').value).map((i) => i.version)),
+    'All versions',
+  );
   fillSelect($('filter-status'), new Set(items.map((i) => shortStatus(i.status))), 'All statuses');
 }
 
@@ -64,20 +75,35 @@ function render(fresh = new Set()) {
   const deployments = snapshot.deployments.filter((d) => matches(d, f));
   const sessions = snapshot.sessions.filter((s) => matches(s, f));
   const drift = Math.floor((Date.now() - state.loadedAt) / 1000);
-  $('deployments').replaceChildren(...deployments.map((d) => {
-    const tr = document.createElement('tr');
-    if (fresh.has(d.request_id)) tr.className = 'fresh';
-    tr.append(cell(d.request_id), cell(`${d.app} / ${d.version}`), cell(shortStatus(d.status), statusClass(d.status)),
-      cell([d.city, d.country].filter(Boolean).join(', ') || '—'), meter(d.sockets_usage, d.sockets, 'seats'));
-    return tr;
-  }));
-  $('sessions').replaceChildren(...sessions.map((s) => {
-    const tr = document.createElement('tr');
-    if (fresh.has(s.session_id)) tr.className = 'fresh';
-    tr.append(cell(s.session_id), cell(`${s.app} / ${s.version}`), cell(s.status, statusClass(s.status)), cell(String(s.user_count)),
-      cell(age(s.elapsed + drift)), cell(s.deployment_request_id ?? '—'));
-    return tr;
-  }));
+  $('deployments').replaceChildren(
+    ...deployments.map((d) => {
+      const tr = document.createElement('tr');
+      if (fresh.has(d.request_id)) tr.className = 'fresh';
+      tr.append(
+        cell(d.request_id),
+        cell(`${d.app} / ${d.version}`),
+        cell(shortStatus(d.status), statusClass(d.status)),
+        cell([d.city, d.country].filter(Boolean).join(', ') || '—'),
+        meter(d.sockets_usage, d.sockets, 'seats'),
+      );
+      return tr;
+    }),
+  );
+  $('sessions').replaceChildren(
+    ...sessions.map((s) => {
+      const tr = document.createElement('tr');
+      if (fresh.has(s.session_id)) tr.className = 'fresh';
+      tr.append(
+        cell(s.session_id),
+        cell(`${s.app} / ${s.version}`),
+        cell(s.status, statusClass(s.status)),
+        cell(String(s.user_count)),
+        cell(age(s.elapsed + drift)),
+        cell(s.deployment_request_id ?? '—'),
+      );
+      return tr;
+    }),
+  );
   if (deployments.length === 0) $('deployments').append(emptyRow(5, 'No deployments match.'));
   if (sessions.length === 0) $('sessions').append(emptyRow(6, 'No sessions match.'));
   $('totals').textContent = `${deployments.length} deployment(s), ${sessions.length} session(s) shown`;
@@ -95,7 +121,8 @@ function emptyRow(columns, text) {
 
 async function loadState(fresh) {
   const response = await api('/v1/dashboard/state');
-  if (response.status === 401) throw Object.assign(new Error('This API key is unknown or revoked.'), { unauthorized: true });
+  if (response.status === 401)
+    throw Object.assign(new Error('This API key is unknown or revoked.'), { unauthorized: true });
   if (!response.ok) throw new Error(`Loading failed (HTTP ${response.status}).`);
   state.snapshot = await response.json();
   state.loadedAt = Date.now();
@@ -145,7 +172,10 @@ async function follow() {
   state.stream = controller;
   try {
     const headers = state.lastEventId !== undefined ? { 'last-event-id': String(state.lastEventId) } : {};
-    const response = await api('/v1/events', { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal });
+    const response = await api('/v1/events', {
+      headers: { accept: 'text/event-stream', ...headers },
+      signal: controller.signal,
+    });
     if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
     setConnection('Live');
     state.retryMs = 1000;
@@ -211,7 +241,11 @@ $('sign-in-form').addEventListener('submit', (event) => {
   void start();
 });
 $('sign-out').addEventListener('click', signOut);
-for (const id of ['filter-app', 'filter-version', 'filter-status']) $(id).addEventListener('change', () => { renderFilters(state.snapshot); render(); });
+for (const id of ['filter-app', 'filter-version', 'filter-status'])
+  $(id).addEventListener('change', () => {
+    renderFilters(state.snapshot);
+    render();
+  });
 // Ages keep counting between loads.
 setInterval(() => render(), 10_000);
 if (apiKey()) void start();

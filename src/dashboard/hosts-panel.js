@@ -37,14 +37,25 @@ const STATE_CLASS = { active: 'status-ready', draining: 'status-other', down: 's
 export function renderHosts(section, tbody, snapshot) {
   const hosts = snapshot.hosts ?? [];
   section.hidden = hosts.length === 0;
-  tbody.replaceChildren(...hosts.map((h) => {
-    const tr = document.createElement('tr');
-    const own = snapshot.deployments.filter((d) => d.host === h.name).map((d) => d.request_id);
-    const containers = own.length === h.deployment_count ? own.join(', ') : [...own, `${h.deployment_count - own.length} of other organisations`].join(', ');
-    tr.append(text(h.name), text(h.state, STATE_CLASS[h.state]), text([h.city, h.country].filter(Boolean).join(', ') || '—'),
-      meter(h.used_cpu_units, h.cpu_units, 'CPU units'), meter(h.used_memory_mb, h.memory_mb, 'MB'), meter(h.used_ports, h.ports, 'ports'),
-      text(h.deployment_count === 0 ? '—' : containers));
-    if (h.state_detail) tr.title = h.state_detail;
-    return tr;
-  }));
+  tbody.replaceChildren(
+    ...hosts.map((h) => {
+      const tr = document.createElement('tr');
+      const own = snapshot.deployments.filter((d) => d.host === h.name).map((d) => d.request_id);
+      const containers =
+        own.length === h.deployment_count
+          ? own.join(', ')
+          : [...own, `${h.deployment_count - own.length} of other organisations`].join(', ');
+      tr.append(
+        text(h.name),
+        text(h.state, STATE_CLASS[h.state]),
+        text([h.city, h.country].filter(Boolean).join(', ') || '—'),
+        meter(h.used_cpu_units, h.cpu_units, 'CPU units'),
+        meter(h.used_memory_mb, h.memory_mb, 'MB'),
+        meter(h.used_ports, h.ports, 'ports'),
+        text(h.deployment_count === 0 ? '—' : containers),
+      );
+      if (h.state_detail) tr.title = h.state_detail;
+      return tr;
+    }),
+  );
 }

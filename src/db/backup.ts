@@ -16,8 +16,14 @@ import { createInterface } from 'node:readline';
 import type { Db, Queryable } from './db.js';
 import { loadMigrations, migrate, migrationStatus, MigrationRefusedError, type Migration } from './migrate.js';
 import {
-  insertRowsFromJson, selectRowsAsJson, selectSequences, selectTableHasRows, selectTablesWithReferences, selectWritableColumns,
-  setSequenceValue, setUserTriggers,
+  insertRowsFromJson,
+  selectRowsAsJson,
+  selectSequences,
+  selectTableHasRows,
+  selectTablesWithReferences,
+  selectWritableColumns,
+  setSequenceValue,
+  setUserTriggers,
 } from './queries/backup.js';
 
 export const BACKUP_FORMAT = 'rallypoint-backup';
@@ -41,8 +47,11 @@ function parentsFirst(tables: Array<{ table: string; references: string[] }>): s
   const placed = new Set<string>();
   let remaining = tables.filter((t) => !SKIPPED_TABLES.has(t.table));
   while (remaining.length > 0) {
-    const ready = remaining.filter((t) => t.references.every((r) => placed.has(r) || r === t.table || SKIPPED_TABLES.has(r)));
-    if (ready.length === 0) throw new Error(`foreign keys form a cycle between ${remaining.map((t) => t.table).join(', ')}`);
+    const ready = remaining.filter((t) =>
+      t.references.every((r) => placed.has(r) || r === t.table || SKIPPED_TABLES.has(r)),
+    );
+    if (ready.length === 0)
+      throw new Error(`foreign keys form a cycle between ${remaining.map((t) => t.table).join(', ')}`);
     for (const t of ready) {
       ordered.push(t.table);
       placed.add(t.table);
@@ -58,7 +67,13 @@ function parentsFirst(tables: Array<{ table: string; references: string[] }>): s
  */
 export async function backupDatabase(db: Db, file: string): Promise<Record<string, number>> {
   // Refused before reading the whole database, not after.
-  if (await access(file).then(() => true, () => false)) throw Object.assign(new Error(`${file} already exists`), { code: 'EEXIST' });
+  if (
+    await access(file).then(
+      () => true,
+      () => false,
+    )
+  )
+    throw Object.assign(new Error(`${file} already exists`), { code: 'EEXIST' });
   // Written beside the target and linked into place when complete: FILE is never a half-written
   // backup, and link() refuses (EEXIST) a file that appeared meanwhile, where rename() would replace it.
   const partial = `${file}.partial`;
@@ -73,7 +88,14 @@ export async function backupDatabase(db: Db, file: string): Promise<Record<strin
     await db.transaction(async (tx) => {
       await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
       const applied = (await migrationStatus(tx)).filter((m) => m.state === 'applied');
-      await write(JSON.stringify({ format: BACKUP_FORMAT, version: BACKUP_VERSION, created_at: new Date().toISOString(), migrations: applied.map((m) => m.name) }));
+      await write(
+        JSON.stringify({
+          format: BACKUP_FORMAT,
+          version: BACKUP_VERSION,
+          created_at: new Date().toISOString(),
+          migrations: applied.map((m) => m.name),
+        }),
+      );
       for (const table of parentsFirst(await selectTablesWithReferences(tx))) {
         await write(JSON.stringify({ table }));
         counts[table] = await copyTableOut(tx, table, write);
@@ -108,7 +130,11 @@ async function copyTableOut(tx: Queryable, table: string, write: (line: string) 
   }
 }
 
-interface BackupHeader { format: string; version: number; migrations: string[] }
+interface BackupHeader {
+  format: string;
+  version: number;
+  migrations: string[];
+}
 
 /** The migrations of this build the backup was taken at: its list must be a prefix of ours. */
 function migrationsOfBackup(header: BackupHeader, known: Migration[]): Migration[] {
@@ -130,7 +156,9 @@ async function prepareEmptyDatabase(db: Db, atBackup: Migration[], known: Migrat
   const status = await migrationStatus(db, known);
   const applied = status.filter((m) => m.state !== 'pending');
   if (applied.length > atBackup.length) {
-    throw new BackupRefusedError(`the database is already at migration ${applied.at(-1)!.name}, past the backup's ${atBackup.at(-1)?.name}: restore into a new, empty database`);
+    throw new BackupRefusedError(
+      `the database is already at migration ${applied.at(-1)!.name}, past the backup's ${atBackup.at(-1)?.name}: restore into a new, empty database`,
+    );
   }
   try {
     await migrate(db, { migrations: atBackup });
@@ -142,7 +170,10 @@ async function prepareEmptyDatabase(db: Db, atBackup: Migration[], known: Migrat
 
 async function assertEmpty(tx: Queryable, tables: string[]): Promise<void> {
   for (const table of tables) {
-    if (await selectTableHasRows(tx, table)) throw new BackupRefusedError(`the database is not empty (table ${table} has rows): restore into a new, empty database`);
+    if (await selectTableHasRows(tx, table))
+      throw new BackupRefusedError(
+        `the database is not empty (table ${table} has rows): restore into a new, empty database`,
+      );
   }
 }
 
@@ -174,17 +205,27 @@ export async function restoreDatabase(db: Db, file: string): Promise<Record<stri
   return counts;
 }
 
-interface ControlLine { table?: string; sequences?: Array<{ name: string; last_value: number | null }>; end?: { rows: Record<string, number> } }
+interface ControlLine {
+  table?: string;
+  sequences?: Array<{ name: string; last_value: number | null }>;
+  end?: { rows: Record<string, number> };
+}
 
 function parseControlLine(line: string): ControlLine {
   try {
     return JSON.parse(line) as ControlLine;
   } catch {
-    throw new BackupRefusedError(`the backup is damaged: a line is not JSON (${line.slice(0, 40)}): nothing was restored`);
+    throw new BackupRefusedError(
+      `the backup is damaged: a line is not JSON (${line.slice(0, 40)}): nothing was restored`,
+    );
   }
 }
 
-async function copyTablesIn(tx: Queryable, lines: AsyncIterator<string>, tables: Set<string>): Promise<Record<string, number>> {
+async function copyTablesIn(
+  tx: Queryable,
+  lines: AsyncIterator<string>,
+  tables: Set<string>,
+): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   let table: string | undefined;
   let columns: string[] = [];
@@ -205,7 +246,8 @@ async function copyTablesIn(tx: Queryable, lines: AsyncIterator<string>, tables:
     await flush();
     const control = parseControlLine(line);
     if (control.table !== undefined) {
-      if (!tables.has(control.table)) throw new BackupRefusedError(`the backup has a table this schema lacks: ${control.table}`);
+      if (!tables.has(control.table))
+        throw new BackupRefusedError(`the backup has a table this schema lacks: ${control.table}`);
       table = control.table;
       columns = await selectWritableColumns(tx, table);
     } else if (control.sequences) {

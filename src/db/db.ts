@@ -40,7 +40,11 @@ export interface Tx extends Queryable {
  * The body of a transaction on `connection`, followed by its before-commit steps. The caller
  * commits, then runs the steps gathered in `afterCommit`.
  */
-export async function runTransactionBody<T>(connection: Queryable, fn: (tx: Tx) => Promise<T>, afterCommit: Array<() => void> = []): Promise<T> {
+export async function runTransactionBody<T>(
+  connection: Queryable,
+  fn: (tx: Tx) => Promise<T>,
+  afterCommit: Array<() => void> = [],
+): Promise<T> {
   const steps: Array<() => Promise<void>> = [];
   const tx: Tx = {
     query: (sql, params) => connection.query(sql, params),

@@ -9,8 +9,16 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { pgErrorCode, type Db, type Queryable } from './db.js';
 import {
-  addMigrationsChecksumColumn, createMigrationsTable, insertAppliedMigration, lockMigrations, selectAppliedMigrations,
-  selectMigrationsHaveChecksums, selectMigrationsTableExists, setTransactionLockTimeout, updateMigrationChecksum, type AppliedMigrationRow,
+  addMigrationsChecksumColumn,
+  createMigrationsTable,
+  insertAppliedMigration,
+  lockMigrations,
+  selectAppliedMigrations,
+  selectMigrationsHaveChecksums,
+  selectMigrationsTableExists,
+  setTransactionLockTimeout,
+  updateMigrationChecksum,
+  type AppliedMigrationRow,
 } from './queries/schema-migrations.js';
 
 export const migrationsDir = fileURLToPath(new URL('./migrations/', import.meta.url));
@@ -63,9 +71,13 @@ export function findMigrationProblems(known: readonly Migration[], applied: read
     const migration = byId.get(row.id);
     if (!migration) continue;
     if (migration.name !== row.name) {
-      problems.push(`migration ${row.id} was applied as ${row.name} but this build calls it ${migration.name}: the migration files were changed`);
+      problems.push(
+        `migration ${row.id} was applied as ${row.name} but this build calls it ${migration.name}: the migration files were changed`,
+      );
     } else if (row.checksum !== null && row.checksum !== migrationChecksum(migration.sql)) {
-      problems.push(`migration ${row.name} was changed after it was applied to this database (checksum differs): migrations are never edited once released; restore the original file`);
+      problems.push(
+        `migration ${row.name} was changed after it was applied to this database (checksum differs): migrations are never edited once released; restore the original file`,
+      );
     }
   }
   return problems;
@@ -99,7 +111,9 @@ export interface MigrateOptions {
  * @example const applied = await migrate(db); // ['001-core', ...] on an empty database
  */
 export async function migrate(db: Db, options: MigrateOptions | Migration[] = {}): Promise<string[]> {
-  const { migrations, lockTimeoutMs = DEFAULT_MIGRATION_LOCK_TIMEOUT_MS } = Array.isArray(options) ? { migrations: options } : options;
+  const { migrations, lockTimeoutMs = DEFAULT_MIGRATION_LOCK_TIMEOUT_MS } = Array.isArray(options)
+    ? { migrations: options }
+    : options;
   const known = migrations ?? (await loadMigrations());
   const appliedNow: string[] = [];
   for (;;) {
@@ -153,7 +167,9 @@ export async function migrationStatus(db: Queryable, known?: Migration[]): Promi
     return { id: m.id, name: m.name, state: isChanged ? 'changed' : 'applied', appliedAt: row.appliedAt };
   });
   const knownIds = new Set(all.map((m) => m.id));
-  for (const row of applied) if (!knownIds.has(row.id)) statuses.push({ id: row.id, name: row.name, state: 'unknown', appliedAt: row.appliedAt });
+  for (const row of applied)
+    if (!knownIds.has(row.id))
+      statuses.push({ id: row.id, name: row.name, state: 'unknown', appliedAt: row.appliedAt });
   return statuses.sort((a, b) => a.id - b.id);
 }
 
@@ -167,6 +183,9 @@ export async function assertMigrated(db: Db, known?: Migration[]): Promise<void>
   const problems = findMigrationProblems(all, applied);
   const done = new Set(applied.map((r) => r.id));
   const pending = all.filter((m) => !done.has(m.id));
-  if (pending.length > 0) problems.push(`the database lacks migration${pending.length > 1 ? 's' : ''} ${pending.map((m) => m.name).join(', ')}: run \`rallypoint migrate up\` first`);
+  if (pending.length > 0)
+    problems.push(
+      `the database lacks migration${pending.length > 1 ? 's' : ''} ${pending.map((m) => m.name).join(', ')}: run \`rallypoint migrate up\` first`,
+    );
   if (problems.length > 0) throw new MigrationRefusedError(problems.join('; '));
 }

@@ -21,7 +21,9 @@ export async function openDb(options: OpenDbOptions): Promise<Db> {
   const pool = { poolSize: options.poolSize, ...(options.onIdleError ? { onIdleError: options.onIdleError } : {}) };
   if (options.databaseUrl) return createPgDb({ connectionString: options.databaseUrl, ...pool });
   const server = await startEmbeddedPostgres({
-    dataDir: options.dataDir, tcpPort: options.embeddedPort, ...(options.log ? { log: options.log } : {}),
+    dataDir: options.dataDir,
+    tcpPort: options.embeddedPort,
+    ...(options.log ? { log: options.log } : {}),
   });
   const db = createPgDb({ connectionString: server.url, ...pool });
   return {

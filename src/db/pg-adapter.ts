@@ -1,5 +1,14 @@
 import pg from 'pg';
-import { DatabaseUnavailableError, PgCode, pgErrorCode, runTransactionBody, type Db, type Queryable, type QueryResult, type Tx } from './db.js';
+import {
+  DatabaseUnavailableError,
+  PgCode,
+  pgErrorCode,
+  runTransactionBody,
+  type Db,
+  type Queryable,
+  type QueryResult,
+  type Tx,
+} from './db.js';
 import { listenWithClient } from './pg-listener.js';
 
 const INT8_OID = 20;
@@ -19,9 +28,13 @@ function isOutage(error: unknown): boolean {
   const code = pgErrorCode(error);
   if (code === undefined) {
     const message = error instanceof Error ? error.message : '';
-    return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|is not queryable/i.test(message);
+    return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|is not queryable/i.test(
+      message,
+    );
   }
-  return CONNECTION_ERRNO.has(code) || code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03';
+  return (
+    CONNECTION_ERRNO.has(code) || code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03'
+  );
 }
 
 function translate(error: unknown): never {
@@ -46,7 +59,11 @@ function statementName(sql: string): string | undefined {
   return name;
 }
 
-async function run<Row>(client: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
+async function run<Row>(
+  client: pg.Pool | pg.PoolClient,
+  sql: string,
+  params?: readonly unknown[],
+): Promise<QueryResult<Row>> {
   try {
     // Only parameterised statements: a script of several statements cannot be prepared.
     const name = params !== undefined ? statementName(sql) : undefined;
@@ -150,7 +167,8 @@ export function createPgDb(options: PgDbOptions): Db {
     exec: async (sql) => void (await run(pool, sql)),
     transaction: (fn) => retryingConflicts(() => transactionOnce(fn)),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
-    listen: (channel, onPayload, listenOptions) => listenWithClient(options.connectionString, channel, onPayload, listenOptions),
+    listen: (channel, onPayload, listenOptions) =>
+      listenWithClient(options.connectionString, channel, onPayload, listenOptions),
     close: () => pool.end(),
   };
 }

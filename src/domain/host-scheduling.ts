@@ -57,16 +57,31 @@ export function demandOf(spec: Record<string, unknown>): HostDemand {
  * The deployment's ports on a host: each version port published on one of `hostPorts` (as many
  * as demandOf counted), `internal` the port the game server listens on inside its container.
  */
-export function hostPortBindings(spec: Record<string, unknown>, hostPorts: readonly number[], publicIp: string): Record<string, PortRecord> {
+export function hostPortBindings(
+  spec: Record<string, unknown>,
+  hostPorts: readonly number[],
+  publicIp: string,
+): Record<string, PortRecord> {
   const ports = distinctPorts(spec);
-  if (hostPorts.length !== ports.length) throw new Error(`hostPortBindings: ${ports.length} ports need as many host ports, got ${hostPorts.length}`);
-  return Object.fromEntries(ports.map((port, i) => {
-    const key = portKeyOf(port);
-    const external = hostPorts[i]!;
-    return [key, {
-      name: key, internal: port.port, external, protocol: port.protocol, tlsUpgrade: port.tls_upgrade ?? false, link: `${publicIp}:${external}`,
-    }];
-  }));
+  if (hostPorts.length !== ports.length)
+    throw new Error(`hostPortBindings: ${ports.length} ports need as many host ports, got ${hostPorts.length}`);
+  return Object.fromEntries(
+    ports.map((port, i) => {
+      const key = portKeyOf(port);
+      const external = hostPorts[i]!;
+      return [
+        key,
+        {
+          name: key,
+          internal: port.port,
+          external,
+          protocol: port.protocol,
+          tlsUpgrade: port.tls_upgrade ?? false,
+          link: `${publicIp}:${external}`,
+        },
+      ];
+    }),
+  );
 }
 
 export interface HostRequest {
@@ -90,7 +105,8 @@ export function mismatchOf(host: HostRecord, request: HostRequest): HostMismatch
   const { demand } = request;
   if (demand.cpuUnits > host.cpuUnits || demand.memoryMb > host.memoryMb) return 'too_small';
   if (demand.ports > portCount(host)) return 'too_small';
-  if (host.usedCpuUnits + demand.cpuUnits > host.cpuUnits || host.usedMemoryMb + demand.memoryMb > host.memoryMb) return 'full';
+  if (host.usedCpuUnits + demand.cpuUnits > host.cpuUnits || host.usedMemoryMb + demand.memoryMb > host.memoryMb)
+    return 'full';
   if (host.usedPorts + demand.ports > portCount(host)) return 'ports_exhausted';
   return null;
 }
@@ -109,7 +125,10 @@ function distanceTo(host: HostRecord, position: Position | null): number {
 
 /** The larger of the cpu and memory shares it would have in use once the deployment is there. */
 function fullnessAfter(host: HostRecord, demand: HostDemand): number {
-  return Math.max((host.usedCpuUnits + demand.cpuUnits) / host.cpuUnits, (host.usedMemoryMb + demand.memoryMb) / host.memoryMb);
+  return Math.max(
+    (host.usedCpuUnits + demand.cpuUnits) / host.cpuUnits,
+    (host.usedMemoryMb + demand.memoryMb) / host.memoryMb,
+  );
 }
 
 /**
@@ -150,7 +169,9 @@ export function noHostReason(hosts: readonly HostRecord[], request: HostRequest)
     const mismatch = mismatchOf(host, request) ?? 'full';
     byMismatch.set(mismatch, [...(byMismatch.get(mismatch) ?? []), host.name]);
   }
-  const parts = [...byMismatch].map(([mismatch, names]) => `${listNames(names)} ${names.length === 1 ? 'is' : 'are'} ${MISMATCH_WORDS[mismatch]}`);
+  const parts = [...byMismatch].map(
+    ([mismatch, names]) => `${listNames(names)} ${names.length === 1 ? 'is' : 'are'} ${MISMATCH_WORDS[mismatch]}`,
+  );
   const summary = summaryOf(byMismatch, hosts.length);
   return `${summary} It needs ${needs}; ${parts.join('; ')}.`;
 }
@@ -159,7 +180,7 @@ function summaryOf(byMismatch: Map<HostMismatch, string[]>, total: number): stri
   const only = (mismatch: HostMismatch) => (byMismatch.get(mismatch)?.length ?? 0) === total;
   if (only('too_small')) return 'No host can run it: it is too big for every host.';
   if (only('full')) return 'No host can run it now: every host is full.';
-  if (only('ports_exhausted')) return 'No host can run it now: every host\'s port range is exhausted.';
+  if (only('ports_exhausted')) return "No host can run it now: every host's port range is exhausted.";
   const noneActiveInFilters = [...byMismatch.keys()].every((m) => m === 'not_active' || m === 'outside_filters');
   if (noneActiveInFilters) return 'No host can run it: no active host is within the location filters.';
   return 'No host can run it now.';

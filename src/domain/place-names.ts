@@ -5,7 +5,13 @@
  */
 
 export const CONTINENT_NAMES = {
-  AF: 'Africa', AN: 'Antarctica', AS: 'Asia', EU: 'Europe', NA: 'North America', OC: 'Oceania', SA: 'South America',
+  AF: 'Africa',
+  AN: 'Antarctica',
+  AS: 'Asia',
+  EU: 'Europe',
+  NA: 'North America',
+  OC: 'Oceania',
+  SA: 'South America',
 } as const;
 export type ContinentCode = keyof typeof CONTINENT_NAMES;
 
@@ -22,14 +28,24 @@ const COUNTRIES_BY_CONTINENT: Record<ContinentCode, string> = {
 
 const CONTINENT_OF_COUNTRY = new Map<string, ContinentCode>(
   (Object.entries(COUNTRIES_BY_CONTINENT) as Array<[ContinentCode, string]>).flatMap(([continent, codes]) =>
-    codes.split(' ').map((code) => [code, continent] as [string, ContinentCode])),
+    codes.split(' ').map((code) => [code, continent] as [string, ContinentCode]),
+  ),
 );
 
 /** Other names providers and people use for a country, beyond the English CLDR name. */
 const EXTRA_COUNTRY_NAMES: Record<string, string[]> = {
-  US: ['United States of America', 'USA'], GB: ['UK', 'Great Britain'], RU: ['Russian Federation'],
-  CZ: ['Czech Republic'], KR: ['Korea', 'Republic of Korea'], TR: ['Turkey', 'Türkiye'], NL: ['The Netherlands', 'Holland'],
-  HK: ['Hong Kong'], MO: ['Macau', 'Macao'], AE: ['UAE'], VN: ['Viet Nam'], CI: ["Cote d'Ivoire", 'Ivory Coast'],
+  US: ['United States of America', 'USA'],
+  GB: ['UK', 'Great Britain'],
+  RU: ['Russian Federation'],
+  CZ: ['Czech Republic'],
+  KR: ['Korea', 'Republic of Korea'],
+  TR: ['Turkey', 'Türkiye'],
+  NL: ['The Netherlands', 'Holland'],
+  HK: ['Hong Kong'],
+  MO: ['Macau', 'Macao'],
+  AE: ['UAE'],
+  VN: ['Viet Nam'],
+  CI: ["Cote d'Ivoire", 'Ivory Coast'],
 };
 
 const regionNames = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
@@ -60,7 +76,10 @@ function buildGroups(entries: Array<[code: string, names: string[]]>): Map<strin
 }
 
 const COUNTRY_GROUPS = buildGroups(
-  [...CONTINENT_OF_COUNTRY.keys()].map((code) => [code, [countryName(code), ...(EXTRA_COUNTRY_NAMES[code] ?? [])].filter((n): n is string => !!n)]),
+  [...CONTINENT_OF_COUNTRY.keys()].map((code) => [
+    code,
+    [countryName(code), ...(EXTRA_COUNTRY_NAMES[code] ?? [])].filter((n): n is string => !!n),
+  ]),
 );
 const CONTINENT_GROUPS = buildGroups(Object.entries(CONTINENT_NAMES).map(([code, name]) => [code, [name]]));
 

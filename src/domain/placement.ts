@@ -52,7 +52,8 @@ function isLocationField(field: string): field is LocationField {
  * Canada", not "equal to both strings".
  */
 function constraintsOfFilter(field: LocationField, type: FilterType, values: readonly string[]): LocationConstraint[] {
-  if (type === 'all') return values.map((value) => ({ field, type: 'any', values: equivalentPlaceNames(field, value) }));
+  if (type === 'all')
+    return values.map((value) => ({ field, type: 'any', values: equivalentPlaceNames(field, value) }));
   return [{ field, type, values: [...new Set(values.flatMap((value) => equivalentPlaceNames(field, value)))] }];
 }
 
@@ -61,7 +62,10 @@ export function locationConstraintsOf(request: PlacementRequest): Result<Locatio
   const constraints: LocationConstraint[] = [];
   for (const filter of request.filters ?? []) {
     if (!isLocationField(filter.field)) {
-      return fail('VALIDATION_FAILED', `Unknown filter field "${filter.field}"; use one of ${LOCATION_FIELDS.join(', ')}.`);
+      return fail(
+        'VALIDATION_FAILED',
+        `Unknown filter field "${filter.field}"; use one of ${LOCATION_FIELDS.join(', ')}.`,
+      );
     }
     constraints.push(...constraintsOfFilter(filter.field, filter.filter_type, filter.values));
   }
@@ -121,14 +125,18 @@ export function distanceKm(a: Position, b: Position): number {
 /** Centre of several points on the sphere (mean of unit vectors); null for none. */
 export function centroid(points: readonly Position[]): Position | null {
   if (points.length === 0) return null;
-  let x = 0, y = 0, z = 0;
+  let x = 0,
+    y = 0,
+    z = 0;
   for (const p of points) {
     x += Math.cos(rad(p.latitude)) * Math.cos(rad(p.longitude));
     y += Math.cos(rad(p.latitude)) * Math.sin(rad(p.longitude));
     z += Math.sin(rad(p.latitude));
   }
   const n = points.length;
-  x /= n; y /= n; z /= n;
+  x /= n;
+  y /= n;
+  z /= n;
   const deg = (r: number) => (r * 180) / Math.PI;
   return { latitude: deg(Math.atan2(z, Math.hypot(x, y))), longitude: deg(Math.atan2(y, x)) };
 }
@@ -142,8 +150,14 @@ export function compareCandidates(a: CandidateView, b: CandidateView, position: 
   const readyB = b.status === DeploymentStatus.ready ? 0 : 1;
   if (readyA !== readyB) return readyA - readyB;
   if (position) {
-    const da = a.place.latitude === null || a.place.longitude === null ? Infinity : distanceKm(position, { latitude: a.place.latitude, longitude: a.place.longitude });
-    const db = b.place.latitude === null || b.place.longitude === null ? Infinity : distanceKm(position, { latitude: b.place.latitude, longitude: b.place.longitude });
+    const da =
+      a.place.latitude === null || a.place.longitude === null
+        ? Infinity
+        : distanceKm(position, { latitude: a.place.latitude, longitude: a.place.longitude });
+    const db =
+      b.place.latitude === null || b.place.longitude === null
+        ? Infinity
+        : distanceKm(position, { latitude: b.place.latitude, longitude: b.place.longitude });
     if (da !== db) return da < db ? -1 : 1;
   }
   const freeA = a.sockets - a.socketsUsage;
@@ -152,6 +166,9 @@ export function compareCandidates(a: CandidateView, b: CandidateView, position: 
   return a.id - b.id;
 }
 
-export function bestCandidate<T extends CandidateView>(candidates: readonly T[], criteria: PlacementCriteria): T | undefined {
+export function bestCandidate<T extends CandidateView>(
+  candidates: readonly T[],
+  criteria: PlacementCriteria,
+): T | undefined {
   return candidates.filter((c) => qualifies(c, criteria)).sort((a, b) => compareCandidates(a, b, criteria.position))[0];
 }

@@ -52,7 +52,7 @@ export function parseIpv6(text: string): number[] | undefined {
 function formatIpv6(groups: readonly number[]): string {
   let bestStart = -1;
   let bestLength = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
     if (j - i > bestLength) [bestStart, bestLength] = [i, j - i];

@@ -52,7 +52,12 @@ export interface FailingTarget {
  * pushed further by attempts that were in flight when it started waiting: only a failure after
  * the wait (the probe) deepens the next one.
  */
-export function targetBackoff(target: FailingTarget, now: Date, schedule: Backoff, random: number): { backoffs: number; blockedUntil: Date } | undefined {
+export function targetBackoff(
+  target: FailingTarget,
+  now: Date,
+  schedule: Backoff,
+  random: number,
+): { backoffs: number; blockedUntil: Date } | undefined {
   if (target.consecutiveFailures < TARGET_FAILURES_BEFORE_BACKOFF) return undefined;
   if (target.blockedUntil && target.blockedUntil > now) return undefined;
   const backoffs = target.backoffs + 1;

@@ -42,7 +42,9 @@ export interface WireEvent {
 
 export function wireEvent(event: EventRecord): WireEvent {
   return {
-    id: event.id, type: event.type, time: event.createdAt.toISOString(),
+    id: event.id,
+    type: event.type,
+    time: event.createdAt.toISOString(),
     ...(event.sessionId ? { session_id: event.sessionId } : {}),
     ...(event.requestId ? { request_id: event.requestId } : {}),
     data: event.data,
@@ -54,16 +56,30 @@ export type NotifyPayload = { org_id: number; event: WireEvent } | { org_id: num
 
 export function deploymentEventData(d: DeploymentRecord): Record<string, unknown> {
   return {
-    request_id: d.requestId, status: d.status, sockets: d.sockets, sockets_usage: d.socketsUsage, is_joinable_by_session: d.isJoinable,
+    request_id: d.requestId,
+    status: d.status,
+    sockets: d.sockets,
+    sockets_usage: d.socketsUsage,
+    is_joinable_by_session: d.isJoinable,
   };
 }
 
-interface PruneState { insertsSince: number; lastAtMs: number }
+interface PruneState {
+  insertsSince: number;
+  lastAtMs: number;
+}
 
 /** Events of each open transaction, written together just before it commits. */
 const pendingEvents = new WeakMap<Tx, NewEvent[]>();
 
-function record(deps: AppDeps, tx: Tx, event: Omit<NewEvent, 'createdAt'>, retentionMs: number, prune: PruneState, onCommitted?: () => void): void {
+function record(
+  deps: AppDeps,
+  tx: Tx,
+  event: Omit<NewEvent, 'createdAt'>,
+  retentionMs: number,
+  prune: PruneState,
+  onCommitted?: () => void,
+): void {
   const pending = pendingEvents.get(tx);
   if (pending) {
     pending.push({ ...event, createdAt: deps.clock.now() });
@@ -75,7 +91,13 @@ function record(deps: AppDeps, tx: Tx, event: Omit<NewEvent, 'createdAt'>, reten
   if (onCommitted) tx.afterCommit(onCommitted);
 }
 
-async function writeEvents(deps: AppDeps, tx: Tx, events: NewEvent[], retentionMs: number, prune: PruneState): Promise<void> {
+async function writeEvents(
+  deps: AppDeps,
+  tx: Tx,
+  events: NewEvent[],
+  retentionMs: number,
+  prune: PruneState,
+): Promise<void> {
   pendingEvents.delete(tx);
   await insertEvents(tx, events);
   const now = deps.clock.now();
@@ -91,14 +113,37 @@ async function writeEvents(deps: AppDeps, tx: Tx, events: NewEvent[], retentionM
 export function registerEventLog(deps: AppDeps, options: EventLogOptions = {}): void {
   const retentionMs = options.retentionMs ?? 60 * 60 * 1000;
   const prune: PruneState = { insertsSince: 0, lastAtMs: Number.NEGATIVE_INFINITY };
-  deps.listeners.session.push(async (tx, event: SessionEvent, session: SessionRecord, deployment: DeploymentRecord | null) =>
-    record(deps, tx, {
-      orgId: session.orgId, type: `session.${event}`, sessionId: session.sessionId, requestId: deployment?.requestId ?? null,
-      data: sessionContextView(session, deployment?.requestId ?? null) as unknown as Record<string, unknown>,
-    }, retentionMs, prune, options.onCommitted));
+  deps.listeners.session.push(
+    async (tx, event: SessionEvent, session: SessionRecord, deployment: DeploymentRecord | null) =>
+      record(
+        deps,
+        tx,
+        {
+          orgId: session.orgId,
+          type: `session.${event}`,
+          sessionId: session.sessionId,
+          requestId: deployment?.requestId ?? null,
+          data: sessionContextView(session, deployment?.requestId ?? null) as unknown as Record<string, unknown>,
+        },
+        retentionMs,
+        prune,
+        options.onCommitted,
+      ),
+  );
   deps.listeners.deployment.push(async (tx, event: DeploymentEvent, deployment: DeploymentRecord) =>
-    record(deps, tx, {
-      orgId: deployment.orgId, type: `deployment.${event}`, sessionId: null, requestId: deployment.requestId,
-      data: deploymentEventData(deployment),
-    }, retentionMs, prune, options.onCommitted));
+    record(
+      deps,
+      tx,
+      {
+        orgId: deployment.orgId,
+        type: `deployment.${event}`,
+        sessionId: null,
+        requestId: deployment.requestId,
+        data: deploymentEventData(deployment),
+      },
+      retentionMs,
+      prune,
+      options.onCommitted,
+    ),
+  );
 }

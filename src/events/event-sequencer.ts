@@ -44,7 +44,8 @@ export function startEventSequencer(options: EventSequencerOptions): EventSequen
     let total = 0;
     for (;;) {
       const numbered = await db.transaction(async (tx) =>
-        (await lockEventSequencer(tx, wait)) ? sequencePendingEvents(tx, EVENTS_CHANNEL, BATCH) : ('busy' as const));
+        (await lockEventSequencer(tx, wait)) ? sequencePendingEvents(tx, EVENTS_CHANNEL, BATCH) : ('busy' as const),
+      );
       if (numbered === 'busy') return total > 0 ? total : 'busy';
       total += numbered;
       if (numbered < BATCH) return total;

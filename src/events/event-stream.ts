@@ -40,7 +40,12 @@ export type ResyncReason = 'too_far_behind' | 'expired' | 'unknown_id' | 'slow_c
 const END_GRACE_MS = 10_000;
 
 export function formatResync(reason: ResyncReason, time: Date, latestId?: number): string {
-  const event = { ...(latestId !== undefined ? { id: latestId } : {}), type: 'resync', time: time.toISOString(), data: { reason } };
+  const event = {
+    ...(latestId !== undefined ? { id: latestId } : {}),
+    type: 'resync',
+    time: time.toISOString(),
+    data: { reason },
+  };
   return `${latestId !== undefined ? `id: ${latestId}\n` : ''}event: resync\ndata: ${JSON.stringify(event)}\n\n`;
 }
 
@@ -81,7 +86,8 @@ export function openEventStream(raw: ServerResponse, options: EventStreamOptions
       raw.once('drain', onDrain);
     }
   };
-  const drained = () => (blocked && !ended ? new Promise<void>((resolve) => drainWaiters.push(resolve)) : Promise.resolve());
+  const drained = () =>
+    blocked && !ended ? new Promise<void>((resolve) => drainWaiters.push(resolve)) : Promise.resolve();
   const send = (event: WireEvent) => {
     if (event.id <= lastSentId) return;
     lastSentId = event.id;

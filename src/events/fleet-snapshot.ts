@@ -21,9 +21,20 @@ async function loadHostsPanel(deps: AppDeps, orgId: number) {
   if ((await selectOperatorOrgId(deps.db)) !== orgId) return [];
   const [hosts, counts] = await Promise.all([selectHosts(deps.db), selectHostAllocationCounts(deps.db)]);
   return hosts.map((h) => ({
-    id: h.id, name: h.name, state: h.state, state_detail: h.stateDetail, city: h.place.city, country: h.place.country,
-    latitude: h.place.latitude, longitude: h.place.longitude, cpu_units: h.cpuUnits, used_cpu_units: h.usedCpuUnits,
-    memory_mb: h.memoryMb, used_memory_mb: h.usedMemoryMb, ports: h.portMax - h.portMin + 1, used_ports: h.usedPorts,
+    id: h.id,
+    name: h.name,
+    state: h.state,
+    state_detail: h.stateDetail,
+    city: h.place.city,
+    country: h.place.country,
+    latitude: h.place.latitude,
+    longitude: h.place.longitude,
+    cpu_units: h.cpuUnits,
+    used_cpu_units: h.usedCpuUnits,
+    memory_mb: h.memoryMb,
+    used_memory_mb: h.usedMemoryMb,
+    ports: h.portMax - h.portMin + 1,
+    used_ports: h.usedPorts,
     deployment_count: counts.get(h.id) ?? 0,
   }));
 }
@@ -43,21 +54,38 @@ export async function loadFleetSnapshot(deps: AppDeps, orgId: number) {
     deployment_total: deploymentTotal,
     session_total: sessionTotal,
     deployments: deployments.map((d) => ({
-      request_id: d.requestId, app: d.appName, version: d.versionName, status: d.status, provider: d.provider,
-      sockets: d.sockets, sockets_usage: d.socketsUsage, is_joinable_by_session: d.isJoinable, public_ip: d.publicIp,
-      city: d.place.city, country: d.place.country, latitude: d.place.latitude, longitude: d.place.longitude,
-      start_time: formatTimestamp(d.readyAt ?? d.createdAt), host: d.hostId === null ? null : (hostNames.get(d.hostId) ?? null),
+      request_id: d.requestId,
+      app: d.appName,
+      version: d.versionName,
+      status: d.status,
+      provider: d.provider,
+      sockets: d.sockets,
+      sockets_usage: d.socketsUsage,
+      is_joinable_by_session: d.isJoinable,
+      public_ip: d.publicIp,
+      city: d.place.city,
+      country: d.place.country,
+      latitude: d.place.latitude,
+      longitude: d.place.longitude,
+      start_time: formatTimestamp(d.readyAt ?? d.createdAt),
+      host: d.hostId === null ? null : (hostNames.get(d.hostId) ?? null),
     })),
     hosts: hosts.map(({ id: _id, ...host }) => host),
     sessions: sessions.map((s) => ({
-      session_id: s.sessionId, app: s.appName, version: s.versionName, status: s.status, kind: s.kind,
-      deployment_request_id: s.deploymentRequestId, user_count: s.users.length,
+      session_id: s.sessionId,
+      app: s.appName,
+      version: s.versionName,
+      status: s.status,
+      kind: s.kind,
+      deployment_request_id: s.deploymentRequestId,
+      user_count: s.users.length,
       users: s.users.map((u) => {
         // Players sent as plain IPs are placed by the same IP geolocation placement uses.
         const position = u.latitude !== undefined && u.longitude !== undefined ? u : deps.geo.positionOf(u.ip);
         return { ip: u.ip, latitude: position?.latitude ?? null, longitude: position?.longitude ?? null };
       }),
-      create_time: formatTimestamp(s.createdAt), elapsed: elapsedSeconds(s.createdAt, now),
+      create_time: formatTimestamp(s.createdAt),
+      elapsed: elapsedSeconds(s.createdAt, now),
     })),
   };
 }

@@ -29,7 +29,10 @@ export function dbipDatabaseDir(): string {
 
 export class DbipLocator implements GeoLocator {
   /** The two readers: IPv4 addresses (plain or IPv4-mapped) go to v4, the rest to v6. */
-  constructor(private readonly v4: MmdbFile, private readonly v6: MmdbFile) {}
+  constructor(
+    private readonly v4: MmdbFile,
+    private readonly v6: MmdbFile,
+  ) {}
 
   placeOf(ip: string): IpPlace | null {
     if (!isPublicAddress(ip)) return null;
@@ -39,8 +42,13 @@ export class DbipLocator implements GeoLocator {
     if (!record || typeof record.latitude !== 'number' || typeof record.longitude !== 'number') return null;
     const countryCode = (record.country_code ?? '').toUpperCase();
     return {
-      family: ipFamilyOf(ip), countryCode, continentCode: continentOfCountry(countryCode) ?? '', city: record.city ?? '',
-      administrativeDivision: record.state1 ?? '', latitude: record.latitude, longitude: record.longitude,
+      family: ipFamilyOf(ip),
+      countryCode,
+      continentCode: continentOfCountry(countryCode) ?? '',
+      city: record.city ?? '',
+      administrativeDivision: record.state1 ?? '',
+      latitude: record.latitude,
+      longitude: record.longitude,
     };
   }
 
@@ -69,6 +77,8 @@ export function loadDbipLocator(dir = dbipDatabaseDir()): Promise<DbipLocator> {
       throw error;
     }
   })();
-  loading.catch(() => { loading = undefined; });
+  loading.catch(() => {
+    loading = undefined;
+  });
   return loading;
 }

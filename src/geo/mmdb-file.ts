@@ -51,8 +51,21 @@ const POINTED_STRING_MAX_LENGTH = 64;
 const SCRATCH_MAX_BYTES = 64 * 1024;
 
 const enum Type {
-  Pointer = 1, Utf8String = 2, Double = 3, Bytes = 4, Uint16 = 5, Uint32 = 6, Map = 7,
-  Int32 = 8, Uint64 = 9, Uint128 = 10, Array = 11, DataCacheContainer = 12, EndMarker = 13, Boolean = 14, Float = 15,
+  Pointer = 1,
+  Utf8String = 2,
+  Double = 3,
+  Bytes = 4,
+  Uint16 = 5,
+  Uint32 = 6,
+  Map = 7,
+  Int32 = 8,
+  Uint64 = 9,
+  Uint128 = 10,
+  Array = 11,
+  DataCacheContainer = 12,
+  EndMarker = 13,
+  Boolean = 14,
+  Float = 15,
 }
 
 export class MmdbFile {
@@ -101,10 +114,14 @@ export class MmdbFile {
    * Opens `path` and reads its metadata; throws MmdbFormatError now, rather than on some later
    * lookup, when the file is not a MaxMind DB, is truncated, or has values this reader refuses.
    */
-  constructor(readonly path: string, options: MmdbFileOptions = {}) {
+  constructor(
+    readonly path: string,
+    options: MmdbFileOptions = {},
+  ) {
     const blockSize = options.blockSize ?? 4096;
     const cacheBytes = options.cacheBytes ?? 4 * 1024 * 1024;
-    if (!Number.isInteger(blockSize) || blockSize < 8) throw new RangeError(`blockSize must be an integer >= 8, got ${blockSize}`);
+    if (!Number.isInteger(blockSize) || blockSize < 8)
+      throw new RangeError(`blockSize must be an integer >= 8, got ${blockSize}`);
     if (!(cacheBytes >= 0)) throw new RangeError(`cacheBytes must be >= 0, got ${cacheBytes}`);
     this.blockSize = blockSize;
     const fd = openSync(path, 'r');
@@ -124,11 +141,16 @@ export class MmdbFile {
       this.nodeByteSize = recordSize / 4;
       this.dataStart = searchTreeSize + DATA_SECTION_SEPARATOR;
       if (this.dataStart > this.metadataStart - METADATA_MARKER.length) {
-        throw new MmdbFormatError(`the search tree (${nodeCount} nodes, ${searchTreeSize} bytes) does not fit before the metadata at ${this.metadataStart}: truncated file?`);
+        throw new MmdbFormatError(
+          `the search tree (${nodeCount} nodes, ${searchTreeSize} bytes) does not fit before the metadata at ${this.metadataStart}: truncated file?`,
+        );
       }
       const separator = this.span(searchTreeSize, DATA_SECTION_SEPARATOR);
       for (let i = 0; i < DATA_SECTION_SEPARATOR; i++) {
-        if (separator[this.spanAt + i] !== 0) throw new MmdbFormatError(`no 16 zero bytes after the search tree at ${searchTreeSize}: corrupt or truncated file?`);
+        if (separator[this.spanAt + i] !== 0)
+          throw new MmdbFormatError(
+            `no 16 zero bytes after the search tree at ${searchTreeSize}: corrupt or truncated file?`,
+          );
       }
       let node = 0;
       if (this.metadata.ipVersion === 6) for (let i = 0; i < 96 && node < nodeCount; i++) node = this.child(node, 0);
@@ -151,7 +173,8 @@ export class MmdbFile {
   get(ip: string): MmdbValue | null {
     if (this.fd === undefined) throw new Error(`${this.path}: get() after close()`);
     const bytes = parseAddress(ip, this.address);
-    if (bytes === 16 && this.metadata.ipVersion === 4) throw new TypeError(`${ip} is an IPv6 address and ${this.path} is an IPv4-only database`);
+    if (bytes === 16 && this.metadata.ipVersion === 4)
+      throw new TypeError(`${ip} is an IPv6 address and ${this.path} is an IPv4-only database`);
     const { nodeCount } = this.metadata;
     const address = this.address;
     const bits = bytes * 8;
@@ -192,7 +215,9 @@ export class MmdbFile {
     const p = this.spanAt;
     switch (this.metadata.recordSize) {
       case 24:
-        return bit === 0 ? (b[p]! << 16) | (b[p + 1]! << 8) | b[p + 2]! : (b[p + 3]! << 16) | (b[p + 4]! << 8) | b[p + 5]!;
+        return bit === 0
+          ? (b[p]! << 16) | (b[p + 1]! << 8) | b[p + 2]!
+          : (b[p + 3]! << 16) | (b[p + 4]! << 8) | b[p + 5]!;
       case 28:
         // The middle byte holds the top four bits of both records: left's high nibble, right's low.
         return bit === 0
@@ -208,7 +233,8 @@ export class MmdbFile {
    * offsets from `base` (the data section, or the metadata start while reading the metadata).
    */
   private decode(position: number, base: number, depth: number): MmdbValue {
-    if (depth > MAX_DEPTH) throw new MmdbFormatError(`${this.path}: values nested deeper than ${MAX_DEPTH} at ${position}: corrupt file`);
+    if (depth > MAX_DEPTH)
+      throw new MmdbFormatError(`${this.path}: values nested deeper than ${MAX_DEPTH} at ${position}: corrupt file`);
     const control = this.byteAt(position++);
     let type = control >> 5;
     if (type === Type.Pointer) {
@@ -233,7 +259,8 @@ export class MmdbFile {
     }
     if (type === 0) {
       type = 7 + this.byteAt(position++);
-      if (type < Type.Int32) throw new MmdbFormatError(`${this.path}: extended type ${type} at ${position - 2}: corrupt file`);
+      if (type < Type.Int32)
+        throw new MmdbFormatError(`${this.path}: extended type ${type} at ${position - 2}: corrupt file`);
     }
     let size = control & 0x1f;
     if (size >= 29) {
@@ -286,7 +313,8 @@ export class MmdbFile {
         let at = position;
         for (let i = 0; i < size; i++) {
           const key = this.decode(at, base, depth + 1);
-          if (typeof key !== 'string') throw new MmdbFormatError(`${this.path}: map key of type ${typeof key} at ${at}: corrupt file`);
+          if (typeof key !== 'string')
+            throw new MmdbFormatError(`${this.path}: map key of type ${typeof key} at ${at}: corrupt file`);
           map[key] = this.decode(this.cursor, base, depth + 1);
           at = this.cursor;
         }
@@ -310,11 +338,17 @@ export class MmdbFile {
   }
 
   private expectSize(type: Type, size: number, wanted: number, position: number): void {
-    if (size !== wanted) throw new MmdbFormatError(`${this.path}: type ${type} of size ${size} (not ${wanted}) at ${position}: corrupt file`);
+    if (size !== wanted)
+      throw new MmdbFormatError(
+        `${this.path}: type ${type} of size ${size} (not ${wanted}) at ${position}: corrupt file`,
+      );
   }
 
   private expectAtMost(type: Type, size: number, most: number, position: number): void {
-    if (size > most) throw new MmdbFormatError(`${this.path}: type ${type} of size ${size} (over ${most}) at ${position}: corrupt file`);
+    if (size > most)
+      throw new MmdbFormatError(
+        `${this.path}: type ${type} of size ${size} (over ${most}) at ${position}: corrupt file`,
+      );
   }
 
   private byteAt(position: number): number {
@@ -333,7 +367,9 @@ export class MmdbFile {
    */
   private span(position: number, length: number): Buffer {
     if (position < 0 || position + length > this.fileSize) {
-      throw new MmdbFormatError(`${this.path}: read of ${length} bytes at ${position} is past the end (${this.fileSize} bytes): corrupt file`);
+      throw new MmdbFormatError(
+        `${this.path}: read of ${length} bytes at ${position} is past the end (${this.fileSize} bytes): corrupt file`,
+      );
     }
     const blockSize = this.blockSize;
     const block = Math.floor(position / blockSize);
@@ -386,7 +422,10 @@ export class MmdbFile {
     const length = Math.min(this.blockSize, this.fileSize - position);
     const read = readSync(this.fd, this.arena, slot * this.blockSize, length, position);
     this.reads++;
-    if (read !== length) throw new MmdbFormatError(`${this.path}: read ${read} of ${length} bytes at ${position}: was the file truncated while open?`);
+    if (read !== length)
+      throw new MmdbFormatError(
+        `${this.path}: read ${read} of ${length} bytes at ${position}: was the file truncated while open?`,
+      );
     this.blockOfSlot[slot] = block;
     this.slotOfBlock[block] = slot;
     this.referenced[slot] = 1;
@@ -418,17 +457,27 @@ export class MmdbFile {
     const nodeCount = uint('node_count');
     if (nodeCount === 0) throw new MmdbFormatError('metadata node_count is 0');
     const recordSize = uint('record_size');
-    if (recordSize !== 24 && recordSize !== 28 && recordSize !== 32) throw new MmdbFormatError(`record_size ${recordSize}, not 24, 28 or 32`);
+    if (recordSize !== 24 && recordSize !== 28 && recordSize !== 32)
+      throw new MmdbFormatError(`record_size ${recordSize}, not 24, 28 or 32`);
     const ipVersion = uint('ip_version');
     if (ipVersion !== 4 && ipVersion !== 6) throw new MmdbFormatError(`ip_version ${ipVersion}, not 4 or 6`);
-    const languages = Array.isArray(raw['languages']) ? raw['languages'].filter((l): l is string => typeof l === 'string') : [];
+    const languages = Array.isArray(raw['languages'])
+      ? raw['languages'].filter((l): l is string => typeof l === 'string')
+      : [];
     const description: Record<string, string> = {};
     const rawDescription = raw['description'];
-    if (isMap(rawDescription)) for (const [k, v] of Object.entries(rawDescription)) if (typeof v === 'string') description[k] = v;
+    if (isMap(rawDescription))
+      for (const [k, v] of Object.entries(rawDescription)) if (typeof v === 'string') description[k] = v;
     return {
-      nodeCount, recordSize, ipVersion, databaseType: typeof raw['database_type'] === 'string' ? raw['database_type'] : '',
-      binaryFormatMajorVersion: major, binaryFormatMinorVersion: uint('binary_format_minor_version'),
-      buildEpoch: new Date(uint('build_epoch') * 1000), languages, description,
+      nodeCount,
+      recordSize,
+      ipVersion,
+      databaseType: typeof raw['database_type'] === 'string' ? raw['database_type'] : '',
+      binaryFormatMajorVersion: major,
+      binaryFormatMinorVersion: uint('binary_format_minor_version'),
+      buildEpoch: new Date(uint('build_epoch') * 1000),
+      languages,
+      description,
       searchTreeSize: (nodeCount * recordSize) / 4,
     };
   }
@@ -462,7 +511,10 @@ function parseAddress(ip: string, out: Uint8Array): 4 | 16 {
   const tail: number[] = [];
   const lastColon = text.lastIndexOf(':');
   if (text.indexOf('.', lastColon) > 0) {
-    const [a, b, c, d] = text.slice(lastColon + 1).split('.').map(Number) as [number, number, number, number];
+    const [a, b, c, d] = text
+      .slice(lastColon + 1)
+      .split('.')
+      .map(Number) as [number, number, number, number];
     tail.push((a << 8) | b, (c << 8) | d);
     const prefix = text.slice(0, lastColon + 1);
     text = prefix.endsWith('::') ? prefix : prefix.slice(0, -1);

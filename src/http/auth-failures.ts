@@ -20,8 +20,12 @@ export function clientBucket(ip: string): string {
   if (!ip.includes(':')) return ip;
   const g = parseIpv6(ip);
   if (!g) return ip;
-  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return [g[6]! >> 8, g[6]! & 255, g[7]! >> 8, g[7]! & 255].join('.');
-  return `${g.slice(0, 4).map((x) => x.toString(16)).join(':')}::/64`;
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff)
+    return [g[6]! >> 8, g[6]! & 255, g[7]! >> 8, g[7]! & 255].join('.');
+  return `${g
+    .slice(0, 4)
+    .map((x) => x.toString(16))
+    .join(':')}::/64`;
 }
 
 export interface FailedAuthGate {
@@ -31,10 +35,18 @@ export interface FailedAuthGate {
    * Runs `lookup` of `key` in the address's turn; `held` (no lookup made) when the address's
    * budget is spent by then; undefined at once for a key found unknown moments ago.
    */
-  lookup<T>(address: string, key: string, nowMs: () => number, lookup: () => Promise<T | undefined>): Promise<{ held: true } | { held: false; value: T | undefined }>;
+  lookup<T>(
+    address: string,
+    key: string,
+    nowMs: () => number,
+    lookup: () => Promise<T | undefined>,
+  ): Promise<{ held: true } | { held: false; value: T | undefined }>;
 }
 
-interface Budget { tokens: number; updatedMs: number }
+interface Budget {
+  tokens: number;
+  updatedMs: number;
+}
 
 /** Deletes expired entries when a map grows past MAX_ENTRIES, and everything if that is not enough. */
 function bound<V>(map: Map<string, V>, isExpired: (value: V) => boolean): void {
@@ -64,7 +76,12 @@ export function createFailedAuthGate(penaltyMs: number): FailedAuthGate {
       if ((unknownKeys.get(keyId) ?? 0) > nowMs()) return { held: false, value: undefined };
       const previous = turns.get(address) ?? Promise.resolve();
       let release!: () => void;
-      const mine = previous.then(() => new Promise<void>((resolve) => { release = resolve; }));
+      const mine = previous.then(
+        () =>
+          new Promise<void>((resolve) => {
+            release = resolve;
+          }),
+      );
       turns.set(address, mine);
       await previous;
       try {

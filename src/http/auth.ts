@@ -25,17 +25,28 @@ export function registerAuth(app: FastifyInstance, db: Queryable): void {
   app.addHook('onRequest', async (request: FastifyRequest, reply) => {
     const key = keyFromAuthorization(request.headers.authorization);
     if (key === undefined) {
-      return sendFailure(reply, { code: 'UNAUTHORIZED', message: 'Missing or malformed Authorization header; send "Authorization: token <key>".' });
+      return sendFailure(reply, {
+        code: 'UNAUTHORIZED',
+        message: 'Missing or malformed Authorization header; send "Authorization: token <key>".',
+      });
     }
     let orgId = recentlyVerifiedOrganisation(db, key);
     if (orgId === undefined) {
       const address = clientBucket(request.ip);
-      const looked = await gate.lookup(address, key, () => performance.now(), () => authenticate(db, key));
+      const looked = await gate.lookup(
+        address,
+        key,
+        () => performance.now(),
+        () => authenticate(db, key),
+      );
       if (looked.held) {
         const seconds = Math.max(1, Math.ceil(gate.waitMs(address, performance.now()) / 1000));
         reply.header('retry-after', String(seconds));
         // Not verified is not authenticated: 401, with when this address may try a key again.
-        return sendFailure(reply, { code: 'UNAUTHORIZED', message: `Unknown or revoked API key; this address sent one recently and may try another in ${seconds} s.` });
+        return sendFailure(reply, {
+          code: 'UNAUTHORIZED',
+          message: `Unknown or revoked API key; this address sent one recently and may try another in ${seconds} s.`,
+        });
       }
       orgId = looked.value;
     }

@@ -8,7 +8,12 @@ export function sendFailure(reply: FastifyReply, failure: Failure): FastifyReply
 }
 
 /** Sends the mapped value with `status`, or the failure as `{message, code}`. */
-export function sendResult<T>(reply: FastifyReply, result: Result<T>, map: (value: T) => unknown, status = 200): FastifyReply {
+export function sendResult<T>(
+  reply: FastifyReply,
+  result: Result<T>,
+  map: (value: T) => unknown,
+  status = 200,
+): FastifyReply {
   if (!result.ok) return sendFailure(reply, result.error);
   return reply.code(status).send(map(result.value));
 }
@@ -36,7 +41,10 @@ const CLIENT_ERRORS: Record<string, Failure> = {
  * serialization failure or deadlock), not a bug, and a retry sees the winner's result.
  */
 const CONCURRENT_CONFLICTS = new Set<string>([
-  PgCode.uniqueViolation, PgCode.foreignKeyViolation, PgCode.serializationFailure, PgCode.deadlockDetected,
+  PgCode.uniqueViolation,
+  PgCode.foreignKeyViolation,
+  PgCode.serializationFailure,
+  PgCode.deadlockDetected,
 ]);
 
 /**
@@ -68,7 +76,10 @@ export function toFailure(error: FastifyError | Error, request: FastifyRequest):
   const status = fastifyError.statusCode;
   if (status === 429) return failure('RATE_LIMITED', error.message);
   if (sqlState === undefined && status !== undefined && status >= 400 && status < 500) {
-    return failure(status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'VALIDATION_FAILED', error.message);
+    return failure(
+      status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'VALIDATION_FAILED',
+      error.message,
+    );
   }
   request.log.error({ err: error }, 'unhandled error');
   return failure('INTERNAL', 'Internal error; it has been logged.');

@@ -11,7 +11,8 @@ import { sendFailure, toFailure } from './errors.js';
 
 /** Errors of Node's HTTP parser, by the code Node gives them. */
 function parserFailure(code: string | undefined): Failure {
-  if (code === 'HPE_HEADER_OVERFLOW') return { code: 'HEADERS_TOO_LARGE', message: 'The request line and headers are larger than this server accepts.' };
+  if (code === 'HPE_HEADER_OVERFLOW')
+    return { code: 'HEADERS_TOO_LARGE', message: 'The request line and headers are larger than this server accepts.' };
   if (code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'ERR_HTTP_HEADERS_TIMEOUT') {
     return { code: 'REQUEST_TIMEOUT', message: 'The request was not received in time.' };
   }
@@ -66,8 +67,14 @@ export function notFoundHandler(app: FastifyInstance): (request: FastifyRequest,
     if (allowed.length > 0) {
       if (allowed.includes('GET')) allowed.push('HEAD');
       reply.header('allow', allowed.join(', '));
-      return sendFailure(reply, { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed here; use ${allowed.join(', ')}.` });
+      return sendFailure(reply, {
+        code: 'METHOD_NOT_ALLOWED',
+        message: `${request.method} is not allowed here; use ${allowed.join(', ')}.`,
+      });
     }
-    return sendFailure(reply, { code: 'ROUTE_NOT_FOUND', message: `No route ${request.method} ${path.slice(0, 200)}.` });
+    return sendFailure(reply, {
+      code: 'ROUTE_NOT_FOUND',
+      message: `No route ${request.method} ${path.slice(0, 200)}.`,
+    });
   };
 }

@@ -11,7 +11,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app/deps.js';
 import {
-  deleteExpiredIdempotencyKeys, deleteIdempotencyKey, deleteStaleIdempotencyKey, insertIdempotencyKey, selectIdempotencyKey,
+  deleteExpiredIdempotencyKeys,
+  deleteIdempotencyKey,
+  deleteStaleIdempotencyKey,
+  insertIdempotencyKey,
+  selectIdempotencyKey,
   updateIdempotencyResponse,
 } from '../db/queries/idempotency.js';
 import { sendFailure } from './errors.js';
@@ -59,16 +63,28 @@ function normalisedPath(request: FastifyRequest): string {
 }
 
 function requestHash(request: FastifyRequest): string {
-  return createHash('sha256').update(`${request.method} ${normalisedPath(request)}\n${canonicalJson(request.body)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${request.method} ${normalisedPath(request)}\n${canonicalJson(request.body)}`)
+    .digest('hex');
 }
 
-async function claimOrReplay(deps: AppDeps, request: FastifyRequest, reply: FastifyReply, key: string): Promise<FastifyReply | undefined> {
+async function claimOrReplay(
+  deps: AppDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  key: string,
+): Promise<FastifyReply | undefined> {
   const hash = requestHash(request);
   const deadline = Date.now() + WAIT_FOR_FIRST_CALL_MS;
   for (;;) {
     const now = deps.clock.now();
     const claimed = await insertIdempotencyKey(deps.db, {
-      orgId: request.orgId, key, method: request.method, path: normalisedPath(request), requestHash: hash, now,
+      orgId: request.orgId,
+      key,
+      method: request.method,
+      path: normalisedPath(request),
+      requestHash: hash,
+      now,
       expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
     });
     if (claimed) {
@@ -84,13 +100,23 @@ async function claimOrReplay(deps: AppDeps, request: FastifyRequest, reply: Fast
       continue;
     }
     if (existing.requestHash !== hash) {
-      return sendFailure(reply, { code: 'IDEMPOTENCY_KEY_REUSED', message: 'This Idempotency-Key was already used with a different request; use a new key.' });
+      return sendFailure(reply, {
+        code: 'IDEMPOTENCY_KEY_REUSED',
+        message: 'This Idempotency-Key was already used with a different request; use a new key.',
+      });
     }
     if (existing.status !== null) {
-      return reply.code(existing.status).header('idempotent-replayed', 'true').type('application/json; charset=utf-8').send(existing.responseBody ?? '');
+      return reply
+        .code(existing.status)
+        .header('idempotent-replayed', 'true')
+        .type('application/json; charset=utf-8')
+        .send(existing.responseBody ?? '');
     }
     if (Date.now() > deadline) {
-      return sendFailure(reply, { code: 'IDEMPOTENCY_IN_PROGRESS', message: 'A request with this Idempotency-Key is still being processed; retry shortly.' });
+      return sendFailure(reply, {
+        code: 'IDEMPOTENCY_IN_PROGRESS',
+        message: 'A request with this Idempotency-Key is still being processed; retry shortly.',
+      });
     }
     await sleep(25);
   }
@@ -102,7 +128,10 @@ export function registerIdempotency(app: FastifyInstance, deps: AppDeps): void {
     const header = request.headers['idempotency-key'];
     if (header === undefined || !IDEMPOTENT_ROUTES.has(`${request.method} ${request.routeOptions.url}`)) return;
     if (typeof header !== 'string' || !KEY_PATTERN.test(header)) {
-      return sendFailure(reply, { code: 'VALIDATION_FAILED', message: 'Idempotency-Key must be 1 to 255 visible ASCII characters, sent once.' });
+      return sendFailure(reply, {
+        code: 'VALIDATION_FAILED',
+        message: 'Idempotency-Key must be 1 to 255 visible ASCII characters, sent once.',
+      });
     }
     return claimOrReplay(deps, request, reply, header);
   });
@@ -111,7 +140,14 @@ export function registerIdempotency(app: FastifyInstance, deps: AppDeps): void {
     if (key === undefined) return payload;
     request.idempotencyKey = undefined;
     if (reply.statusCode >= 500) await deleteIdempotencyKey(deps.db, request.orgId, key);
-    else await updateIdempotencyResponse(deps.db, request.orgId, key, reply.statusCode, typeof payload === 'string' ? payload : JSON.stringify(payload));
+    else
+      await updateIdempotencyResponse(
+        deps.db,
+        request.orgId,
+        key,
+        reply.statusCode,
+        typeof payload === 'string' ? payload : JSON.stringify(payload),
+      );
     return payload;
   });
 }

@@ -24,8 +24,14 @@ export async function registerRateLimit(app: FastifyInstance, options: RateLimit
     max,
     timeWindow: Math.ceil((max / options.perSecond) * 1000),
     // The key's hash, never the key itself: the limiter's store must not hold credentials.
-    keyGenerator: (request) => createHash('sha256').update(keyFromAuthorization(request.headers.authorization) ?? request.ip).digest('base64url'),
+    keyGenerator: (request) =>
+      createHash('sha256')
+        .update(keyFromAuthorization(request.headers.authorization) ?? request.ip)
+        .digest('base64url'),
     errorResponseBuilder: (_request, context) =>
-      Object.assign(new Error(`Too many requests for this API key; retry in ${context.after}.`), { statusCode: 429, code: 'RATE_LIMITED' }),
+      Object.assign(new Error(`Too many requests for this API key; retry in ${context.after}.`), {
+        statusCode: 429,
+        code: 'RATE_LIMITED',
+      }),
   });
 }

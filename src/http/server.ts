@@ -74,15 +74,23 @@ declare module 'fastify' {
 /** Builds the HTTP app around the given dependencies. Never listens by itself. */
 export async function buildServer(deps: AppDeps, options: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: options.logLevel ?? 'info', serializers: { err: loggableError }, ...(options.logStream ? { stream: options.logStream } : {}) },
+    logger: {
+      level: options.logLevel ?? 'info',
+      serializers: { err: loggableError },
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
     // One line per request is written by the onResponse hook below, with the organisation.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
     requestIdHeader: false,
-    ...(options.timeouts ? {
-      requestTimeout: options.timeouts.requestMs, keepAliveTimeout: options.timeouts.keepAliveMs, connectionTimeout: options.timeouts.connectionMs,
-    } : {}),
+    ...(options.timeouts
+      ? {
+          requestTimeout: options.timeouts.requestMs,
+          keepAliveTimeout: options.timeouts.keepAliveMs,
+          connectionTimeout: options.timeouts.connectionMs,
+        }
+      : {}),
     // The reply is returned for chaining; Fastify expects nothing back from this hook.
     frameworkErrors: (error, request, reply) => void answerFrameworkError(error, request, reply),
     clientErrorHandler: answerClientError,
@@ -102,7 +110,13 @@ export async function buildServer(deps: AppDeps, options: ServerOptions = {}): P
     for (const method of [route.method].flat()) {
       if (method === 'HEAD') continue;
       const id = `${method} ${route.url}`;
-      routeTable.push({ method, url: route.url, get isAuthenticated() { return keyedRoutes.has(id); } });
+      routeTable.push({
+        method,
+        url: route.url,
+        get isAuthenticated() {
+          return keyedRoutes.has(id);
+        },
+      });
     }
   });
 
@@ -131,11 +145,20 @@ export async function buildServer(deps: AppDeps, options: ServerOptions = {}): P
   app.addHook('onResponse', async (request, reply) => {
     // Health checks, scrapes and static files would drown the log: only at debug level.
     const route = request.routeOptions.url ?? 'unmatched';
-    const log = isQuietRoute(route) && reply.statusCode < 500 ? request.log.debug.bind(request.log) : request.log.info.bind(request.log);
-    log({
-      org: request.orgId || undefined, method: request.method, route,
-      status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100,
-    }, 'request');
+    const log =
+      isQuietRoute(route) && reply.statusCode < 500
+        ? request.log.debug.bind(request.log)
+        : request.log.info.bind(request.log);
+    log(
+      {
+        org: request.orgId || undefined,
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime * 100) / 100,
+      },
+      'request',
+    );
   });
   app.setErrorHandler((error, request, reply) => sendFailure(reply, toFailure(error as Error, request)));
   app.setNotFoundHandler(notFoundHandler(app));
@@ -143,7 +166,11 @@ export async function buildServer(deps: AppDeps, options: ServerOptions = {}): P
   app.addSchema(ErrorBody);
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Rallypoint', version: '0.1.0', description: "Game session service speaking Edgegap's v1 Sessions API." },
+      info: {
+        title: 'Rallypoint',
+        version: '0.1.0',
+        description: "Game session service speaking Edgegap's v1 Sessions API.",
+      },
       components: { securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'authorization' } } },
       security: [{ apiKey: [] }],
     },

@@ -19,7 +19,10 @@ function textProblem(text: string): string | undefined {
   return undefined;
 }
 
-interface TextProblem { path: string; message: string }
+interface TextProblem {
+  path: string;
+  message: string;
+}
 
 /** The JSON pointer of the first string (value or property name) PostgreSQL cannot store, and why. */
 export function findInvalidText(value: unknown, path = ''): TextProblem | undefined {
@@ -40,7 +43,8 @@ export function findInvalidText(value: unknown, path = ''): TextProblem | undefi
 /** A validation error for the one error handler, naming the field, as schema violations do. */
 export function invalidTextError(problem: TextProblem, context: string): Error {
   return Object.assign(new Error(problem.message), {
-    statusCode: 400, validationContext: context,
+    statusCode: 400,
+    validationContext: context,
     validation: [{ instancePath: problem.path, schemaPath: '', keyword: 'text', params: {}, message: problem.message }],
   });
 }
@@ -55,7 +59,9 @@ export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpP
     }
     const problem = httpPart === 'body' ? undefined : findInvalidText(data);
     if (problem === undefined) return true;
-    check.errors = [{ instancePath: problem.path, schemaPath: '', keyword: 'text', params: {}, message: problem.message }];
+    check.errors = [
+      { instancePath: problem.path, schemaPath: '', keyword: 'text', params: {}, message: problem.message },
+    ];
     return false;
   };
   check.errors = null as ErrorObject[] | null | undefined;

@@ -1,7 +1,12 @@
 import { selectDeploymentById, selectDeploymentEnv, updateDeploymentProviderData } from '../db/queries/deployments.js';
 import { selectVersionById } from '../db/queries/versions.js';
 import type { AppDeps } from '../app/deps.js';
-import { markDeploymentFailed, recordDeploymentStarted, STOP_DEPLOYMENT_JOB, stopDeploymentNow } from '../app/deployment-lifecycle.js';
+import {
+  markDeploymentFailed,
+  recordDeploymentStarted,
+  STOP_DEPLOYMENT_JOB,
+  stopDeploymentNow,
+} from '../app/deployment-lifecycle.js';
 import { START_DEPLOYMENT_JOB } from '../app/placement.js';
 import { isLiveDeployment } from '../domain/session-rules.js';
 import { issueGameServerAccess } from '../providers/game-server-env.js';
@@ -26,7 +31,11 @@ async function startDeployment(deps: AppDeps, deploymentId: number): Promise<voi
     const started = await provider.start(deployment, version, await selectDeploymentEnv(deps.db, deploymentId), access);
     await recordDeploymentStarted(deps, deploymentId, started);
   } catch (error) {
-    await markDeploymentFailed(deps, deploymentId, `The provider could not start the deployment: ${error instanceof Error ? error.message : String(error)}`);
+    await markDeploymentFailed(
+      deps,
+      deploymentId,
+      `The provider could not start the deployment: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 

@@ -35,7 +35,10 @@ const BATCH = 200;
  * Schedules the sweep of the slot `at` falls in (or the next one). Every process computes the
  * same slots, so the dedupe key merges their chains into one row per slot.
  */
-export async function scheduleLifetimeSweep(db: Queryable, options: { at: Date; intervalMs: number; nextSlot: boolean }): Promise<void> {
+export async function scheduleLifetimeSweep(
+  db: Queryable,
+  options: { at: Date; intervalMs: number; nextSlot: boolean },
+): Promise<void> {
   const slot = Math.floor(options.at.getTime() / options.intervalMs) + (options.nextSlot ? 1 : 0);
   const runAt = options.nextSlot ? new Date(slot * options.intervalMs) : options.at;
   await insertJob(db, { kind: LIFETIME_SWEEP_JOB, payload: {}, runAt, dedupeKey: `${LIFETIME_SWEEP_JOB}:${slot}` });
@@ -44,7 +47,12 @@ export async function scheduleLifetimeSweep(db: Queryable, options: { at: Date; 
 type Finder = (db: Queryable, query: { now: Date; limit: number; deploymentId?: number }) => Promise<number[]>;
 
 /** Ends each deployment `find` reports, re-checking it under the row lock first. Returns how many it ended. */
-async function endEach(deps: AppDeps, now: Date, find: Finder, outcome: (id: number) => Parameters<typeof endDeploymentIn>[3]): Promise<number> {
+async function endEach(
+  deps: AppDeps,
+  now: Date,
+  find: Finder,
+  outcome: (id: number) => Parameters<typeof endDeploymentIn>[3],
+): Promise<number> {
   let ended = 0;
   for (const id of await find(deps.db, { now, limit: BATCH })) {
     const changed = await deps.db.transaction(async (tx) => {
@@ -77,12 +85,14 @@ export async function sweepLifetimes(deps: AppDeps): Promise<SweepOutcome> {
   };
   await part(async () => {
     outcome.heartbeatsMissed = await endEach(deps, now, selectStaleHeartbeatDeploymentIds, () => ({
-      status: DeploymentStatus.error, detail: 'The registered server stopped sending heartbeats.',
+      status: DeploymentStatus.error,
+      detail: 'The registered server stopped sending heartbeats.',
     }));
   });
   await part(async () => {
     outcome.emptyStopped = await endEach(deps, now, selectExpiredEmptyDeploymentIds, () => ({
-      status: DeploymentStatus.terminating, detail: 'The deployment was stopped after staying empty for its empty_ttl.',
+      status: DeploymentStatus.terminating,
+      detail: 'The deployment was stopped after staying empty for its empty_ttl.',
     }));
   });
   await part(async () => {

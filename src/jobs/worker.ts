@@ -107,9 +107,12 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
   async function runOne(job: JobRecord): Promise<void> {
     const handler = options.handlers[job.kind];
     // The lock is renewed while the handler runs, so a slow handler is not taken for dead.
-    const renewal = setInterval(() => {
-      renewJobLock(db, job, options.clock.now()).catch((error: unknown) => options.onError?.(error, job));
-    }, Math.max(1, Math.floor(leaseMs / 3)));
+    const renewal = setInterval(
+      () => {
+        renewJobLock(db, job, options.clock.now()).catch((error: unknown) => options.onError?.(error, job));
+      },
+      Math.max(1, Math.floor(leaseMs / 3)),
+    );
     renewal.unref();
     try {
       if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
@@ -133,7 +136,12 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
         `lease expired: ${expired.lockedBy} took this job and stopped renewing its lock at ${expired.lockedAt.toISOString()}` +
           ` (more than ${leaseMs} ms before ${now.toISOString()}); its process died or stalled`,
       );
-      const outcome = await failJob(db, expired, { error: error.message, retryAt: retryAt(now, expired.attempts), now, lockedBefore });
+      const outcome = await failJob(db, expired, {
+        error: error.message,
+        retryAt: retryAt(now, expired.attempts),
+        now,
+        lockedBefore,
+      });
       if (outcome !== 'lost') options.onError?.(error, expired, outcome);
     }
   }
@@ -179,8 +187,10 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
    */
   async function msUntilNextDue(lookedAt: Date): Promise<number> {
     const next = await selectNextJobTimes(db);
-    const times = [next.waitingRunAt?.getTime(), next.runningLockedAt && next.runningLockedAt.getTime() + leaseMs]
-      .filter((time): time is number => typeof time === 'number');
+    const times = [
+      next.waitingRunAt?.getTime(),
+      next.runningLockedAt && next.runningLockedAt.getTime() + leaseMs,
+    ].filter((time): time is number => typeof time === 'number');
     if (times.length === 0) return fallbackPollMs;
     const dueAt = Math.min(...times);
     if (dueAt <= lookedAt.getTime()) return Math.min(options.pollMs, fallbackPollMs);
@@ -193,18 +203,19 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
   const onLoopError = (error: unknown) => options.onError?.(error, undefined);
   // Listening, the worker hears of every job added, so it may sleep until the next one is due.
   // Not listening, it cannot know of one added meanwhile: it polls every pollMs.
-  const loop = listening && options.pollMs > 0
-    ? startPollLoop(
-      async () => {
-        const lookedAt = options.clock.now();
-        await runDue();
-        return deaf ? options.pollMs : msUntilNextDue(lookedAt);
-      },
-      Math.min(options.pollMs, fallbackPollMs),
-      onLoopError,
-      { waitAfter: (ms) => ms },
-    )
-    : startPollLoop(runDue, options.pollMs, onLoopError);
+  const loop =
+    listening && options.pollMs > 0
+      ? startPollLoop(
+          async () => {
+            const lookedAt = options.clock.now();
+            await runDue();
+            return deaf ? options.pollMs : msUntilNextDue(lookedAt);
+          },
+          Math.min(options.pollMs, fallbackPollMs),
+          onLoopError,
+          { waitAfter: (ms) => ms },
+        )
+      : startPollLoop(runDue, options.pollMs, onLoopError);
 
   let unlisten: (() => Promise<void>) | undefined;
   const ready =

@@ -15,7 +15,12 @@ export function isDatabaseError(error: unknown): boolean {
 }
 
 /** The shape pino's own error serializer gives, so the logger accepts this one in its place. */
-export interface LoggableError { type: string; message: string; stack: string; [field: string]: unknown }
+export interface LoggableError {
+  type: string;
+  message: string;
+  stack: string;
+  [field: string]: unknown;
+}
 
 /**
  * The fields of `error` that are safe to write to a log.
@@ -25,12 +30,22 @@ export function loggableError(error: unknown, depth = 0): LoggableError {
   if (isDatabaseError(error)) {
     const { code, constraint, table } = error as { code: string; constraint?: string; table?: string };
     return {
-      type: 'DatabaseError', code, ...(constraint ? { constraint } : {}), ...(table ? { table } : {}),
-      message: 'database error; see code, constraint and table', stack: '',
+      type: 'DatabaseError',
+      code,
+      ...(constraint ? { constraint } : {}),
+      ...(table ? { table } : {}),
+      message: 'database error; see code, constraint and table',
+      stack: '',
     };
   }
   if (!(error instanceof Error)) return { type: typeof error, message: 'a non-Error value was thrown', stack: '' };
   const { code } = error as { code?: unknown };
   const cause = depth < 3 && error.cause !== undefined ? { cause: loggableError(error.cause, depth + 1) } : {};
-  return { type: error.name, message: error.message, ...(typeof code === 'string' ? { code } : {}), stack: error.stack ?? '', ...cause };
+  return {
+    type: error.name,
+    message: error.message,
+    ...(typeof code === 'string' ? { code } : {}),
+    stack: error.stack ?? '',
+    ...cause,
+  };
 }

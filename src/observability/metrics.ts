@@ -23,65 +23,102 @@ export interface Metrics {
   observeWebhook(outcome: 'delivered' | 'failed' | 'dead', seconds: number, orgId: number): void;
 }
 
-export function createMetrics(deps: Pick<AppDeps, 'db' | 'clock'>): Metrics & { attach(app: FastifyInstance): void; attachObserver(deps: AppDeps): void } {
+export function createMetrics(
+  deps: Pick<AppDeps, 'db' | 'clock'>,
+): Metrics & { attach(app: FastifyInstance): void; attachObserver(deps: AppDeps): void } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
   const requests = new Counter({
-    name: 'rallypoint_http_requests_total', help: 'HTTP requests by organisation (none: unauthenticated), route template, method and status',
-    labelNames: ['org', 'method', 'route', 'status'], registers: [registry],
+    name: 'rallypoint_http_requests_total',
+    help: 'HTTP requests by organisation (none: unauthenticated), route template, method and status',
+    labelNames: ['org', 'method', 'route', 'status'],
+    registers: [registry],
   });
   const latency = new Histogram({
-    name: 'rallypoint_http_request_duration_seconds', help: 'HTTP request latency by route template and method', labelNames: ['method', 'route'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry],
+    name: 'rallypoint_http_request_duration_seconds',
+    help: 'HTTP request latency by route template and method',
+    labelNames: ['method', 'route'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
   });
-  const placements = new Counter({ name: 'rallypoint_placements_total', help: 'Session placements by organisation and outcome', labelNames: ['org', 'outcome'], registers: [registry] });
+  const placements = new Counter({
+    name: 'rallypoint_placements_total',
+    help: 'Session placements by organisation and outcome',
+    labelNames: ['org', 'outcome'],
+    registers: [registry],
+  });
   const placementLatency = new Histogram({
-    name: 'rallypoint_placement_duration_seconds', help: 'Time to place a session (transaction included)', labelNames: ['outcome'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry],
+    name: 'rallypoint_placement_duration_seconds',
+    help: 'Time to place a session (transaction included)',
+    labelNames: ['outcome'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
   });
   const webhooks = new Counter({
-    name: 'rallypoint_webhook_deliveries_total', help: 'Webhook delivery attempts by organisation and outcome', labelNames: ['org', 'outcome'], registers: [registry],
+    name: 'rallypoint_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by organisation and outcome',
+    labelNames: ['org', 'outcome'],
+    registers: [registry],
   });
   const webhookLatency = new Histogram({
-    name: 'rallypoint_webhook_delivery_duration_seconds', help: 'Webhook delivery attempt latency by organisation and outcome', labelNames: ['org', 'outcome'],
-    buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30], registers: [registry],
+    name: 'rallypoint_webhook_delivery_duration_seconds',
+    help: 'Webhook delivery attempt latency by organisation and outcome',
+    labelNames: ['org', 'outcome'],
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30],
+    registers: [registry],
   });
 
   const db: Queryable = deps.db;
   new Gauge({
-    name: 'rallypoint_sessions', help: 'Visible sessions by organisation, status and kind', labelNames: ['org', 'status', 'kind'], registers: [registry],
+    name: 'rallypoint_sessions',
+    help: 'Visible sessions by organisation, status and kind',
+    labelNames: ['org', 'status', 'kind'],
+    registers: [registry],
     async collect() {
       this.reset();
-      for (const row of await countSessionsByStatus(db)) this.set({ org: String(row.org_id), status: row.status, kind: row.kind }, Number(row.count));
+      for (const row of await countSessionsByStatus(db))
+        this.set({ org: String(row.org_id), status: row.status, kind: row.kind }, Number(row.count));
     },
   });
   const seatLabels = ['org', 'app', 'version', 'city'];
   // The registry collects every metric at once: both seat gauges share the query in flight,
   // so capacity and use come from one snapshot (and neither shows the previous scrape's).
   let seatsQuery: ReturnType<typeof sumSeatsByVersionAndCity> | undefined;
-  const seatRows = () => (seatsQuery ??= sumSeatsByVersionAndCity(db).finally(() => { seatsQuery = undefined; }));
+  const seatRows = () =>
+    (seatsQuery ??= sumSeatsByVersionAndCity(db).finally(() => {
+      seatsQuery = undefined;
+    }));
   for (const [name, help, column] of [
     ['rallypoint_seats_capacity', 'Seats offered by live deployments', 'total'],
     ['rallypoint_seats_used', 'Seats held by sessions on live deployments', 'used'],
   ] as const) {
     new Gauge({
-      name, help, labelNames: seatLabels, registers: [registry],
+      name,
+      help,
+      labelNames: seatLabels,
+      registers: [registry],
       async collect() {
         const rows = await seatRows();
         this.reset();
-        for (const row of rows) this.set({ org: String(row.org_id), app: row.app, version: row.version, city: row.city }, row[column]);
+        for (const row of rows)
+          this.set({ org: String(row.org_id), app: row.app, version: row.version, city: row.city }, row[column]);
       },
     });
   }
   new Gauge({
-    name: 'rallypoint_jobs_due', help: 'Background jobs due now and not yet taken', registers: [registry],
+    name: 'rallypoint_jobs_due',
+    help: 'Background jobs due now and not yet taken',
+    registers: [registry],
     async collect() {
       this.set(await countDueJobs(db, deps.clock.now()));
     },
   });
   new Gauge({
-    name: 'rallypoint_jobs', help: 'Background jobs by state (pending, running, failed, dead)', labelNames: ['state'], registers: [registry],
+    name: 'rallypoint_jobs',
+    help: 'Background jobs by state (pending, running, failed, dead)',
+    labelNames: ['state'],
+    registers: [registry],
     async collect() {
       const counts = new Map((await countJobsByState(db)).map((row) => [row.state, row.count]));
       // Every state, zeros included, so an alert on dead jobs sees 0 rather than no series.
@@ -91,7 +128,10 @@ export function createMetrics(deps: Pick<AppDeps, 'db' | 'clock'>): Metrics & { 
   registerHostGauges(registry, db);
   const fullDb = deps.db as AppDeps['db'];
   new Gauge({
-    name: 'rallypoint_db_pool_connections', help: 'Database pool connections by state', labelNames: ['state'], registers: [registry],
+    name: 'rallypoint_db_pool_connections',
+    help: 'Database pool connections by state',
+    labelNames: ['state'],
+    registers: [registry],
     collect() {
       const stats = fullDb.poolStats();
       this.set({ state: 'total' }, stats.total);
@@ -118,7 +158,12 @@ export function createMetrics(deps: Pick<AppDeps, 'db' | 'clock'>): Metrics & { 
       app.addHook('onResponse', async (request, reply) => {
         const route = request.routeOptions.url ?? 'unmatched';
         if (route === '/metrics') return;
-        requests.inc({ org: request.orgId ? String(request.orgId) : 'none', method: request.method, route, status: String(reply.statusCode) });
+        requests.inc({
+          org: request.orgId ? String(request.orgId) : 'none',
+          method: request.method,
+          route,
+          status: String(reply.statusCode),
+        });
         latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
       });
     },
@@ -150,10 +195,15 @@ export function registerMetricsRoute(app: FastifyInstance, metrics: Metrics, acc
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
     const { token, isPublic } = access;
     if (token === undefined && !isPublic) {
-      return reply.code(401).send({ message: 'Metrics are off: set METRICS_TOKEN (or METRICS_PUBLIC=true) to serve them.', code: 'UNAUTHORIZED' });
+      return reply.code(401).send({
+        message: 'Metrics are off: set METRICS_TOKEN (or METRICS_PUBLIC=true) to serve them.',
+        code: 'UNAUTHORIZED',
+      });
     }
     if (token !== undefined && !hasToken(request.headers.authorization, token)) {
-      return reply.code(401).send({ message: 'Metrics need "Authorization: Bearer <METRICS_TOKEN>".', code: 'UNAUTHORIZED' });
+      return reply
+        .code(401)
+        .send({ message: 'Metrics need "Authorization: Bearer <METRICS_TOKEN>".', code: 'UNAUTHORIZED' });
     }
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();

@@ -27,31 +27,62 @@ export function registerDeploymentLog(listeners: ChangeListeners, log: () => Ope
     const entry = MESSAGES[event];
     if (!entry) return;
     tx.beforeCommit(async () => {
-      log()[entry.level]({
-        request_id: deployment.requestId, org: deployment.orgId, provider: deployment.provider, status: deployment.status,
-        ...(deployment.errorDetail ? { error: deployment.errorDetail } : {}),
-      }, entry.message);
+      log()[entry.level](
+        {
+          request_id: deployment.requestId,
+          org: deployment.orgId,
+          provider: deployment.provider,
+          status: deployment.status,
+          ...(deployment.errorDetail ? { error: deployment.errorDetail } : {}),
+        },
+        entry.message,
+      );
     });
   });
 }
 
 export function logUndeliveredWebhook(log: OperatorLogger, report: UndeliveredReport): void {
   const fields = {
-    delivery_id: report.deliveryId, event: report.event, attempts: report.attempts, http_status: report.status, error: report.error,
+    delivery_id: report.deliveryId,
+    event: report.event,
+    attempts: report.attempts,
+    http_status: report.status,
+    error: report.error,
     ...(report.nextAttemptAt ? { next_attempt_at: report.nextAttemptAt.toISOString() } : {}),
   };
-  log.warn(fields, report.outcome === 'dead' ? 'webhook delivery dead: no more retries (replay it to try again)' : 'webhook delivery failed; will retry');
+  log.warn(
+    fields,
+    report.outcome === 'dead'
+      ? 'webhook delivery dead: no more retries (replay it to try again)'
+      : 'webhook delivery failed; will retry',
+  );
 }
 
 export function logWebhookTargetBackoff(log: OperatorLogger, report: TargetBackoffReport): void {
   log.warn(
-    { target: report.target, consecutive_failures: report.consecutiveFailures, blocked_until: report.blockedUntil.toISOString(), error: report.error },
+    {
+      target: report.target,
+      consecutive_failures: report.consecutiveFailures,
+      blocked_until: report.blockedUntil.toISOString(),
+      error: report.error,
+    },
     'webhook target not answering: its deliveries wait until blocked_until',
   );
 }
 
 /** Routes polled by machines or serving files: logged per request only at debug level. */
-const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/dashboard', '/dashboard/:file', '/docs', '/docs/*', '/docs/static/*', '/openapi.json', '/favicon.ico']);
+const QUIET_ROUTES = new Set([
+  '/healthz',
+  '/readyz',
+  '/metrics',
+  '/dashboard',
+  '/dashboard/:file',
+  '/docs',
+  '/docs/*',
+  '/docs/static/*',
+  '/openapi.json',
+  '/favicon.ico',
+]);
 
 export function isQuietRoute(route: string): boolean {
   return QUIET_ROUTES.has(route) || route.startsWith('/docs/');

@@ -38,8 +38,10 @@ export function issueGameServerAccess(): { access: GameServerAccess; stored: Rec
  */
 export function storedAccess(access: GameServerAccess): Record<string, unknown> {
   return {
-    securityNumber: access.securityNumber, contextTokenHash: hashGameServerToken(access.contextToken),
-    accessPointId: access.accessPointId, deleteTokenHash: hashGameServerToken(access.deleteToken),
+    securityNumber: access.securityNumber,
+    contextTokenHash: hashGameServerToken(access.contextToken),
+    accessPointId: access.accessPointId,
+    deleteTokenHash: hashGameServerToken(access.deleteToken),
   };
 }
 
@@ -50,7 +52,8 @@ export function accessFromEnv(env: Record<string, string>): GameServerAccess | u
   const accessPointId = lastNumber(env['ARBITRIUM_DELETE_URL']);
   const contextToken = env['ARBITRIUM_CONTEXT_TOKEN'];
   const deleteToken = env['ARBITRIUM_DELETE_TOKEN'];
-  if (!Number.isSafeInteger(securityNumber) || !Number.isSafeInteger(accessPointId) || !contextToken || !deleteToken) return undefined;
+  if (!Number.isSafeInteger(securityNumber) || !Number.isSafeInteger(accessPointId) || !contextToken || !deleteToken)
+    return undefined;
   return { securityNumber, contextToken, accessPointId, deleteToken };
 }
 
@@ -83,17 +86,31 @@ export function isReservedEnvName(key: string): boolean {
  */
 export function portsMapping(ports: Record<string, PortRecord>): string {
   return JSON.stringify({
-    ports: Object.fromEntries(Object.entries(ports).map(([key, p]) => [key, {
-      name: p.name, internal: p.internal, external: p.external, protocol: p.protocol, link: p.link,
-    }])),
+    ports: Object.fromEntries(
+      Object.entries(ports).map(([key, p]) => [
+        key,
+        {
+          name: p.name,
+          internal: p.internal,
+          external: p.external,
+          protocol: p.protocol,
+          link: p.link,
+        },
+      ]),
+    ),
   });
 }
 
 /** ARBITRIUM_DEPLOYMENT_LOCATION: the deployment's place with Edgegap's field names. */
 export function deploymentLocation(place: PlaceRecord): string {
   return JSON.stringify({
-    city: place.city, country: place.country, continent: place.continent, administrative_division: place.administrativeDivision,
-    timezone: place.timezone, latitude: place.latitude, longitude: place.longitude,
+    city: place.city,
+    country: place.country,
+    continent: place.continent,
+    administrative_division: place.administrativeDivision,
+    timezone: place.timezone,
+    latitude: place.latitude,
+    longitude: place.longitude,
   });
 }
 
@@ -143,7 +160,11 @@ export function gameServerEnv(input: GameServerEnvInput): Record<string, string>
 export function versionEnvs(spec: Record<string, unknown>): Array<{ key: string; value: string }> {
   const envs = spec['envs'];
   if (!Array.isArray(envs)) return [];
-  return envs.flatMap((e) => (e && typeof e === 'object' && typeof e.key === 'string' ? [{ key: e.key as string, value: String(e.value ?? '') }] : []));
+  return envs.flatMap((e) =>
+    e && typeof e === 'object' && typeof e.key === 'string'
+      ? [{ key: e.key as string, value: String(e.value ?? '') }]
+      : [],
+  );
 }
 
 /** A positive number from the version's spec (req_cpu, req_memory), else undefined. */

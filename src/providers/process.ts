@@ -115,17 +115,24 @@ export function createProcessProvider(options: ProcessProviderOptions): Provider
     const wasExpected = w.isStopping || isClosing;
     forget(w);
     if (wasExpected) return;
-    reporter.failed(w.deploymentId, detail).catch((error) => reporter.log('could not record a dead game server', error));
+    reporter
+      .failed(w.deploymentId, detail)
+      .catch((error) => reporter.log('could not record a dead game server', error));
   }
 
   /** Watches until every TCP port accepts a connection on this machine, or (no TCP port) the process stayed up. */
   function probeReadiness(w: Watched): void {
     w.readiness = watchReadiness({
-      address: '127.0.0.1', ports: w.started.ports, udpReadyMs: config.udpReadyMs, readyTimeoutMs: config.readyTimeoutMs,
+      address: '127.0.0.1',
+      ports: w.started.ports,
+      udpReadyMs: config.udpReadyMs,
+      readyTimeoutMs: config.readyTimeoutMs,
       isRunning: async () => isAlive(w.pid),
       ready: () => {
         if (watched.get(w.deploymentId) !== w || w.isStopping) return;
-        reporter.ready(w.deploymentId, w.started).catch((error) => reporter.log('could not mark a game server ready', error));
+        reporter
+          .ready(w.deploymentId, w.started)
+          .catch((error) => reporter.log('could not mark a game server ready', error));
       },
       failed: (detail) => died(w, detail),
     });
@@ -140,7 +147,12 @@ export function createProcessProvider(options: ProcessProviderOptions): Provider
     });
   }
 
-  async function spawnChild(command: string, args: string[], env: Record<string, string>, logFile: string): Promise<ChildProcess> {
+  async function spawnChild(
+    command: string,
+    args: string[],
+    env: Record<string, string>,
+    logFile: string,
+  ): Promise<ChildProcess> {
     mkdirSync(config.logDir, { recursive: true });
     const fd = openSync(logFile, 'a');
     try {
@@ -158,19 +170,29 @@ export function createProcessProvider(options: ProcessProviderOptions): Provider
   }
 
   async function start(
-    deployment: DeploymentRecord, version: VersionRecord, env: Array<{ key: string; value: string }>, access: GameServerAccess,
+    deployment: DeploymentRecord,
+    version: VersionRecord,
+    env: Array<{ key: string; value: string }>,
+    access: GameServerAccess,
   ): Promise<StartedDeployment> {
     const existing = watched.get(deployment.id);
     if (existing) return existing.started; // the start job ran twice in this process
-    const command = deployment.command ?? (typeof version.spec['command'] === 'string' ? (version.spec['command'] as string) : '');
-    if (command.trim() === '') throw new Error(`version ${version.name} has no command for the process provider to run`);
+    const command =
+      deployment.command ?? (typeof version.spec['command'] === 'string' ? (version.spec['command'] as string) : '');
+    if (command.trim() === '')
+      throw new Error(`version ${version.name} has no command for the process provider to run`);
     const args = splitArguments(deployment.arguments ?? (version.spec['arguments'] as string | undefined));
     const ports = await allocatePorts((version.spec['ports'] as VersionPort[] | undefined) ?? [], config.publicIp);
     const childEnv: Record<string, string> = {
       ...config.inheritedEnv,
       ...gameServerEnv({
-        deployment, publicIp: config.publicIp, ports, access, callbackUrl: options.publicUrl(),
-        vcpuUnits: specNumber(version.spec, 'req_cpu'), memoryMb: specNumber(version.spec, 'req_memory'),
+        deployment,
+        publicIp: config.publicIp,
+        ports,
+        access,
+        callbackUrl: options.publicUrl(),
+        vcpuUnits: specNumber(version.spec, 'req_cpu'),
+        memoryMb: specNumber(version.spec, 'req_memory'),
         userEnv: [...versionEnvs(version.spec), ...env],
       }),
     };
@@ -178,17 +200,30 @@ export function createProcessProvider(options: ProcessProviderOptions): Provider
     const child = await spawnChild(command, args, childEnv, logFile);
     const grace = version.spec['termination_grace_period_seconds'];
     const started: StartedDeployment = {
-      publicIp: config.publicIp, fqdn: config.publicIp, ports,
+      publicIp: config.publicIp,
+      fqdn: config.publicIp,
+      ports,
       providerData: {
-        pid: child.pid, hostname: host, logFile,
+        pid: child.pid,
+        hostname: host,
+        logFile,
         graceSeconds: typeof grace === 'number' ? grace : config.stopGraceSeconds,
         // A second run of the start job returns this again: its hashes must be this child's.
         ...storedAccess(access),
       },
     };
-    const w: Watched = { deploymentId: deployment.id, pid: child.pid!, child, started, isStopping: false, timers: new Set() };
+    const w: Watched = {
+      deploymentId: deployment.id,
+      pid: child.pid!,
+      child,
+      started,
+      isStopping: false,
+      timers: new Set(),
+    };
     watched.set(deployment.id, w);
-    child.once('exit', (code, sig) => died(w, `The game server process exited (${sig ? `signal ${sig}` : `code ${code}`}).`));
+    child.once('exit', (code, sig) =>
+      died(w, `The game server process exited (${sig ? `signal ${sig}` : `code ${code}`}).`),
+    );
     probeReadiness(w);
     return started;
   }
@@ -197,7 +232,9 @@ export function createProcessProvider(options: ProcessProviderOptions): Provider
     const pid = deployment.providerData['pid'];
     if (typeof pid !== 'number') return; // never started
     if (deployment.providerData['hostname'] !== host) {
-      reporter.log(`deployment ${deployment.requestId} runs on host ${String(deployment.providerData['hostname'])}, not here; cannot signal it`);
+      reporter.log(
+        `deployment ${deployment.requestId} runs on host ${String(deployment.providerData['hostname'])}, not here; cannot signal it`,
+      );
       return;
     }
     const w = watched.get(deployment.id);
@@ -211,13 +248,29 @@ export function createProcessProvider(options: ProcessProviderOptions): Provider
     for (const deployment of live) {
       const pid = deployment.providerData['pid'];
       // No pid yet: its start job has not run and will start (or fail) it.
-      if (typeof pid !== 'number' || deployment.providerData['hostname'] !== host || watched.has(deployment.id)) continue;
+      if (typeof pid !== 'number' || deployment.providerData['hostname'] !== host || watched.has(deployment.id))
+        continue;
       if (!isAlive(pid)) {
-        await reporter.failed(deployment.id, `The game server process (pid ${pid}) was gone when Rallypoint restarted.`);
+        await reporter.failed(
+          deployment.id,
+          `The game server process (pid ${pid}) was gone when Rallypoint restarted.`,
+        );
         continue;
       }
-      const started: StartedDeployment = { publicIp: deployment.publicIp, fqdn: deployment.fqdn, ports: deployment.ports, providerData: deployment.providerData };
-      const w: Watched = { deploymentId: deployment.id, pid, child: undefined, started, isStopping: false, timers: new Set() };
+      const started: StartedDeployment = {
+        publicIp: deployment.publicIp,
+        fqdn: deployment.fqdn,
+        ports: deployment.ports,
+        providerData: deployment.providerData,
+      };
+      const w: Watched = {
+        deploymentId: deployment.id,
+        pid,
+        child: undefined,
+        started,
+        isStopping: false,
+        timers: new Set(),
+      };
       watched.set(deployment.id, w);
       pollLiveness(w);
       if (deployment.status !== DeploymentStatus.ready) probeReadiness(w);
@@ -228,7 +281,9 @@ export function createProcessProvider(options: ProcessProviderOptions): Provider
   async function logs(deployment: DeploymentRecord): Promise<DeploymentLogs> {
     const logFile = deployment.providerData['logFile'];
     if (typeof logFile !== 'string' || deployment.providerData['hostname'] !== host) {
-      throw new Error(`its output is on host ${String(deployment.providerData['hostname'] ?? 'unknown')}, not on this server`);
+      throw new Error(
+        `its output is on host ${String(deployment.providerData['hostname'] ?? 'unknown')}, not on this server`,
+      );
     }
     const handle = await open(logFile, 'r');
     try {
@@ -256,6 +311,7 @@ export function createProcessProvider(options: ProcessProviderOptions): Provider
   const location: ProviderLocation = { provider: PROCESS_PROVIDER, ...config.location };
   // A version without a command has nothing to run here: autodeploy then answers NO_PROVIDER
   // instead of starting a deployment that can only fail.
-  const accepts = (version: VersionRecord) => typeof version.spec['command'] === 'string' && version.spec['command'].trim() !== '';
+  const accepts = (version: VersionRecord) =>
+    typeof version.spec['command'] === 'string' && version.spec['command'].trim() !== '';
   return { name: PROCESS_PROVIDER, locations: () => [location], accepts, start, stop, reconcile, logs, close };
 }

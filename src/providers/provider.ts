@@ -64,7 +64,12 @@ export interface Provider {
    * (selector env); `access` holds the credentials behind the game server's context and
    * self-stop URLs, whose hashes the caller has already stored.
    */
-  start(deployment: DeploymentRecord, version: VersionRecord, env: Array<{ key: string; value: string }>, access: GameServerAccess): Promise<StartedDeployment>;
+  start(
+    deployment: DeploymentRecord,
+    version: VersionRecord,
+    env: Array<{ key: string; value: string }>,
+    access: GameServerAccess,
+  ): Promise<StartedDeployment>;
   /** Stops it; resolves once it is gone (or was already gone). */
   stop(deployment: DeploymentRecord): Promise<void>;
   /** After a restart: look at the deployments the database says are live and make them true. */

@@ -35,7 +35,9 @@ export function watchReadiness(options: ReadinessOptions): ReadinessWatch {
     }, ms);
     timer.unref();
   };
-  const tcpPorts = Object.values(options.ports).filter((p) => usesTcp(p.protocol)).map((p) => p.external);
+  const tcpPorts = Object.values(options.ports)
+    .filter((p) => usesTcp(p.protocol))
+    .map((p) => p.external);
   const since = Date.now();
   if (tcpPorts.length === 0) {
     later(options.udpReadyMs, async () => {
@@ -50,7 +52,9 @@ export function watchReadiness(options: ReadinessOptions): ReadinessWatch {
       if (isCancelled) return;
       if (results.every(Boolean)) return options.ready();
       if (Date.now() - since > options.readyTimeoutMs) {
-        return options.failed(`The game server did not accept TCP connections on ${options.address} port(s) ${tcpPorts.join(', ')} within ${options.readyTimeoutMs} ms.`);
+        return options.failed(
+          `The game server did not accept TCP connections on ${options.address} port(s) ${tcpPorts.join(', ')} within ${options.readyTimeoutMs} ms.`,
+        );
       }
       later(PROBE_EVERY_MS, probe);
     };

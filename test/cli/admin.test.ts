@@ -15,9 +15,14 @@ const cliScript = mainScript.replace(/main\.js$/, 'cli/main.js');
 
 function admin(args: string[], databaseUrl: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cliScript, 'admin', ...args], { env: { PATH: process.env['PATH'] ?? '', DATABASE_URL: databaseUrl }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [cliScript, 'admin', ...args],
+      { env: { PATH: process.env['PATH'] ?? '', DATABASE_URL: databaseUrl }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -48,7 +53,10 @@ describe('the last active key', () => {
     const [only] = keys.body.keys.filter((k: { revoked: boolean }) => !k.revoked);
     const refused = await call('DELETE', `/v1/keys/${only.key_id}`);
     assert.equal(refused.status, 409);
-    assert.deepEqual(refused.body, { code: 'LAST_ACTIVE_KEY', message: `API key ${only.key_id} is the organisation's last active key; create another one before revoking it.` });
+    assert.deepEqual(refused.body, {
+      code: 'LAST_ACTIVE_KEY',
+      message: `API key ${only.key_id} is the organisation's last active key; create another one before revoking it.`,
+    });
     const second = await call('POST', '/v1/keys', { name: 'second' });
     assert.equal(second.status, 200);
     const revoked = await call('DELETE', `/v1/keys/${only.key_id}`);
@@ -72,14 +80,23 @@ describe('rallypoint admin', { timeout: 300_000 }, () => {
     assert.deepEqual((await asB('GET', '/v1/apps')).body, { applications: [] });
     assert.equal((await asB('GET', `/v1/app/${appOfA}`)).status, 404);
     const { app: appOfB } = await seedVersion(asB);
-    assert.deepEqual((await call('GET', '/v1/apps')).body.applications.map((a: { name: string }) => a.name), [appOfA]);
+    assert.deepEqual(
+      (await call('GET', '/v1/apps')).body.applications.map((a: { name: string }) => a.name),
+      [appOfA],
+    );
 
     const duplicate = await admin(['org', 'create', 'studio-b'], databaseUrl);
     assert.equal(duplicate.code, 1);
     assert.equal(duplicate.stderr, 'error: An organisation is already named "studio-b". (ORG_EXISTS)\n');
     assert.equal((await admin(['org', 'rename', 'studio-b', 'studio-c'], databaseUrl)).code, 0);
     const listed = (await json(['org', 'list'], databaseUrl)).organisations;
-    assert.deepEqual(listed.map((o: { name: string; active_keys: number; apps: number }) => [o.name, o.active_keys, o.apps]), [['default', 1, 1], ['studio-c', 1, 1]]);
+    assert.deepEqual(
+      listed.map((o: { name: string; active_keys: number; apps: number }) => [o.name, o.active_keys, o.apps]),
+      [
+        ['default', 1, 1],
+        ['studio-c', 1, 1],
+      ],
+    );
 
     await registerServer(asB, { app: appOfB, version: 'v1' });
     // Locked out: its only key is lost (here: revoked in the database); the operator gives it a new one.
@@ -95,14 +112,23 @@ describe('rallypoint admin', { timeout: 300_000 }, () => {
 
     const operator = await admin(['org', 'delete', 'default', '--force'], databaseUrl);
     assert.equal(operator.code, 1);
-    assert.equal(operator.stderr, 'error: Organisation "default" is the operator organisation (it manages the hosts); delete the others first. (ORG_IN_USE)\n');
+    assert.equal(
+      operator.stderr,
+      'error: Organisation "default" is the operator organisation (it manages the hosts); delete the others first. (ORG_IN_USE)\n',
+    );
     const refused = await admin(['org', 'delete', 'studio-c'], databaseUrl);
     assert.equal(refused.code, 1);
-    assert.equal(refused.stderr, 'error: Organisation "studio-c" has 1 live deployment: stop them first, or delete with --force. (ORG_IN_USE)\n');
+    assert.equal(
+      refused.stderr,
+      'error: Organisation "studio-c" has 1 live deployment: stop them first, or delete with --force. (ORG_IN_USE)\n',
+    );
     const deleted = await json(['org', 'delete', 'studio-c', '--force'], databaseUrl);
     assert.deepEqual(deleted, { id: made.id, name: 'studio-c', deleted: true, live_deployments_deleted: 1 });
     await eventually(async () => assert.equal((await asRecovered('GET', '/v1/apps')).status, 401));
-    assert.deepEqual((await json(['org', 'list'], databaseUrl)).organisations.map((o: { name: string }) => o.name), ['default']);
+    assert.deepEqual(
+      (await json(['org', 'list'], databaseUrl)).organisations.map((o: { name: string }) => o.name),
+      ['default'],
+    );
     assert.equal((await call('GET', '/v1/apps')).status, 200, 'the first organisation is untouched');
 
     const unknown = await admin(['keys', 'create', 'nobody'], databaseUrl);

@@ -17,9 +17,14 @@ interface CliResult {
 /** Runs the built binary as a child process (asynchronously: the server lives in this process). */
 function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { env: { PATH: process.env['PATH'] ?? '', ...env } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -64,14 +69,26 @@ describe('rallypoint CLI against a live server', () => {
     oneLineError(await run('app', 'list', '--bogus'), 2, /bogus/);
     oneLineError(await run('session', 'users'), 2, /needs a subcommand/);
     oneLineError(await run('session', 'create', '--app', 'cli-game'), 2, /give at least one player with --ip/);
-    oneLineError(await cli(['app', 'list'], { RALLYPOINT_URL: env['RALLYPOINT_URL']! }), 2, /no API key: pass --key or set RALLYPOINT_API_KEY/);
+    oneLineError(
+      await cli(['app', 'list'], { RALLYPOINT_URL: env['RALLYPOINT_URL']! }),
+      2,
+      /no API key: pass --key or set RALLYPOINT_API_KEY/,
+    );
     oneLineError(await run('serve', '--url', 'http://x'), 2, /Unknown option '--url'/);
     // The environment is checked before any request: one line naming the variable, the secret not echoed.
-    oneLineError(await cli(['app', 'list'], { ...env, RALLYPOINT_URL: 'localhost:8080' }), 2, /^error: RALLYPOINT_URL must be an http:\/\/ or https:\/\/ URL like http:\/\/127\.0\.0\.1:8080, got "localhost:8080"; run 'rallypoint app list --help'$/m);
+    oneLineError(
+      await cli(['app', 'list'], { ...env, RALLYPOINT_URL: 'localhost:8080' }),
+      2,
+      /^error: RALLYPOINT_URL must be an http:\/\/ or https:\/\/ URL like http:\/\/127\.0\.0\.1:8080, got "localhost:8080"; run 'rallypoint app list --help'$/m,
+    );
     const badKey = await cli(['app', 'list'], { ...env, RALLYPOINT_API_KEY: 'hunter2 with spaces' });
     oneLineError(badKey, 2, /^error: RALLYPOINT_API_KEY must be a key like rp_/);
     assert.doesNotMatch(badKey.stderr, /hunter2/);
-    oneLineError(await run('app', 'list', '--url', 'ftp://x'), 2, /^error: --url must be an http:\/\/ or https:\/\/ URL/);
+    oneLineError(
+      await run('app', 'list', '--url', 'ftp://x'),
+      2,
+      /^error: --url must be an http:\/\/ or https:\/\/ URL/,
+    );
   });
 
   it('manages apps, versions and a registered server, with tables and --json', async () => {
@@ -80,13 +97,40 @@ describe('rallypoint CLI against a live server', () => {
     assert.match(apps.split('\n')[0]!, /^NAME +ACTIVE +CREATED$/);
     assert.match(apps, /^cli-game +true +\d{4}-/m);
     assert.deepEqual(JSON.parse(ok(await run('app', 'get', 'cli-game', '--json'))).name, 'cli-game');
-    assert.match(ok(await run('version', 'create', 'cli-game', 'v1', '--kind', 'Seat', '--sockets', '2')), /sockets: +2/);
+    assert.match(
+      ok(await run('version', 'create', 'cli-game', 'v1', '--kind', 'Seat', '--sockets', '2')),
+      /sockets: +2/,
+    );
     assert.match(ok(await run('version', 'list', 'cli-game')), /^v1 +true +Seat +2 +false/m);
     assert.equal(JSON.parse(ok(await run('version', 'get', 'cli-game', 'v1', '--json'))).session_config.kind, 'Seat');
-    const registered = JSON.parse(ok(await run(
-      'register', '--app', 'cli-game', '--version', 'v1', '--ip', '203.0.113.10', '--port', 'game:7777/UDP', '--city', 'Montreal',
-      '--country', 'Canada', '--continent', 'North America', '--lat', '45.5', '--lon', '-73.57', '--tag', 'ca', '--json',
-    )));
+    const registered = JSON.parse(
+      ok(
+        await run(
+          'register',
+          '--app',
+          'cli-game',
+          '--version',
+          'v1',
+          '--ip',
+          '203.0.113.10',
+          '--port',
+          'game:7777/UDP',
+          '--city',
+          'Montreal',
+          '--country',
+          'Canada',
+          '--continent',
+          'North America',
+          '--lat',
+          '45.5',
+          '--lon',
+          '-73.57',
+          '--tag',
+          'ca',
+          '--json',
+        ),
+      ),
+    );
     assert.equal(registered.current_status, 'Status.READY');
     const deployments = ok(await run('deployments', 'list'));
     assert.match(deployments, new RegExp(`^${registered.request_id} +true +203\\.0\\.113\\.10 +0/2 +ca`, 'm'));
@@ -98,7 +142,10 @@ describe('rallypoint CLI against a live server', () => {
     const session = JSON.parse(ok(created));
     assert.deepEqual([session.status, session.ready, session.user_count], ['Ready', true, 1]);
     assert.equal(created.stderr, '', 'no progress line when stderr is not a terminal');
-    assert.match(ok(await run('session', 'get', session.session_id)), /status: +Ready[\s\S]*connect: +game=203\.0\.113\.10:7777\/UDP/);
+    assert.match(
+      ok(await run('session', 'get', session.session_id)),
+      /status: +Ready[\s\S]*connect: +game=203\.0\.113\.10:7777\/UDP/,
+    );
     const added = ok(await run('session', 'users', 'add', session.session_id, '5.6.7.8'));
     assert.match(added, /^IP +LATITUDE +LONGITUDE$/m);
     assert.match(added, /^5\.6\.7\.8/m);
@@ -113,14 +160,26 @@ describe('rallypoint CLI against a live server', () => {
     assert.deepEqual(Object.keys(whole).sort(), Object.keys(page).sort(), '--all has the shape of one page');
     const all = whole.data;
     assert.ok(all.some((s: { session_id: string }) => s.session_id === session.session_id));
-    assert.match(ok(await run('session', 'delete', session.session_id)), new RegExp(`Session ${session.session_id} will be deleted`));
+    assert.match(
+      ok(await run('session', 'delete', session.session_id)),
+      new RegExp(`Session ${session.session_id} will be deleted`),
+    );
     oneLineError(await run('session', 'get', session.session_id), 1, /SESSION_NOT_FOUND, HTTP 404/);
   });
 
   it('shows --wait progress on a terminal (stderr is a TTY) and clears it', async () => {
     let stdout = '';
     let stderr = '';
-    const io = { stdout: (x: string) => { stdout += x; }, stderr: (x: string) => { stderr += x; }, isTTY: true, env };
+    const io = {
+      stdout: (x: string) => {
+        stdout += x;
+      },
+      stderr: (x: string) => {
+        stderr += x;
+      },
+      isTTY: true,
+      env,
+    };
     const code = await runInProcess(['session', 'create', '--app', 'cli-game', '--ip', '4.3.2.1', '--wait'], io);
     assert.equal(code, 0, stderr);
     const id = /session_id: +(\w{12}-S)/.exec(stdout)?.[1];
@@ -131,9 +190,36 @@ describe('rallypoint CLI against a live server', () => {
   });
 
   it('fails session create --wait with the session error when it is Unprocessable', async () => {
-    const result = await run('session', 'create', '--app', 'cli-game', '--ip', '9.9.9.1', '--ip', '9.9.9.2', '--ip', '9.9.9.3');
+    const result = await run(
+      'session',
+      'create',
+      '--app',
+      'cli-game',
+      '--ip',
+      '9.9.9.1',
+      '--ip',
+      '9.9.9.2',
+      '--ip',
+      '9.9.9.3',
+    );
     assert.match(ok(result), /session_id: +\w{12}-S/);
-    oneLineError(await run('session', 'create', '--app', 'cli-game', '--ip', '9.9.9.1', '--ip', '9.9.9.2', '--ip', '9.9.9.3', '--wait'), 1, /SESSION_UNPROCESSABLE/);
+    oneLineError(
+      await run(
+        'session',
+        'create',
+        '--app',
+        'cli-game',
+        '--ip',
+        '9.9.9.1',
+        '--ip',
+        '9.9.9.2',
+        '--ip',
+        '9.9.9.3',
+        '--wait',
+      ),
+      1,
+      /SESSION_UNPROCESSABLE/,
+    );
   });
 
   it('bulk-stops sessions by deployment tag', async () => {
@@ -163,7 +249,11 @@ describe('rallypoint CLI against a live server', () => {
 
   it('reports an unreachable server as a one-line error', async () => {
     const port = await closedPort();
-    oneLineError(await cli(['app', 'list', '--url', `http://127.0.0.1:${port}`, '--key', 'rp_0123456789abcdef0']), 1, /ECONNREFUSED/);
+    oneLineError(
+      await cli(['app', 'list', '--url', `http://127.0.0.1:${port}`, '--key', 'rp_0123456789abcdef0']),
+      1,
+      /ECONNREFUSED/,
+    );
   });
 
   it('shows and rotates the webhook secret and lists deliveries', async () => {

@@ -13,13 +13,25 @@ import { fileURLToPath } from 'node:url';
 
 const packageRoot = fileURLToPath(new URL('../../../', import.meta.url));
 /** The bin file package.json names, relative to the package: the file npm links. */
-const binFile = async (): Promise<string> => (JSON.parse(await readFile(join(packageRoot, 'package.json'), 'utf8')) as { bin: { rallypoint: string } }).bin.rallypoint;
+const binFile = async (): Promise<string> =>
+  (JSON.parse(await readFile(join(packageRoot, 'package.json'), 'utf8')) as { bin: { rallypoint: string } }).bin
+    .rallypoint;
 
-interface Exit { code: number | null; stdout: string; stderr: string }
+interface Exit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 function run(file: string, args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<Exit> {
   return new Promise((resolve) => {
-    const env = { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? options.cwd, npm_config_offline: 'true', npm_config_update_notifier: 'false', ...options.env };
+    const env = {
+      PATH: process.env['PATH'] ?? '',
+      HOME: process.env['HOME'] ?? options.cwd,
+      npm_config_offline: 'true',
+      npm_config_update_notifier: 'false',
+      ...options.env,
+    };
     execFile(file, args, { cwd: options.cwd, env, timeout: 60_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
     });
@@ -31,7 +43,10 @@ describe('the installed rallypoint command', { timeout: 180_000 }, () => {
   let globalBin: string;
   before(async () => {
     project = await mkdtemp(join(tmpdir(), 'rp-installed-'));
-    await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'uses-rallypoint', private: true, dependencies: { rallypoint: '*' } }));
+    await writeFile(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'uses-rallypoint', private: true, dependencies: { rallypoint: '*' } }),
+    );
     // The layout npm makes for a dependency: the package under node_modules, its bin linked in .bin.
     await mkdir(join(project, 'node_modules', '.bin'), { recursive: true });
     await symlink(packageRoot, join(project, 'node_modules', 'rallypoint'), 'dir');
@@ -53,13 +68,21 @@ describe('the installed rallypoint command', { timeout: 180_000 }, () => {
   });
 
   it('node_modules/.bin/rallypoint runs a command and fails loudly when it cannot', async () => {
-    const result = await run(join(project, 'node_modules', '.bin', 'rallypoint'), ['session', 'list'], { cwd: project });
+    const result = await run(join(project, 'node_modules', '.bin', 'rallypoint'), ['session', 'list'], {
+      cwd: project,
+    });
     assert.equal(result.code, 2, 'a missing key is a usage error, not a silent success');
-    assert.equal(result.stderr, "error: no API key: pass --key or set RALLYPOINT_API_KEY; run 'rallypoint session list --help'\n");
+    assert.equal(
+      result.stderr,
+      "error: no API key: pass --key or set RALLYPOINT_API_KEY; run 'rallypoint session list --help'\n",
+    );
   });
 
   it('a globally linked rallypoint on PATH runs', async () => {
-    const result = await run('rallypoint', ['serve', '--help'], { cwd: project, env: { PATH: `${globalBin}:${process.env['PATH'] ?? ''}` } });
+    const result = await run('rallypoint', ['serve', '--help'], {
+      cwd: project,
+      env: { PATH: `${globalBin}:${process.env['PATH'] ?? ''}` },
+    });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^Usage: rallypoint serve/m);
     assert.match(result.stdout, /DATABASE_URL/);

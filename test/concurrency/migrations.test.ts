@@ -29,7 +29,10 @@ describe('two processes starting at once on an empty database', () => {
       const keys = await sql.query<{ n: string }>('SELECT count(*) AS n FROM api_keys');
       assert.equal(Number(keys.rows[0]!.n), 1, 'the configured key is stored once, not once per process');
       const applied = await sql.query<{ id: number }>('SELECT id FROM schema_migrations ORDER BY id');
-      assert.deepEqual(applied.rows.map((r) => r.id), (await loadMigrations()).map((m) => m.id));
+      assert.deepEqual(
+        applied.rows.map((r) => r.id),
+        (await loadMigrations()).map((m) => m.id),
+      );
     } finally {
       await sql.end();
     }
@@ -40,6 +43,9 @@ describe('two processes starting at once on an empty database', () => {
     assert.equal(created.status, 200, JSON.stringify(created.body));
     const listed = await b!('GET', '/v1/apps');
     assert.equal(listed.status, 200);
-    assert.deepEqual(listed.body.applications.map((x: { name: string }) => x.name), ['race-app']);
+    assert.deepEqual(
+      listed.body.applications.map((x: { name: string }) => x.name),
+      ['race-app'],
+    );
   });
 });

@@ -50,7 +50,14 @@ async function createOne(call: Call, app: string, seats: number): Promise<Outcom
   const created = await call('POST', '/v1/session', { app_name: app, ip_list: users });
   expectStatus(created, [200], 'create');
   assert.match(created.body.session_id, /^[0-9a-f]{12}-S$/);
-  return { sessionId: created.body.session_id, seats, requestId: created.body.deployment_request_id, users, deleted: false, refusedAdds: 0 };
+  return {
+    sessionId: created.body.session_id,
+    seats,
+    requestId: created.body.deployment_request_id,
+    users,
+    deleted: false,
+    refusedAdds: 0,
+  };
 }
 
 async function addOne(call: Call, outcome: Outcome): Promise<string | undefined> {
@@ -85,14 +92,17 @@ describe('two server processes on one PostgreSQL database', () => {
     ({ app } = await seedVersion(calls[0]!, { sockets: SOCKETS }));
     requestIds = [];
     for (let i = 0; i < DEPLOYMENTS; i += 1) {
-      requestIds.push(await registerServer(calls[0]!, { app, version: 'v1', sockets: SOCKETS, ip: `203.0.113.${10 + i}` }));
+      requestIds.push(
+        await registerServer(calls[0]!, { app, version: 'v1', sockets: SOCKETS, ip: `203.0.113.${10 + i}` }),
+      );
     }
   });
   after(async () => {
     await stopAll(servers);
     await db?.close();
     // A 500 in the race says only "logged": show what the processes logged.
-    for (const s of servers) if (s.stdout().includes('"level":50')) process.stderr.write(`server ${s.pid} log:\n${s.stdout()}\n`);
+    for (const s of servers)
+      if (s.stdout().includes('"level":50')) process.stderr.write(`server ${s.pid} log:\n${s.stdout()}\n`);
   });
 
   /** Runs `race` while polling GET /v1/deployments on both processes; keeps every sample. */
@@ -115,8 +125,14 @@ describe('two server processes on one PostgreSQL database', () => {
   }
 
   async function assertDatabaseConsistent(): Promise<void> {
-    assert.deepEqual(await selectSeatDrift(db), [], 'sockets_usage must equal the seats its sessions hold and stay within sockets');
-    const { rows } = await db.query<{ n: number }>('SELECT count(*) AS n FROM deployments WHERE sockets_usage > sockets');
+    assert.deepEqual(
+      await selectSeatDrift(db),
+      [],
+      'sockets_usage must equal the seats its sessions hold and stay within sockets',
+    );
+    const { rows } = await db.query<{ n: number }>(
+      'SELECT count(*) AS n FROM deployments WHERE sockets_usage > sockets',
+    );
     assert.equal(rows[0]!.n, 0);
   }
 
@@ -144,31 +160,36 @@ describe('two server processes on one PostgreSQL database', () => {
   it('mixed creates, user changes and deletes never overbook and never drift', { timeout: LONG_TEST_MS }, async (t) => {
     const started = performance.now();
     const outcomes = await whileSampling(async () => {
-      const perClient = await Promise.all(Array.from({ length: CLIENTS }, async (_, i): Promise<Outcome[]> => {
-        const call = calls[i % calls.length]!;
-        const other = calls[(i + 1) % calls.length]!;
-        const mine: Outcome[] = [];
-        // Several rounds per client, so seats freed by deletes are fought over again mid-race.
-        for (let round = 0; round < ROUNDS; round += 1) {
-          const outcome = await createOne(call, app, 1 + ((i + round) % 3));
-          mine.push(outcome);
-          if (!outcome.requestId) continue;
-          // Add then remove one user, through the other process: seats go up and back down.
-          const ip = await addOne(other, outcome);
-          if (ip) {
-            const removed = await call('DELETE', `/v1/session/${outcome.sessionId}/users`, { ip_list: [ip] });
-            expectStatus(removed, [200], 'remove user');
-            outcome.users = outcome.users.filter((u) => u !== ip);
-            assert.deepEqual(removed.body.session_users.map((u: { ip: string }) => u.ip).sort(), [...outcome.users].sort());
+      const perClient = await Promise.all(
+        Array.from({ length: CLIENTS }, async (_, i): Promise<Outcome[]> => {
+          const call = calls[i % calls.length]!;
+          const other = calls[(i + 1) % calls.length]!;
+          const mine: Outcome[] = [];
+          // Several rounds per client, so seats freed by deletes are fought over again mid-race.
+          for (let round = 0; round < ROUNDS; round += 1) {
+            const outcome = await createOne(call, app, 1 + ((i + round) % 3));
+            mine.push(outcome);
+            if (!outcome.requestId) continue;
+            // Add then remove one user, through the other process: seats go up and back down.
+            const ip = await addOne(other, outcome);
+            if (ip) {
+              const removed = await call('DELETE', `/v1/session/${outcome.sessionId}/users`, { ip_list: [ip] });
+              expectStatus(removed, [200], 'remove user');
+              outcome.users = outcome.users.filter((u) => u !== ip);
+              assert.deepEqual(
+                removed.body.session_users.map((u: { ip: string }) => u.ip).sort(),
+                [...outcome.users].sort(),
+              );
+            }
+            if ((i + round) % 2 === 0) {
+              const deleted = await other('DELETE', `/v1/session/${outcome.sessionId}`);
+              expectStatus(deleted, [200], 'delete session');
+              outcome.deleted = true;
+            }
           }
-          if ((i + round) % 2 === 0) {
-            const deleted = await other('DELETE', `/v1/session/${outcome.sessionId}`);
-            expectStatus(deleted, [200], 'delete session');
-            outcome.deleted = true;
-          }
-        }
-        return mine;
-      }));
+          return mine;
+        }),
+      );
       return perClient.flat();
     });
     const wallMs = performance.now() - started;
@@ -182,50 +203,71 @@ describe('two server processes on one PostgreSQL database', () => {
     const demand = outcomes.reduce((sum, o) => sum + o.seats, 0);
     assert.ok(demand > DEPLOYMENTS * SOCKETS * 4, 'demand far exceeds capacity');
     assert.ok(linked.length > 0 && linked.length < outcomes.length, `some linked (${linked.length}), some refused`);
-    t.diagnostic(`phase 1: ${outcomes.length} creates in ${wallMs.toFixed(0)} ms: ${linked.length} linked, ` +
-      `${outcomes.length - linked.length} unprocessable, ${outcomes.reduce((s, o) => s + o.refusedAdds, 0)} adds refused, ` +
-      `${outcomes.filter((o) => o.deleted).length} deleted, ${samples.length} deployment samples`);
+    t.diagnostic(
+      `phase 1: ${outcomes.length} creates in ${wallMs.toFixed(0)} ms: ${linked.length} linked, ` +
+        `${outcomes.length - linked.length} unprocessable, ${outcomes.reduce((s, o) => s + o.refusedAdds, 0)} adds refused, ` +
+        `${outcomes.filter((o) => o.deleted).length} deleted, ${samples.length} deployment samples`,
+    );
   });
 
   it('refuses a session only when no deployment has room (no false "full")', { timeout: LONG_TEST_MS }, async (t) => {
     // Only seats taken in this phase, never freed: room can only shrink, so a session refused at
     // any moment must still find no deployment with that much room at the end.
-    const leftovers = await db.query<{ session_id: string }>('SELECT session_id FROM sessions WHERE seats > 0 AND deleted_at IS NULL');
-    for (const row of leftovers.rows) expectStatus(await calls[0]!('DELETE', `/v1/session/${row.session_id}`), [200], 'delete leftover');
+    const leftovers = await db.query<{ session_id: string }>(
+      'SELECT session_id FROM sessions WHERE seats > 0 AND deleted_at IS NULL',
+    );
+    for (const row of leftovers.rows)
+      expectStatus(await calls[0]!('DELETE', `/v1/session/${row.session_id}`), [200], 'delete leftover');
     const emptied = await db.query<{ used: number }>('SELECT sum(sockets_usage)::int AS used FROM deployments');
     assert.equal(emptied.rows[0]!.used, 0, 'phase 2 starts with every seat free');
 
     const started = performance.now();
     const sampledBefore = samples.length;
     const outcomes = await whileSampling(() =>
-      Promise.all(Array.from({ length: CLIENTS }, async (_, i): Promise<Outcome> => {
-        const outcome = await createOne(calls[i % calls.length]!, app, 1 + ((i * 7) % 3));
-        if (outcome.requestId) await addOne(calls[(i + 1) % calls.length]!, outcome);
-        return outcome;
-      })),
+      Promise.all(
+        Array.from({ length: CLIENTS }, async (_, i): Promise<Outcome> => {
+          const outcome = await createOne(calls[i % calls.length]!, app, 1 + ((i * 7) % 3));
+          if (outcome.requestId) await addOne(calls[(i + 1) % calls.length]!, outcome);
+          return outcome;
+        }),
+      ),
     );
     const wallMs = performance.now() - started;
 
-    for (const s of samples.slice(sampledBefore)) assert.ok(s.sockets_usage <= s.sockets, `sample ${JSON.stringify(s)}`);
+    for (const s of samples.slice(sampledBefore))
+      assert.ok(s.sockets_usage <= s.sockets, `sample ${JSON.stringify(s)}`);
     await assertDatabaseConsistent();
     await assertLinkedSessionsExist(outcomes);
 
     const { rows } = await db.query<{ request_id: string; free: number }>(
       'SELECT request_id, sockets - sockets_usage AS free FROM deployments ORDER BY id',
     );
-    assert.deepEqual(rows.map((r) => r.request_id), requestIds);
+    assert.deepEqual(
+      rows.map((r) => r.request_id),
+      requestIds,
+    );
     const maxFree = Math.max(...rows.map((r) => r.free));
     const refused = outcomes.filter((o) => !o.requestId);
     assert.ok(refused.length > 0, 'demand exceeded capacity');
     for (const o of refused) {
-      assert.ok(maxFree < o.seats, `session ${o.sessionId} (${o.seats} seats) was refused, yet a deployment has ${maxFree} free`);
+      assert.ok(
+        maxFree < o.seats,
+        `session ${o.sessionId} (${o.seats} seats) was refused, yet a deployment has ${maxFree} free`,
+      );
     }
-    if (refused.some((o) => o.seats === 1)) assert.equal(maxFree, 0, 'a 1-seat session was refused: every deployment must be full');
+    if (refused.some((o) => o.seats === 1))
+      assert.equal(maxFree, 0, 'a 1-seat session was refused: every deployment must be full');
     for (const o of outcomes.filter((x) => x.refusedAdds > 0)) {
-      assert.equal(rows.find((r) => r.request_id === o.requestId)!.free, 0, `an add on ${o.requestId} was refused while it had room`);
+      assert.equal(
+        rows.find((r) => r.request_id === o.requestId)!.free,
+        0,
+        `an add on ${o.requestId} was refused while it had room`,
+      );
     }
-    t.diagnostic(`phase 2: ${outcomes.length} creates in ${wallMs.toFixed(0)} ms: ${outcomes.length - refused.length} linked, ` +
-      `${refused.length} unprocessable, ${outcomes.reduce((s, o) => s + o.refusedAdds, 0)} adds refused; ` +
-      `free sockets at the end: ${rows.map((r) => r.free).join(', ')}`);
+    t.diagnostic(
+      `phase 2: ${outcomes.length} creates in ${wallMs.toFixed(0)} ms: ${outcomes.length - refused.length} linked, ` +
+        `${refused.length} unprocessable, ${outcomes.reduce((s, o) => s + o.refusedAdds, 0)} adds refused; ` +
+        `free sockets at the end: ${rows.map((r) => r.free).join(', ')}`,
+    );
   });
 });

@@ -44,7 +44,14 @@ describe('dashboard', () => {
     assert.ok(state.body.latest_event_id > 0);
     const deployment = state.body.deployments.find((d: any) => d.request_id === requestId);
     assert.deepEqual(
-      { app: deployment.app, version: deployment.version, status: deployment.status, sockets: deployment.sockets, sockets_usage: deployment.sockets_usage, latitude: deployment.latitude },
+      {
+        app: deployment.app,
+        version: deployment.version,
+        status: deployment.status,
+        sockets: deployment.sockets,
+        sockets_usage: deployment.sockets_usage,
+        latitude: deployment.latitude,
+      },
       { app, version, status: 'Status.READY', sockets: 6, sockets_usage: 1, latitude: FRANKFURT.latitude },
     );
     const session = state.body.sessions.find((s: any) => s.session_id === created.body.session_id);

@@ -12,7 +12,15 @@ import { join } from 'node:path';
 import { backupDatabase, BackupRefusedError, restoreDatabase } from '../../src/db/backup.js';
 import type { Db } from '../../src/db/db.js';
 import { openDb } from '../../src/db/open-db.js';
-import { client, createTestDatabase, registerServer, seedVersion, startTestService, useTestService, type TestService } from '../support/harness.js';
+import {
+  client,
+  createTestDatabase,
+  registerServer,
+  seedVersion,
+  startTestService,
+  useTestService,
+  type TestService,
+} from '../support/harness.js';
 import { mainScript } from '../support/processes.js';
 
 const cliScript = mainScript.replace(/main\.js$/, 'cli/main.js');
@@ -28,11 +36,19 @@ async function emptyDb(): Promise<{ db: Db; databaseUrl: string }> {
   return { db: await openDb({ databaseUrl, dataDir: '', poolSize: 2 }), databaseUrl };
 }
 
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cliScript, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 280_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [cliScript, ...args],
+      { env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 280_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -47,7 +63,12 @@ describe('backup and restore', { timeout: 900_000 }, () => {
     const { app, version } = await seedVersion(call, { sockets: 4 });
     await registerServer(call, { app, version });
     for (const ip of ['1.2.3.4', '5.6.7.8']) {
-      const created = await call('POST', '/v1/session', { app_name: app, ip_list: [ip], webhook_url: 'http://127.0.0.1:9/hook', custom_id: `c-${ip}` });
+      const created = await call('POST', '/v1/session', {
+        app_name: app,
+        ip_list: [ip],
+        webhook_url: 'http://127.0.0.1:9/hook',
+        custom_id: `c-${ip}`,
+      });
       assert.equal(created.status, 200, JSON.stringify(created.body));
     }
     assert.equal((await call('POST', '/v1/keys', { name: 'spare "quoted" \n key' })).status, 200);
@@ -62,12 +83,22 @@ describe('backup and restore', { timeout: 900_000 }, () => {
     assert.ok((counts['webhook_deliveries'] ?? 0) >= 1, 'webhook deliveries are in the backup');
 
     const { db: target, databaseUrl } = await emptyDb();
-    assert.deepEqual(await restoreDatabase(target, file), Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0)));
-    for (const table of COMPARED) assert.deepEqual(await rowsOf(target, table), await rowsOf(source, table), `${table} differs after the restore`);
+    assert.deepEqual(
+      await restoreDatabase(target, file),
+      Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0)),
+    );
+    for (const table of COMPARED)
+      assert.deepEqual(await rowsOf(target, table), await rowsOf(source, table), `${table} differs after the restore`);
 
-    const again = await restoreDatabase(target, file).then(() => undefined, (e: unknown) => e);
+    const again = await restoreDatabase(target, file).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(again instanceof BackupRefusedError);
-    assert.match(again.message, /^the database is not empty \(table \w+ has rows\): restore into a new, empty database$/);
+    assert.match(
+      again.message,
+      /^the database is not empty \(table \w+ has rows\): restore into a new, empty database$/,
+    );
 
     // A service on the restored database: the old key works, new rows get ids past the old ones.
     restoredService = await startTestService({ db: target, databaseUrl });
@@ -88,20 +119,32 @@ describe('backup and restore', { timeout: 900_000 }, () => {
     await writeFile(truncated, `${lines.slice(0, -1).join('\n')}\n`);
     const { db } = await emptyDb();
     try {
-      const error = await restoreDatabase(db, truncated).then(() => undefined, (e: unknown) => e);
+      const error = await restoreDatabase(db, truncated).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(error instanceof BackupRefusedError);
       assert.equal(error.message, 'the backup is incomplete (no end marker): nothing was restored');
       assert.deepEqual(await rowsOf(db, 'organisations'), [], 'the transaction rolled back');
       const damaged = join(await dir, 'damaged.jsonl');
       await writeFile(damaged, `${lines.slice(0, 2).join('\n')}\n{"table":\n`);
-      const garbled = await restoreDatabase(db, damaged).then(() => undefined, (e: unknown) => e);
+      const garbled = await restoreDatabase(db, damaged).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(garbled instanceof BackupRefusedError, String(garbled));
       assert.equal(garbled.message, 'the backup is damaged: a line is not JSON ({"table":): nothing was restored');
       const foreign = join(await dir, 'foreign.jsonl');
       await writeFile(foreign, 'hello\n');
-      const refused = await restoreDatabase(db, foreign).then(() => undefined, (e: unknown) => e);
+      const refused = await restoreDatabase(db, foreign).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.equal((refused as Error).message, 'not a Rallypoint backup (the first line is not its JSON header)');
-      const exists = await backupDatabase(db, file).then(() => undefined, (e: unknown) => e);
+      const exists = await backupDatabase(db, file).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.equal((exists as { code?: string }).code, 'EEXIST', 'a backup never overwrites a file');
     } finally {
       await db.close();

@@ -7,7 +7,14 @@ import { openDb } from '../../src/db/open-db.js';
 import { loadMigrations, migrate } from '../../src/db/migrate.js';
 import { insertEvents, selectLatestEventId } from '../../src/db/queries/events.js';
 import { startEventSequencer } from '../../src/events/event-sequencer.js';
-import { client, createTestDatabase, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
+import {
+  client,
+  createTestDatabase,
+  registerServer,
+  seedVersion,
+  startTestService,
+  type TestService,
+} from '../support/harness.js';
 import { openSse, type SseStream } from './sse-client.js';
 
 function stream(t: TestService, key: string, headers: Record<string, string> = {}, query = ''): Promise<SseStream> {
@@ -18,7 +25,10 @@ function stream(t: TestService, key: string, headers: Record<string, string> = {
 async function churn(call: ReturnType<typeof client>, app: string): Promise<void> {
   const created = await call('POST', '/v1/session', { app_name: app, ip_list: ['1.2.3.4'] });
   assert.equal(created.status, 200, JSON.stringify(created.body));
-  assert.equal((await call('PUT', `/v1/session/${created.body.session_id}/users`, { ip_list: ['9.9.9.9'] })).status, 200);
+  assert.equal(
+    (await call('PUT', `/v1/session/${created.body.session_id}/users`, { ip_list: ['9.9.9.9'] })).status,
+    200,
+  );
   assert.equal((await call('DELETE', `/v1/session/${created.body.session_id}`)).status, 200);
 }
 
@@ -29,7 +39,7 @@ describe('event ids are per organisation', () => {
   });
   after(() => t.close());
 
-  it('a new organisation starts at 1, and another organisation\'s volume never shows in its ids', async () => {
+  it("a new organisation starts at 1, and another organisation's volume never shows in its ids", async () => {
     const callA = client(t.url, t.key);
     const a = await seedVersion(callA, { sockets: 100 });
     await registerServer(callA, { ...a, sockets: 100 });
@@ -43,8 +53,15 @@ describe('event ids are per organisation', () => {
     const bApp = await seedVersion(callB, { sockets: 100 });
     await registerServer(callB, { ...bApp, sockets: 100 });
     const bFirst = await bStream.take(2);
-    assert.deepEqual(bFirst.map((e) => Number(e.id)), [1, 2], 'the newcomer\'s first ids say nothing of the other organisation');
-    assert.deepEqual(bFirst.map((e) => e.data.id), [1, 2]);
+    assert.deepEqual(
+      bFirst.map((e) => Number(e.id)),
+      [1, 2],
+      "the newcomer's first ids say nothing of the other organisation",
+    );
+    assert.deepEqual(
+      bFirst.map((e) => e.data.id),
+      [1, 2],
+    );
 
     // B's activity does not move A's numbering: A's next event follows A's own last one.
     const aLatest = await selectLatestEventId(t.service.deps.db, (await authenticate(t.service.deps.db, t.key))!);
@@ -57,8 +74,10 @@ describe('event ids are per organisation', () => {
     assert.equal(Number(next.id), aLatest + 1);
     const state = await callB('GET', '/v1/dashboard/state');
     assert.equal(state.status, 200);
-    const bCount = (await t.service.deps.db.query<{ n: number }>('SELECT count(*) AS n FROM events WHERE org_id = $1', [b.orgId])).rows[0]!.n;
-    assert.equal(state.body.latest_event_id, bCount, 'B\'s latest id counts B\'s events only');
+    const bCount = (
+      await t.service.deps.db.query<{ n: number }>('SELECT count(*) AS n FROM events WHERE org_id = $1', [b.orgId])
+    ).rows[0]!.n;
+    assert.equal(state.body.latest_event_id, bCount, "B's latest id counts B's events only");
     aStream.close();
     bStream.close();
   });
@@ -83,31 +102,65 @@ describe('event ids are per organisation', () => {
     const db = await openDb({ databaseUrl: url, dataDir: '', poolSize: 2 });
     try {
       const all = await loadMigrations();
-      await migrate(db, all.filter((m) => m.id < 10));
-      const orgs = (await db.query<{ id: number }>(
-        "INSERT INTO organisations (name, webhook_secret) VALUES ('one', 's'), ('two', 's'), ('three', 's') RETURNING id",
-      )).rows.map((r) => r.id);
+      await migrate(
+        db,
+        all.filter((m) => m.id < 10),
+      );
+      const orgs = (
+        await db.query<{ id: number }>(
+          "INSERT INTO organisations (name, webhook_secret) VALUES ('one', 's'), ('two', 's'), ('three', 's') RETURNING id",
+        )
+      ).rows.map((r) => r.id);
       // Global positions as the old sequencer gave them; the last row is not numbered yet.
-      const rows: Array<[number, number | null]> = [[orgs[0]!, 1], [orgs[1]!, 2], [orgs[0]!, 3], [orgs[0]!, 7], [orgs[1]!, 9], [orgs[2]!, null]];
+      const rows: Array<[number, number | null]> = [
+        [orgs[0]!, 1],
+        [orgs[1]!, 2],
+        [orgs[0]!, 3],
+        [orgs[0]!, 7],
+        [orgs[1]!, 9],
+        [orgs[2]!, null],
+      ];
       for (const [org, position] of rows) {
         await db.query(
-          "INSERT INTO events (org_id, position, type, data, created_at) VALUES ($1, $2, 'test.old', '{}', now())", [org, position],
+          "INSERT INTO events (org_id, position, type, data, created_at) VALUES ($1, $2, 'test.old', '{}', now())",
+          [org, position],
         );
       }
       await migrate(db, all);
-      const after = await db.query<{ org_id: number; position: number | null }>('SELECT org_id, position FROM events ORDER BY id');
-      assert.deepEqual(after.rows.map((r) => [r.org_id, r.position]), [
-        [orgs[0], 1], [orgs[1], 1], [orgs[0], 2], [orgs[0], 3], [orgs[1], 2], [orgs[2], null],
-      ]);
+      const after = await db.query<{ org_id: number; position: number | null }>(
+        'SELECT org_id, position FROM events ORDER BY id',
+      );
+      assert.deepEqual(
+        after.rows.map((r) => [r.org_id, r.position]),
+        [
+          [orgs[0], 1],
+          [orgs[1], 1],
+          [orgs[0], 2],
+          [orgs[0], 3],
+          [orgs[1], 2],
+          [orgs[2], null],
+        ],
+      );
       assert.equal(await selectLatestEventId(db, orgs[0]!), 3);
       assert.equal(await selectLatestEventId(db, orgs[1]!), 2);
       assert.equal(await selectLatestEventId(db, orgs[2]!), 0);
       const sequencer = startEventSequencer({ db, minGapMs: 1, fallbackMs: 0, onError: () => undefined });
-      await insertEvents(db, [{ orgId: orgs[0]!, type: 'test.new', sessionId: null, requestId: null, data: {}, createdAt: new Date() }]);
+      await insertEvents(db, [
+        { orgId: orgs[0]!, type: 'test.new', sessionId: null, requestId: null, data: {}, createdAt: new Date() },
+      ]);
       assert.equal(await sequencer.runDue(), 2);
       await sequencer.stop();
-      const numbered = await db.query<{ org_id: number; position: number }>("SELECT org_id, position FROM events WHERE type = 'test.new' OR org_id = $1", [orgs[2]]);
-      assert.deepEqual(numbered.rows.map((r) => [r.org_id, r.position]).sort(), [[orgs[0], 4], [orgs[2], 1]].sort());
+      const numbered = await db.query<{ org_id: number; position: number }>(
+        "SELECT org_id, position FROM events WHERE type = 'test.new' OR org_id = $1",
+        [orgs[2]],
+      );
+      assert.deepEqual(
+        numbered.rows.map((r) => [r.org_id, r.position]).sort(),
+        [
+          [orgs[0], 4],
+          [orgs[2], 1],
+        ].sort(),
+      );
     } finally {
       await db.close();
     }
@@ -118,7 +171,12 @@ describe('event stream limits', () => {
   let t: TestService;
   before(async () => {
     t = await startTestService({
-      env: { EVENT_STREAMS_PER_KEY: '2', EVENT_STREAMS_PER_ORG: '3', EVENT_REPLAY_MAX_EVENTS: '12', EVENT_STREAM_QUEUE_MAX: '5' },
+      env: {
+        EVENT_STREAMS_PER_KEY: '2',
+        EVENT_STREAMS_PER_ORG: '3',
+        EVENT_REPLAY_MAX_EVENTS: '12',
+        EVENT_STREAM_QUEUE_MAX: '5',
+      },
     });
   });
   after(() => t.close());
@@ -129,7 +187,10 @@ describe('event stream limits', () => {
     assert.ok(second.ok);
     const call = client(t.url, org.key);
     const open = [await stream(t, org.key), await stream(t, org.key)];
-    assert.deepEqual(open.map((s) => s.status), [200, 200]);
+    assert.deepEqual(
+      open.map((s) => s.status),
+      [200, 200],
+    );
     const third = await call('GET', '/v1/events');
     assert.equal(third.status, 429);
     assert.equal(third.body.code, 'TOO_MANY_STREAMS');
@@ -147,7 +208,7 @@ describe('event stream limits', () => {
     stranger.close();
     // A closed stream gives its slot back.
     open[0]!.close();
-    await eventually('the closed stream\'s slot is free', async () => {
+    await eventually("the closed stream's slot is free", async () => {
       const again = await stream(t, org.key);
       if (again.status === 200) {
         again.close();
@@ -185,7 +246,10 @@ describe('event stream limits', () => {
     const now = await selectLatestEventId(t.service.deps.db, org.orgId);
     const near = await stream(t, org.key, { 'last-event-id': String(now - 12) });
     const replayed = await near.take(12);
-    assert.deepEqual(replayed.map((e) => Number(e.id)), Array.from({ length: 12 }, (_, i) => now - 11 + i));
+    assert.deepEqual(
+      replayed.map((e) => Number(e.id)),
+      Array.from({ length: 12 }, (_, i) => now - 11 + i),
+    );
     near.close();
   });
 
@@ -195,7 +259,9 @@ describe('event stream limits', () => {
     const url = new URL(`${t.url}/v1/events`);
     const chunks: Buffer[] = [];
     const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      http.get(url, { headers: { authorization: `token ${org.key}`, accept: 'text/event-stream' } }, resolve).on('error', reject);
+      http
+        .get(url, { headers: { authorization: `token ${org.key}`, accept: 'text/event-stream' } }, resolve)
+        .on('error', reject);
     });
     assert.equal(response.statusCode, 200);
     // Reads nothing more: the server's socket fills up, then its queue.
@@ -205,12 +271,26 @@ describe('event stream limits', () => {
     // Big events fill the socket buffers quickly.
     const padding = 'x'.repeat(6_000);
     for (let batch = 0; batch < 40; batch++) {
-      await t.service.deps.db.transaction((tx) => insertEvents(tx, Array.from({ length: 50 }, () => (
-        { orgId: org.orgId, type: 'test.big', sessionId: null, requestId: null, data: { padding }, createdAt: new Date() }))));
+      await t.service.deps.db.transaction((tx) =>
+        insertEvents(
+          tx,
+          Array.from({ length: 50 }, () => ({
+            orgId: org.orgId,
+            type: 'test.big',
+            sessionId: null,
+            requestId: null,
+            data: { padding },
+            createdAt: new Date(),
+          })),
+        ),
+      );
       await t.service.eventSequencer.runDue();
       if (t.service.events.subscriberCount() === subscribersBefore) break;
     }
-    await eventually('the server gave up on the slow stream', async () => t.service.events.subscriberCount() === subscribersBefore);
+    await eventually(
+      'the server gave up on the slow stream',
+      async () => t.service.events.subscriberCount() === subscribersBefore,
+    );
     response.resume();
     await ended;
     const text = Buffer.concat(chunks).toString('utf8');
@@ -218,7 +298,10 @@ describe('event stream limits', () => {
     const last = blocks.at(-1)!;
     assert.match(last, /^event: resync\ndata: /);
     assert.equal(JSON.parse(last.split('data: ')[1]!).data.reason, 'slow_consumer');
-    assert.ok(blocks.filter((b) => b.includes('event: test.big')).length < 2_000, 'events past the queue were not held');
+    assert.ok(
+      blocks.filter((b) => b.includes('event: test.big')).length < 2_000,
+      'events past the queue were not held',
+    );
   });
 });
 
@@ -236,7 +319,10 @@ describe('a commit wakes the sequencer', () => {
     const live = await stream(t, t.key);
     await registerServer(call, { ...v, sockets: 8 });
     const events = await live.take(2, 20_000);
-    assert.deepEqual(events.map((e) => e.event), ['deployment.created', 'deployment.ready']);
+    assert.deepEqual(
+      events.map((e) => e.event),
+      ['deployment.created', 'deployment.ready'],
+    );
     live.close();
   });
 });

@@ -1,8 +1,20 @@
 import { after, before, describe, eventually, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { authenticate, createOrganisation } from '../../src/app/keys.js';
-import { insertEvents, lockEventSequencer, selectEventsAfter, selectLatestEventId } from '../../src/db/queries/events.js';
-import { client, FakeClock, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
+import {
+  insertEvents,
+  lockEventSequencer,
+  selectEventsAfter,
+  selectLatestEventId,
+} from '../../src/db/queries/events.js';
+import {
+  client,
+  FakeClock,
+  registerServer,
+  seedVersion,
+  startTestService,
+  type TestService,
+} from '../support/harness.js';
 import { openSse, type SseEvent, type SseStream } from './sse-client.js';
 
 type Call = ReturnType<typeof client>;
@@ -24,26 +36,52 @@ async function lifecycle(call: Call, app: string): Promise<string> {
 }
 
 const LIFECYCLE = [
-  'session.created', 'session.linked', 'session.ready', 'deployment.usage_changed',
-  'session.users_changed', 'deployment.usage_changed',
-  'session.deleted', 'deployment.usage_changed',
+  'session.created',
+  'session.linked',
+  'session.ready',
+  'deployment.usage_changed',
+  'session.users_changed',
+  'deployment.usage_changed',
+  'session.deleted',
+  'deployment.usage_changed',
 ];
 
 function assertLifecycle(events: SseEvent[], sessionId: string, requestId: string): void {
   assert.deepEqual(typesOf(events), LIFECYCLE);
   const ids = events.map((e) => Number(e.id));
-  assert.deepEqual([...ids].sort((a, b) => a - b), ids, 'ids increase along the stream');
+  assert.deepEqual(
+    [...ids].sort((a, b) => a - b),
+    ids,
+    'ids increase along the stream',
+  );
   for (const e of events) assert.equal(e.data.id, Number(e.id));
   const ready = events[2]!;
   assert.equal(ready.data.type, 'session.ready');
   assert.equal(ready.data.session_id, sessionId);
   assert.deepEqual(
     { ...ready.data.data },
-    { session_id: sessionId, status: 'Ready', ready: true, linked: true, kind: 'Seat', user_count: 2, deployment_request_id: requestId },
+    {
+      session_id: sessionId,
+      status: 'Ready',
+      ready: true,
+      linked: true,
+      kind: 'Seat',
+      user_count: 2,
+      deployment_request_id: requestId,
+    },
   );
   assert.equal(events[4]!.data.data.user_count, 3);
-  assert.deepEqual(events.filter((e) => e.event === 'deployment.usage_changed').map((e) => e.data.data.sockets_usage), [2, 3, 0]);
-  assert.deepEqual(events[3]!.data.data, { request_id: requestId, status: 'Status.READY', sockets: 8, sockets_usage: 2, is_joinable_by_session: true });
+  assert.deepEqual(
+    events.filter((e) => e.event === 'deployment.usage_changed').map((e) => e.data.data.sockets_usage),
+    [2, 3, 0],
+  );
+  assert.deepEqual(events[3]!.data.data, {
+    request_id: requestId,
+    status: 'Status.READY',
+    sockets: 8,
+    sockets_usage: 2,
+    is_joinable_by_session: true,
+  });
   assert.equal(events[6]!.data.data.status, 'Terminating');
 }
 
@@ -60,7 +98,7 @@ describe('live events on one service', () => {
     if (!closed) await t.close();
   });
 
-  it('streams a session\'s changes in order, with their snapshots', async () => {
+  it("streams a session's changes in order, with their snapshots", async () => {
     const { app, version } = await seedVersion(call, { sockets: 8 });
     const all = await stream(t);
     assert.equal(all.status, 200);
@@ -106,8 +144,16 @@ describe('live events on one service', () => {
     // ?last_event_id= works like the header, for the whole organisation.
     const query = await stream(t, `?last_event_id=${gap.id}`);
     const orgWide = await query.take(4);
-    assert.deepEqual(typesOf(orgWide), ['deployment.usage_changed', 'session.deleted', 'deployment.usage_changed', 'session.deleted']);
-    assert.deepEqual(orgWide.filter((e) => e.event === 'session.deleted').map((e) => e.data.session_id), [other.body.session_id, id]);
+    assert.deepEqual(typesOf(orgWide), [
+      'deployment.usage_changed',
+      'session.deleted',
+      'deployment.usage_changed',
+      'session.deleted',
+    ]);
+    assert.deepEqual(
+      orgWide.filter((e) => e.event === 'session.deleted').map((e) => e.data.session_id),
+      [other.body.session_id, id],
+    );
     query.close();
     assert.ok(requestId);
   });
@@ -145,7 +191,7 @@ describe('live events on one service', () => {
     replay.close();
   });
 
-  it('never shows another organisation\'s events', async () => {
+  it("never shows another organisation's events", async () => {
     const stranger = await createOrganisation(t.service.deps, 'stranger');
     const theirs = await stream(t, '', { 'last-event-id': '0' }, stranger.key);
     const strangerCall = client(t.url, stranger.key);
@@ -202,7 +248,14 @@ describe('live events across two server processes (PostgreSQL LISTEN/NOTIFY)', (
     const org = await createOrganisation(a.service.deps, 'ordering');
     const orgId = (await authenticate(db, org.key))!;
     const onB = await stream(b, '?session_id=order-test', {}, org.key);
-    const event = (type: string) => ({ orgId, type, sessionId: 'order-test', requestId: null, data: {}, createdAt: new Date() });
+    const event = (type: string) => ({
+      orgId,
+      type,
+      sessionId: 'order-test',
+      requestId: null,
+      data: {},
+      createdAt: new Date(),
+    });
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let inserted!: () => void;
@@ -221,14 +274,20 @@ describe('live events across two server processes (PostgreSQL LISTEN/NOTIFY)', (
       // The sequencer numbers what is committed: the second event now, the first once it commits.
       await a.service.eventSequencer.runDue();
       const beforeFirstCommits = await selectEventsAfter(db, { orgId, afterId: 0, sessionId: 'order-test', limit: 10 });
-      assert.deepEqual(beforeFirstCommits.map((e) => e.type), ['test.inserted_second']);
+      assert.deepEqual(
+        beforeFirstCommits.map((e) => e.type),
+        ['test.inserted_second'],
+      );
     } finally {
       release();
       await first;
     }
     await a.service.eventSequencer.runDue();
     const logged = await selectEventsAfter(db, { orgId, afterId: 0, sessionId: 'order-test', limit: 10 });
-    assert.deepEqual(logged.map((e) => e.type), ['test.inserted_second', 'test.inserted_first']);
+    assert.deepEqual(
+      logged.map((e) => e.type),
+      ['test.inserted_second', 'test.inserted_first'],
+    );
     assert.ok(logged[0]!.id < logged[1]!.id);
     assert.deepEqual(typesOf(await onB.take(2)), ['test.inserted_second', 'test.inserted_first']);
     onB.close();
@@ -250,11 +309,21 @@ describe('live events across two server processes (PostgreSQL LISTEN/NOTIFY)', (
     });
     try {
       await lockTaken;
-      await db.transaction((tx) => insertEvents(tx, [{ orgId, type: 'test.waited', sessionId: null, requestId: null, data: {}, createdAt: new Date() }]));
+      await db.transaction((tx) =>
+        insertEvents(tx, [
+          { orgId, type: 'test.waited', sessionId: null, requestId: null, data: {}, createdAt: new Date() },
+        ]),
+      );
       const running = a.service.eventSequencer.runDue();
-      await eventually('runDue queued for the sequencer lock', async () => (await db.query<{ n: number }>(
-        "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-      )).rows[0]!.n > 0);
+      await eventually(
+        'runDue queued for the sequencer lock',
+        async () =>
+          (
+            await db.query<{ n: number }>(
+              "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            )
+          ).rows[0]!.n > 0,
+      );
       release();
       await running;
     } finally {
@@ -262,7 +331,10 @@ describe('live events across two server processes (PostgreSQL LISTEN/NOTIFY)', (
       await other;
     }
     const logged = await selectEventsAfter(db, { orgId, afterId: 0, limit: 10 });
-    assert.deepEqual(logged.map((e) => e.type), ['test.waited']);
+    assert.deepEqual(
+      logged.map((e) => e.type),
+      ['test.waited'],
+    );
   });
 
   it('delivers changes made by another process in order, and the gap after a reconnect', async () => {

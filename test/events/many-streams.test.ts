@@ -31,7 +31,14 @@ describe('300 streams replaying from 0 against a server process', { timeout: 600
   });
 
   it('every stream gets the whole replay, other requests stay responsive and the server stays small', async () => {
-    const result = await runReplayLoad({ url: server.url, pid: server.pid, orgs, perKey: 50, probePath: '/v1/sessions', probeKey: orgs[0]!.keys[0]! });
+    const result = await runReplayLoad({
+      url: server.url,
+      pid: server.pid,
+      orgs,
+      perKey: 50,
+      probePath: '/v1/sessions',
+      probeKey: orgs[0]!.keys[0]!,
+    });
     console.log(
       `300 replaying streams x ${EVENTS} events: ${result.completed}/${result.streams} complete, ${Math.round(result.bytes / 1e6)} MB in ${result.seconds} s; ` +
         `${result.requests} other requests p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, max ${result.maxMs} ms; server peak RSS ${result.peakRssMb} MB`,
@@ -45,7 +52,8 @@ describe('300 streams replaying from 0 against a server process', { timeout: 600
 
   it('one more stream than a key may hold is refused with 429 TOO_MANY_STREAMS', async () => {
     const key = orgs[1]!.keys[0]!;
-    const open = async (signal?: AbortSignal) => fetch(`${server.url}/v1/events`, { headers: { authorization: `token ${key}` }, ...(signal ? { signal } : {}) });
+    const open = async (signal?: AbortSignal) =>
+      fetch(`${server.url}/v1/events`, { headers: { authorization: `token ${key}` }, ...(signal ? { signal } : {}) });
     // The previous test's streams of this key may take a moment to be seen closed.
     await eventually('the key holds 50 streams', async () => {
       const held: AbortController[] = [];

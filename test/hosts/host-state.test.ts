@@ -5,18 +5,39 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '../support/node-test.js';
 import { markHostReachable, markHostUnreachable } from '../../src/app/hosts.js';
-import { insertHost, releaseHostAllocation, selectHostById, selectHosts, type NewHost } from '../../src/db/queries/hosts.js';
+import {
+  insertHost,
+  releaseHostAllocation,
+  selectHostById,
+  selectHosts,
+  type NewHost,
+} from '../../src/db/queries/hosts.js';
 import { registerServer, seedVersion, useTestService, MONTREAL } from '../support/harness.js';
 
 const place = {
-  city: MONTREAL.city, country: MONTREAL.country, continent: MONTREAL.continent, administrativeDivision: MONTREAL.administrative_division,
-  region: '', timezone: MONTREAL.timezone, latitude: MONTREAL.latitude, longitude: MONTREAL.longitude,
+  city: MONTREAL.city,
+  country: MONTREAL.country,
+  continent: MONTREAL.continent,
+  administrativeDivision: MONTREAL.administrative_division,
+  region: '',
+  timezone: MONTREAL.timezone,
+  latitude: MONTREAL.latitude,
+  longitude: MONTREAL.longitude,
 };
 
 function newHost(name: string, overrides: Partial<NewHost> = {}): NewHost {
   return {
-    name, endpoint: { kind: 'socket', path: '/run/podman/podman.sock' }, publicIp: '203.0.113.50', place, cpuUnits: 2048,
-    memoryMb: 4096, portMin: 30000, portMax: 30009, tags: [], now: new Date('2026-01-01T00:00:00Z'), ...overrides,
+    name,
+    endpoint: { kind: 'socket', path: '/run/podman/podman.sock' },
+    publicIp: '203.0.113.50',
+    place,
+    cpuUnits: 2048,
+    memoryMb: 4096,
+    portMin: 30000,
+    portMax: 30009,
+    tags: [],
+    now: new Date('2026-01-01T00:00:00Z'),
+    ...overrides,
   };
 }
 
@@ -30,10 +51,19 @@ describe('hosts: rows and state', { timeout: 60_000 }, () => {
     assert.equal(host.state, 'active');
     assert.deepEqual(host.endpoint, { kind: 'socket', path: '/run/podman/podman.sock' });
     assert.equal(await insertHost(db, newHost('h-rows')), undefined, 'a second host with the same name');
-    await assert.rejects(insertHost(db, newHost('h-bad-range', { portMin: 40000, portMax: 30000 })), /hosts_port_range/);
+    await assert.rejects(
+      insertHost(db, newHost('h-bad-range', { portMin: 40000, portMax: 30000 })),
+      /hosts_port_range/,
+    );
     await assert.rejects(insertHost(db, newHost('h-bad-port', { portMax: 70000 })), /hosts_port_range/);
-    await assert.rejects(db.query('UPDATE hosts SET used_cpu_units = cpu_units + 1 WHERE id = $1', [host.id]), /hosts_within_capacity/);
-    await assert.rejects(db.query('UPDATE hosts SET used_ports = 11 WHERE id = $1', [host.id]), /hosts_within_capacity/);
+    await assert.rejects(
+      db.query('UPDATE hosts SET used_cpu_units = cpu_units + 1 WHERE id = $1', [host.id]),
+      /hosts_within_capacity/,
+    );
+    await assert.rejects(
+      db.query('UPDATE hosts SET used_ports = 11 WHERE id = $1', [host.id]),
+      /hosts_within_capacity/,
+    );
     assert.ok((await selectHosts(db)).some((h) => h.name === 'h-rows'));
   });
 
@@ -43,7 +73,12 @@ describe('hosts: rows and state', { timeout: 60_000 }, () => {
     const { app, version } = await seedVersion(call, { kind: 'Seat', sockets: 4 });
     const requestId = await registerServer(call, { app, version });
     await db.query('UPDATE deployments SET host_id = $1 WHERE request_id = $2', [host.id, requestId]);
-    const session = await call('POST', '/v1/session', { app_name: app, version_name: version, ip_list: ['1.2.3.4'], deployment_request_id: requestId });
+    const session = await call('POST', '/v1/session', {
+      app_name: app,
+      version_name: version,
+      ip_list: ['1.2.3.4'],
+      deployment_request_id: requestId,
+    });
     assert.equal(session.status, 200, JSON.stringify(session.body));
 
     const down = await markHostUnreachable(t.service.deps, host.id, 'connect ECONNREFUSED');
@@ -71,16 +106,27 @@ describe('hosts: rows and state', { timeout: 60_000 }, () => {
     assert.equal(after?.unreachableSince, null);
   });
 
-  it('releases a deployment\'s cpu, memory and ports exactly once', async () => {
+  it("releases a deployment's cpu, memory and ports exactly once", async () => {
     const db = t.service.deps.db;
     const host = (await insertHost(db, newHost('h-release')))!;
     const { app, version } = await seedVersion(call);
     const requestId = await registerServer(call, { app, version });
-    const { rows } = await db.query<{ id: number }>('UPDATE deployments SET host_id = $1 WHERE request_id = $2 RETURNING id', [host.id, requestId]);
+    const { rows } = await db.query<{ id: number }>(
+      'UPDATE deployments SET host_id = $1 WHERE request_id = $2 RETURNING id',
+      [host.id, requestId],
+    );
     const deploymentId = rows[0]!.id;
-    await db.query('INSERT INTO host_allocations (deployment_id, host_id, cpu_units, memory_mb) VALUES ($1, $2, 512, 1024)', [deploymentId, host.id]);
-    await db.query('INSERT INTO host_ports (host_id, port, deployment_id) VALUES ($1, 30000, $2), ($1, 30001, $2)', [host.id, deploymentId]);
-    await db.query('UPDATE hosts SET used_cpu_units = 512, used_memory_mb = 1024, used_ports = 2 WHERE id = $1', [host.id]);
+    await db.query(
+      'INSERT INTO host_allocations (deployment_id, host_id, cpu_units, memory_mb) VALUES ($1, $2, 512, 1024)',
+      [deploymentId, host.id],
+    );
+    await db.query('INSERT INTO host_ports (host_id, port, deployment_id) VALUES ($1, 30000, $2), ($1, 30001, $2)', [
+      host.id,
+      deploymentId,
+    ]);
+    await db.query('UPDATE hosts SET used_cpu_units = 512, used_memory_mb = 1024, used_ports = 2 WHERE id = $1', [
+      host.id,
+    ]);
 
     assert.equal(await releaseHostAllocation(db, deploymentId), true);
     assert.equal(await releaseHostAllocation(db, deploymentId), false, 'a second release changes nothing');

@@ -11,15 +11,29 @@ import { launchChromium } from '../support/browser.js';
 
 const hostBody = (name: string, site: typeof FRANKFURT, state?: 'drain') => ({
   body: {
-    name, endpoint: { kind: 'socket', path: '/run/podman/podman.sock' }, public_ip: '203.0.113.5',
-    location: { city: site.city, country: site.country, continent: site.continent, latitude: site.latitude, longitude: site.longitude },
-    cpu_units: 1024, memory_mb: 2048, port_min: 30000, port_max: 30009,
+    name,
+    endpoint: { kind: 'socket', path: '/run/podman/podman.sock' },
+    public_ip: '203.0.113.5',
+    location: {
+      city: site.city,
+      country: site.country,
+      continent: site.continent,
+      latitude: site.latitude,
+      longitude: site.longitude,
+    },
+    cpu_units: 1024,
+    memory_mb: 2048,
+    port_min: 30000,
+    port_max: 30009,
   },
   state,
 });
 
 describe('hosts seen by operators', { timeout: 120_000 }, () => {
-  const { t, call } = useTestService({ providers: [createRecordingHostProvider()], env: { METRICS_TOKEN: 'host-metrics-token' } });
+  const { t, call } = useTestService({
+    providers: [createRecordingHostProvider()],
+    env: { METRICS_TOKEN: 'host-metrics-token' },
+  });
   let other: ReturnType<typeof client>;
   let myDeployment: string;
 
@@ -31,14 +45,19 @@ describe('hosts seen by operators', { timeout: 120_000 }, () => {
     }
     const { app } = await seedVersion(call, { extra: { ports: [{ port: 7777, protocol: 'UDP', name: 'game' }] } });
     const theirs = await seedVersion(other);
-    const where = { geo_ip_list: [{ ip: '198.51.100.1', latitude: FRANKFURT.latitude, longitude: FRANKFURT.longitude }] };
+    const where = {
+      geo_ip_list: [{ ip: '198.51.100.1', latitude: FRANKFURT.latitude, longitude: FRANKFURT.longitude }],
+    };
     const deployed = await call('POST', '/v1/deploy', { app_name: app, version_name: 'v1', ...where });
     assert.equal(deployed.status, 200, JSON.stringify(deployed.body));
     myDeployment = deployed.body.request_id;
-    assert.equal((await other('POST', '/v1/deploy', { app_name: theirs.app, version_name: 'v1', ...where })).status, 200);
+    assert.equal(
+      (await other('POST', '/v1/deploy', { app_name: theirs.app, version_name: 'v1', ...where })).status,
+      200,
+    );
   });
 
-  it('lists the active hosts\' places as locations, for every organisation', async () => {
+  it("lists the active hosts' places as locations, for every organisation", async () => {
     for (const caller of [call, other]) {
       const listed = await caller('GET', '/v1/locations');
       assert.equal(listed.status, 200, JSON.stringify(listed.body));
@@ -48,15 +67,27 @@ describe('hosts seen by operators', { timeout: 120_000 }, () => {
     }
   });
 
-  it('shows the operator each host\'s used/total capacity and deployments; other organisations see no hosts', async () => {
+  it("shows the operator each host's used/total capacity and deployments; other organisations see no hosts", async () => {
     const state = await call('GET', '/v1/dashboard/state');
     assert.equal(state.status, 200);
     const fra = state.body.hosts.find((h: { name: string }) => h.name === 'fra-1');
     assert.deepEqual(
-      [fra.state, fra.cpu_units, fra.used_cpu_units, fra.memory_mb, fra.used_memory_mb, fra.ports, fra.used_ports, fra.deployment_count],
+      [
+        fra.state,
+        fra.cpu_units,
+        fra.used_cpu_units,
+        fra.memory_mb,
+        fra.used_memory_mb,
+        fra.ports,
+        fra.used_ports,
+        fra.deployment_count,
+      ],
       ['active', 1024, 512, 2048, 512, 10, 1, 2],
     );
-    assert.equal(state.body.deployments.find((d: { request_id: string }) => d.request_id === myDeployment).host, 'fra-1');
+    assert.equal(
+      state.body.deployments.find((d: { request_id: string }) => d.request_id === myDeployment).host,
+      'fra-1',
+    );
     assert.equal(state.body.hosts.find((h: { name: string }) => h.name === 'tyo-1').state, 'draining');
 
     const theirs = await other('GET', '/v1/dashboard/state');
@@ -68,8 +99,11 @@ describe('hosts seen by operators', { timeout: 120_000 }, () => {
   });
 
   it('exports host capacity gauges by host, none named _total', async () => {
-    const text = await (await fetch(`${t.url}/metrics`, { headers: { authorization: 'Bearer host-metrics-token' } })).text();
-    const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+    const text = await (
+      await fetch(`${t.url}/metrics`, { headers: { authorization: 'Bearer host-metrics-token' } })
+    ).text();
+    const value = (series: string) =>
+      Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
     assert.equal(value('rallypoint_host_cpu_units_capacity{host="fra-1"}'), 1024);
     assert.equal(value('rallypoint_host_cpu_units_used{host="fra-1"}'), 512);
     assert.equal(value('rallypoint_host_memory_capacity_bytes{host="fra-1"}'), 2048 * 1024 * 1024);
@@ -93,7 +127,7 @@ describe('hosts seen by operators', { timeout: 120_000 }, () => {
       const text = await row.innerText();
       assert.match(text, /active/);
       assert.match(text, /512\/1024/, 'CPU units used/total');
-      assert.match(text, new RegExp(myDeployment), 'the operator\'s own deployment on it');
+      assert.match(text, new RegExp(myDeployment), "the operator's own deployment on it");
       assert.match(text, /1 of other organisations/);
       assert.equal(await page.getByRole('meter', { name: '1 of 10 ports used' }).count(), 1);
     } finally {

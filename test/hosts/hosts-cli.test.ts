@@ -13,18 +13,47 @@ const bin = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { env: { PATH: process.env['PATH'] ?? '', ...env } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
 const PLACE_AND_SIZE = [
-  '--public-ip', '203.0.113.5', '--city', 'Frankfurt', '--country', 'Germany', '--continent', 'Europe', '--lat', '50.11',
-  '--lon', '8.68', '--cpu', '4096', '--memory', '8192', '--tag', 'eu',
+  '--public-ip',
+  '203.0.113.5',
+  '--city',
+  'Frankfurt',
+  '--country',
+  'Germany',
+  '--continent',
+  'Europe',
+  '--lat',
+  '50.11',
+  '--lon',
+  '8.68',
+  '--cpu',
+  '4096',
+  '--memory',
+  '8192',
+  '--tag',
+  'eu',
 ];
 const SOCKET = ['--socket', '/run/podman/podman.sock'];
-const addArgs = (name: string, endpoint: string[], ports = '30000-30999') => ['hosts', 'add', name, ...endpoint, ...PLACE_AND_SIZE, '--ports', ports];
+const addArgs = (name: string, endpoint: string[], ports = '30000-30999') => [
+  'hosts',
+  'add',
+  name,
+  ...endpoint,
+  ...PLACE_AND_SIZE,
+  '--ports',
+  ports,
+];
 const ADD = addArgs('fra-1', SOCKET);
 
 describe('rallypoint hosts', { timeout: 300_000 }, () => {
@@ -45,16 +74,25 @@ describe('rallypoint hosts', { timeout: 300_000 }, () => {
     const listed = await cli(['hosts', 'list'], env);
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stdout, /^NAME\s+STATE\s+LOCATION/);
-    assert.match(listed.stdout, /fra-1\s+active\s+Frankfurt, Germany\s+203\.0\.113\.5\s+0\/4096\s+0\/8192\s+0\/1000\s+0/);
+    assert.match(
+      listed.stdout,
+      /fra-1\s+active\s+Frankfurt, Germany\s+203\.0\.113\.5\s+0\/4096\s+0\/8192\s+0\/1000\s+0/,
+    );
 
     const json = await cli(['hosts', 'list', '--json'], env);
-    assert.deepEqual(JSON.parse(json.stdout).hosts.map((h: { name: string; tags: string[] }) => [h.name, h.tags]), [['fra-1', ['eu']]]);
+    assert.deepEqual(
+      JSON.parse(json.stdout).hosts.map((h: { name: string; tags: string[] }) => [h.name, h.tags]),
+      [['fra-1', ['eu']]],
+    );
 
     const shown = await cli(['hosts', 'show', 'fra-1'], env);
     assert.match(shown.stdout, /endpoint:\s+socket \/run\/podman\/podman.sock/);
     assert.match(shown.stdout, /ports:\s+0\/1000 \(30000-30999\)/);
 
-    assert.match((await cli(['hosts', 'drain', 'fra-1'], env)).stdout, /Host fra-1 is draining; 0 deployment\(s\) still on it/);
+    assert.match(
+      (await cli(['hosts', 'drain', 'fra-1'], env)).stdout,
+      /Host fra-1 is draining; 0 deployment\(s\) still on it/,
+    );
     assert.match((await cli(['hosts', 'show', 'fra-1', '--json'], env)).stdout, /"state": "draining"/);
     assert.match((await cli(['hosts', 'activate', 'fra-1'], env)).stdout, /Host fra-1 is active/);
     const removed = await cli(['hosts', 'remove', 'fra-1'], env);
@@ -65,8 +103,16 @@ describe('rallypoint hosts', { timeout: 300_000 }, () => {
   it('reads TLS material from files and says which flag is wrong', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rp-hosts-cli-'));
     for (const name of ['ca', 'cert', 'key']) writeFileSync(join(dir, `${name}.pem`), `-----BEGIN ${name}-----\n`);
-    const tcp = addArgs('tcp-1', ['--tcp', 'engine.example:2376', '--tls-ca', join(dir, 'ca.pem'), '--tls-cert', join(dir, 'cert.pem'),
-      '--tls-key', join(dir, 'key.pem')]);
+    const tcp = addArgs('tcp-1', [
+      '--tcp',
+      'engine.example:2376',
+      '--tls-ca',
+      join(dir, 'ca.pem'),
+      '--tls-cert',
+      join(dir, 'cert.pem'),
+      '--tls-key',
+      join(dir, 'key.pem'),
+    ]);
     const added = await cli(tcp, env);
     assert.equal(added.code, 0, added.stderr);
     assert.match(added.stdout, /endpoint:\s+tcp engine.example:2376 \(credentials stored\)/);

@@ -13,22 +13,48 @@ import { createRecordingHostProvider } from '../support/host-provider.js';
 
 type Site = typeof MONTREAL;
 const placeOf = (site: Site): PlaceRecord => ({
-  city: site.city, country: site.country, continent: site.continent, administrativeDivision: site.administrative_division,
-  region: '', timezone: site.timezone, latitude: site.latitude, longitude: site.longitude,
+  city: site.city,
+  country: site.country,
+  continent: site.continent,
+  administrativeDivision: site.administrative_division,
+  region: '',
+  timezone: site.timezone,
+  latitude: site.latitude,
+  longitude: site.longitude,
 });
-const near = (site: Site) => ({ geo_ip_list: [{ ip: '198.51.100.7', latitude: site.latitude + 0.1, longitude: site.longitude + 0.1 }] });
+const near = (site: Site) => ({
+  geo_ip_list: [{ ip: '198.51.100.7', latitude: site.latitude + 0.1, longitude: site.longitude + 0.1 }],
+});
 
-async function addHost(t: TestService, name: string, site: Site, size: { cpu?: number; memory?: number; ports?: [number, number] } = {}) {
+async function addHost(
+  t: TestService,
+  name: string,
+  site: Site,
+  size: { cpu?: number; memory?: number; ports?: [number, number] } = {},
+) {
   const [portMin, portMax] = size.ports ?? [30000, 30099];
   const host = await insertHost(t.service.deps.db, {
-    name, endpoint: { kind: 'socket', path: `/run/${name}.sock` }, publicIp: `203.0.113.${10 + (name.length % 200)}`, place: placeOf(site),
-    cpuUnits: size.cpu ?? 1024, memoryMb: size.memory ?? 1024, portMin, portMax, tags: [], now: new Date(),
+    name,
+    endpoint: { kind: 'socket', path: `/run/${name}.sock` },
+    publicIp: `203.0.113.${10 + (name.length % 200)}`,
+    place: placeOf(site),
+    cpuUnits: size.cpu ?? 1024,
+    memoryMb: size.memory ?? 1024,
+    portMin,
+    portMax,
+    tags: [],
+    now: new Date(),
   });
   assert.ok(host, `host ${name}`);
   return host;
 }
 
-const GAME_PORTS = { ports: [{ port: 7777, protocol: 'UDP', name: 'game' }, { port: 7778, protocol: 'TCP', name: 'admin' }] };
+const GAME_PORTS = {
+  ports: [
+    { port: 7777, protocol: 'UDP', name: 'game' },
+    { port: 7778, protocol: 'TCP', name: 'admin' },
+  ],
+};
 
 describe('scheduling on hosts', { timeout: 120_000 }, () => {
   const provider = createRecordingHostProvider();
@@ -59,8 +85,13 @@ describe('scheduling on hosts', { timeout: 120_000 }, () => {
     assert.equal(status.public_ip, fra.publicIp);
     assert.equal(status.provider, 'hosted');
     assert.deepEqual(
-      Object.values(status.ports).map((p: any) => [p.name, p.internal, p.external, p.protocol]).sort(),
-      [['admin', 7778, 31001, 'TCP'], ['game', 7777, 31000, 'UDP']],
+      Object.values(status.ports)
+        .map((p: any) => [p.name, p.internal, p.external, p.protocol])
+        .sort(),
+      [
+        ['admin', 7778, 31001, 'TCP'],
+        ['game', 7777, 31000, 'UDP'],
+      ],
     );
     await t.service.jobs.runDue();
     const started = provider.started.find((d) => d.requestId === deployed.body.request_id);
@@ -88,7 +119,7 @@ describe('scheduling on hosts', { timeout: 120_000 }, () => {
     assert.deepEqual(cities, ['Frankfurt', 'Frankfurt', 'Montreal']);
   });
 
-  it('packs a location\'s hosts: the fullest host that fits first', async () => {
+  it("packs a location's hosts: the fullest host that fits first", async () => {
     await addHost(t, 'mtl-a', MONTREAL);
     await addHost(t, 'mtl-b', MONTREAL);
     const { app } = await seedVersion(call);
@@ -97,7 +128,9 @@ describe('scheduling on hosts', { timeout: 120_000 }, () => {
       const deployed = await deployNear(app, MONTREAL);
       assert.equal(deployed.status, 200, JSON.stringify(deployed.body));
       const { rows } = await t.service.deps.db.query<{ name: string }>(
-        'SELECT h.name FROM deployments d JOIN hosts h ON h.id = d.host_id WHERE d.request_id = $1', [deployed.body.request_id]);
+        'SELECT h.name FROM deployments d JOIN hosts h ON h.id = d.host_id WHERE d.request_id = $1',
+        [deployed.body.request_id],
+      );
       hosts.push(rows[0]!.name);
     }
     assert.deepEqual(hosts, ['mtl-a', 'mtl-a', 'mtl-a', 'mtl-a', 'mtl-b']);
@@ -110,7 +143,9 @@ describe('scheduling on hosts', { timeout: 120_000 }, () => {
     await t.service.deps.db.query("UPDATE hosts SET state = 'draining' WHERE id = $1", [tokyo.id]);
     const { app } = await seedVersion(call);
 
-    const filtered = await deployNear(app, MONTREAL, { filters: [{ field: 'country', filter_type: 'any', values: ['Germany'] }] });
+    const filtered = await deployNear(app, MONTREAL, {
+      filters: [{ field: 'country', filter_type: 'any', values: ['Germany'] }],
+    });
     assert.equal(filtered.status, 200, JSON.stringify(filtered.body));
     assert.equal((await statusOf(filtered.body.request_id)).location.city, 'Frankfurt');
 
@@ -124,7 +159,12 @@ describe('scheduling on hosts', { timeout: 120_000 }, () => {
   it('answers a version too big for every host with the reason: 422 on deploy, Unprocessable session', async () => {
     await addHost(t, 'mtl-4', MONTREAL);
     await addHost(t, 'fra-3', FRANKFURT);
-    const { app } = await seedVersion(call, { kind: 'Match', sockets: 2, autodeploy: true, extra: { req_cpu: 4096, req_memory: 512 } });
+    const { app } = await seedVersion(call, {
+      kind: 'Match',
+      sockets: 2,
+      autodeploy: true,
+      extra: { req_cpu: 4096, req_memory: 512 },
+    });
 
     const deployed = await deployNear(app, MONTREAL);
     assert.equal(deployed.status, 422, JSON.stringify(deployed.body));
@@ -139,7 +179,7 @@ describe('scheduling on hosts', { timeout: 120_000 }, () => {
     assert.match(got.body.error, /too big for every host/);
   });
 
-  it('says when every host\'s port range is exhausted', async () => {
+  it("says when every host's port range is exhausted", async () => {
     await addHost(t, 'mtl-5', MONTREAL, { ports: [30000, 30002] });
     const { app } = await seedVersion(call, { extra: GAME_PORTS });
     assert.equal((await deployNear(app, MONTREAL)).status, 200);

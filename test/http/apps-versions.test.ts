@@ -1,12 +1,25 @@
 /** docs/wire-contract.md#apps-versions: applications and versions CRUD on the wire. */
 import { after, before, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
-import { client, FakeClock, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
+import {
+  client,
+  FakeClock,
+  registerServer,
+  seedVersion,
+  startTestService,
+  type TestService,
+} from '../support/harness.js';
 import { expectError, expectOk, newTenant, TIMESTAMP } from './wire-shapes.js';
 
 const versionBody = (name: string, extra: Record<string, unknown> = {}) => ({
-  name, docker_repository: 'registry.local', docker_image: 'game', docker_tag: '1', req_cpu: 256, req_memory: 256,
-  session_config: { kind: 'Seat', sockets: 8, autodeploy: false, empty_ttl: 5, session_max_duration: 90 }, ...extra,
+  name,
+  docker_repository: 'registry.local',
+  docker_image: 'game',
+  docker_tag: '1',
+  req_cpu: 256,
+  req_memory: 256,
+  session_config: { kind: 'Seat', sockets: 8, autodeploy: false, empty_ttl: 5, session_max_duration: 90 },
+  ...extra,
 });
 
 describe('applications and versions', () => {
@@ -25,7 +38,12 @@ describe('applications and versions', () => {
       const created = await tenant('POST', '/v1/app', { name: 'space', is_active: true, image: 'img' });
       expectOk(created, 'Application');
       assert.deepEqual(created.body, {
-        name: 'space', is_active: true, is_telemetry_agent_active: false, image: 'img', create_time: '2026-02-03 04:05:06.789000', last_updated: '2026-02-03 04:05:06.789000',
+        name: 'space',
+        is_active: true,
+        is_telemetry_agent_active: false,
+        image: 'img',
+        create_time: '2026-02-03 04:05:06.789000',
+        last_updated: '2026-02-03 04:05:06.789000',
       });
       const got = await tenant('GET', '/v1/app/space');
       expectOk(got, 'Application');
@@ -47,13 +65,19 @@ describe('applications and versions', () => {
       await tenant('POST', '/v1/app', { name: 'other', is_active: true, image: '' });
       const listed = await tenant('GET', '/v1/apps');
       expectOk(listed, 'Applications');
-      assert.deepEqual(listed.body.applications.map((a: { name: string }) => a.name), ['space-2', 'other']);
+      assert.deepEqual(
+        listed.body.applications.map((a: { name: string }) => a.name),
+        ['space-2', 'other'],
+      );
 
       const deleted = await tenant('DELETE', '/v1/app/space-2');
       assert.equal(deleted.status, 200);
       assert.equal(typeof deleted.body.message, 'string');
       expectError(await tenant('GET', '/v1/app/space-2'), 404, 'APP_NOT_FOUND');
-      assert.deepEqual((await tenant('GET', '/v1/apps')).body.applications.map((a: { name: string }) => a.name), ['other']);
+      assert.deepEqual(
+        (await tenant('GET', '/v1/apps')).body.applications.map((a: { name: string }) => a.name),
+        ['other'],
+      );
     });
 
     it('answers 409 for a duplicate name (create and rename) and 404 for unknown apps', async () => {
@@ -84,15 +108,26 @@ describe('applications and versions', () => {
       const tenant = await newTenant(t);
       await tenant('POST', '/v1/app', { name: 'game', is_active: true, image: '' });
       const body = versionBody('v1', {
-        private_username: 'bot', private_token: 'hunter2', ports: [{ port: 7777, protocol: 'UDP', name: 'game' }],
-        envs: [{ key: 'MODE', value: 'ranked' }, { key: 'SECRET', value: 's3cret', is_secret: true }],
+        private_username: 'bot',
+        private_token: 'hunter2',
+        ports: [{ port: 7777, protocol: 'UDP', name: 'game' }],
+        envs: [
+          { key: 'MODE', value: 'ranked' },
+          { key: 'SECRET', value: 's3cret', is_secret: true },
+        ],
       });
       const created = await tenant('POST', '/v1/app/game/version', body);
       expectOk(created, 'AppVersionCreateResponse');
       assert.equal(created.body.success, true);
       assert.equal(created.body.version.name, 'v1');
       assert.equal(created.body.version.is_active, true);
-      assert.deepEqual(created.body.version.session_config, { kind: 'Seat', sockets: 8, autodeploy: false, empty_ttl: 5, session_max_duration: 90 });
+      assert.deepEqual(created.body.version.session_config, {
+        kind: 'Seat',
+        sockets: 8,
+        autodeploy: false,
+        empty_ttl: 5,
+        session_max_duration: 90,
+      });
       assert.deepEqual(created.body.version.ports, [{ port: 7777, protocol: 'UDP', name: 'game' }]);
       assert.equal(created.body.version.private_username, 'bot');
       assert.doesNotMatch(JSON.stringify(created.body), /hunter2|s3cret|private_token/);
@@ -101,19 +136,36 @@ describe('applications and versions', () => {
       expectOk(got, 'AppVersionPayload');
       assert.deepEqual(got.body, created.body.version);
 
-      await tenant('POST', '/v1/app/game/version', versionBody('v2', { session_config: { kind: 'Match', sockets: 2 } }));
+      await tenant(
+        'POST',
+        '/v1/app/game/version',
+        versionBody('v2', { session_config: { kind: 'Match', sockets: 2 } }),
+      );
       const listed = await tenant('GET', '/v1/app/game/versions');
       expectOk(listed, 'AppVersionList');
       assert.equal(listed.body.total_count, 2);
-      assert.deepEqual(listed.body.versions.map((v: { name: string }) => v.name), ['v1', 'v2']);
+      assert.deepEqual(
+        listed.body.versions.map((v: { name: string }) => v.name),
+        ['v1', 'v2'],
+      );
       assert.equal(listed.body.versions[1].session_config.session_max_duration, 60);
       assert.doesNotMatch(JSON.stringify(listed.body), /hunter2|s3cret|private_token/);
 
-      const patched = await tenant('PATCH', '/v1/app/game/version/v1', { is_active: false, session_config: { sockets: 16 }, private_token: 'new-secret' });
+      const patched = await tenant('PATCH', '/v1/app/game/version/v1', {
+        is_active: false,
+        session_config: { sockets: 16 },
+        private_token: 'new-secret',
+      });
       assert.equal(patched.status, 200, JSON.stringify(patched.body));
       assert.equal(patched.body.success, true);
       assert.equal(patched.body.version.is_active, false);
-      assert.deepEqual(patched.body.version.session_config, { kind: 'Seat', sockets: 16, autodeploy: false, empty_ttl: 5, session_max_duration: 90 });
+      assert.deepEqual(patched.body.version.session_config, {
+        kind: 'Seat',
+        sockets: 16,
+        autodeploy: false,
+        empty_ttl: 5,
+        session_max_duration: 90,
+      });
       assert.equal(patched.body.version.docker_image, 'game');
       assert.doesNotMatch(JSON.stringify(patched.body), /new-secret|private_token/);
 
@@ -146,8 +198,17 @@ describe('applications and versions', () => {
     it('validates session_config (kind, sockets ≥ 1, session_max_duration ≥ 60) with 400', async () => {
       const tenant = await newTenant(t);
       await tenant('POST', '/v1/app', { name: 'g', is_active: true, image: '' });
-      for (const session_config of [{ kind: 'Seats', sockets: 1 }, { kind: 'Seat', sockets: 0 }, { kind: 'Seat', sockets: 2, session_max_duration: 59 }, { kind: 'Seat' }]) {
-        expectError(await tenant('POST', '/v1/app/g/version', versionBody('x', { session_config })), 400, 'VALIDATION_FAILED');
+      for (const session_config of [
+        { kind: 'Seats', sockets: 1 },
+        { kind: 'Seat', sockets: 0 },
+        { kind: 'Seat', sockets: 2, session_max_duration: 59 },
+        { kind: 'Seat' },
+      ]) {
+        expectError(
+          await tenant('POST', '/v1/app/g/version', versionBody('x', { session_config })),
+          400,
+          'VALIDATION_FAILED',
+        );
       }
       expectError(await tenant('POST', '/v1/app/g/version', { name: 'x' }), 400, 'VALIDATION_FAILED');
       assert.equal((await tenant('GET', '/v1/app/g/versions')).body.total_count, 0);

@@ -22,7 +22,9 @@ describe('invalid-key flood', { timeout: 60_000 }, () => {
     try {
       // 10 waves of 20 concurrent requests, each with a new random key.
       for (let wave = 0; wave < 10; wave++) {
-        const answers = await Promise.all(Array.from({ length: 20 }, () => client(t.url, `rp_${randomBytes(24).toString('hex')}`)('GET', '/v1/apps')));
+        const answers = await Promise.all(
+          Array.from({ length: 20 }, () => client(t.url, `rp_${randomBytes(24).toString('hex')}`)('GET', '/v1/apps')),
+        );
         for (const a of answers) {
           statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
           assert.deepEqual(Object.keys(a.body).sort(), ['code', 'message']);

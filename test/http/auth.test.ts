@@ -7,7 +7,8 @@ import { expectError, expectOk, newTenant } from './wire-shapes.js';
 describe('authentication and tenants', () => {
   const { t, call } = useTestService();
 
-  const raw = (authorization: string | undefined) => client(t.url, undefined)('GET', '/v1/apps', undefined, authorization === undefined ? {} : { authorization });
+  const raw = (authorization: string | undefined) =>
+    client(t.url, undefined)('GET', '/v1/apps', undefined, authorization === undefined ? {} : { authorization });
 
   it('accepts "token <key>" in any case, and a bare key', async () => {
     for (const header of [`token ${t.key}`, `Token ${t.key}`, `TOKEN ${t.key}`, t.key, `  token   ${t.key}  `]) {
@@ -26,14 +27,31 @@ describe('authentication and tenants', () => {
   it('answers 401 on every /v1 route, before validation or lookup', async () => {
     const anon = client(t.url, undefined);
     const routes: Array<[string, string, unknown?]> = [
-      ['POST', '/v1/session', {}], ['GET', '/v1/session/0123456789ab-S'], ['DELETE', '/v1/session/0123456789ab-S'],
-      ['GET', '/v1/session/0123456789ab-S/users'], ['PUT', '/v1/session/0123456789ab-S/users', { ip_list: [] }],
-      ['DELETE', '/v1/session/0123456789ab-S/users', { ip_list: [] }], ['GET', '/v1/sessions'], ['POST', '/v1/sessions/bulk-stop', { filters: [] }],
-      ['POST', '/v1/app', {}], ['GET', '/v1/app/x'], ['PATCH', '/v1/app/x', {}], ['DELETE', '/v1/app/x'], ['GET', '/v1/apps'],
-      ['POST', '/v1/app/x/version', {}], ['GET', '/v1/app/x/version/y'], ['PATCH', '/v1/app/x/version/y', {}],
-      ['DELETE', '/v1/app/x/version/y'], ['GET', '/v1/app/x/versions'], ['POST', '/v1/deploy', {}], ['GET', '/v1/status/abc'],
-      ['DELETE', '/v1/stop/abc'], ['GET', '/v1/deployments'], ['POST', '/v1/deployments/bulk-stop', { filters: [] }],
-      ['PATCH', '/v1/deployments/abc', {}], ['POST', '/v1/deployments/register', {}],
+      ['POST', '/v1/session', {}],
+      ['GET', '/v1/session/0123456789ab-S'],
+      ['DELETE', '/v1/session/0123456789ab-S'],
+      ['GET', '/v1/session/0123456789ab-S/users'],
+      ['PUT', '/v1/session/0123456789ab-S/users', { ip_list: [] }],
+      ['DELETE', '/v1/session/0123456789ab-S/users', { ip_list: [] }],
+      ['GET', '/v1/sessions'],
+      ['POST', '/v1/sessions/bulk-stop', { filters: [] }],
+      ['POST', '/v1/app', {}],
+      ['GET', '/v1/app/x'],
+      ['PATCH', '/v1/app/x', {}],
+      ['DELETE', '/v1/app/x'],
+      ['GET', '/v1/apps'],
+      ['POST', '/v1/app/x/version', {}],
+      ['GET', '/v1/app/x/version/y'],
+      ['PATCH', '/v1/app/x/version/y', {}],
+      ['DELETE', '/v1/app/x/version/y'],
+      ['GET', '/v1/app/x/versions'],
+      ['POST', '/v1/deploy', {}],
+      ['GET', '/v1/status/abc'],
+      ['DELETE', '/v1/stop/abc'],
+      ['GET', '/v1/deployments'],
+      ['POST', '/v1/deployments/bulk-stop', { filters: [] }],
+      ['PATCH', '/v1/deployments/abc', {}],
+      ['POST', '/v1/deployments/register', {}],
     ];
     for (const [method, path, body] of routes) expectError(await anon(method, path, body), 401, 'UNAUTHORIZED');
   });
@@ -41,7 +59,8 @@ describe('authentication and tenants', () => {
   it("answers another organisation's resources exactly as missing ones (404, never 403)", async () => {
     const { app, version } = await seedVersion(call);
     const requestId = await registerServer(call, { app, version });
-    const sessionId = (await call('POST', '/v1/session', { app_name: app, ip_list: ['1.1.1.1'] })).body.session_id as string;
+    const sessionId = (await call('POST', '/v1/session', { app_name: app, ip_list: ['1.1.1.1'] })).body
+      .session_id as string;
     const other = await newTenant(t);
 
     expectError(await other('GET', `/v1/session/${sessionId}`), 404, 'SESSION_NOT_FOUND');
@@ -61,7 +80,10 @@ describe('authentication and tenants', () => {
     assert.equal((await other('GET', '/v1/deployments')).body.total_count, 0);
     // A deployment of another organisation cannot be named either.
     await seedVersion(other, { app, version });
-    expectError(await other('POST', '/v1/session', { app_name: app, ip_list: ['1.1.1.1'], deployment_request_id: requestId }), 409);
+    expectError(
+      await other('POST', '/v1/session', { app_name: app, ip_list: ['1.1.1.1'], deployment_request_id: requestId }),
+      409,
+    );
     // And the owner still sees everything untouched.
     assert.equal((await call('GET', `/v1/session/${sessionId}`)).body.status, 'Ready');
     assert.equal((await call('GET', `/v1/status/${requestId}`)).body.is_joinable_by_session, true);

@@ -5,7 +5,17 @@
 import { after, before, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import type { Provider } from '../../src/providers/provider.js';
-import { client, FakeClock, FRANKFURT, MONTREAL, registerServer, seedVersion, startTestService, TOKYO, type TestService } from '../support/harness.js';
+import {
+  client,
+  FakeClock,
+  FRANKFURT,
+  MONTREAL,
+  registerServer,
+  seedVersion,
+  startTestService,
+  TOKYO,
+  type TestService,
+} from '../support/harness.js';
 import { expectError, expectOk, newTenant, REQUEST_ID, TIMESTAMP } from './wire-shapes.js';
 
 describe('deployments', () => {
@@ -21,8 +31,15 @@ describe('deployments', () => {
   it('register (ext) answers a READY Status with all seven location fields', async () => {
     const { app, version } = await seedVersion(call, { sockets: 7 });
     const r = await call('POST', '/v1/deployments/register', {
-      app_name: app, version_name: version, public_ip: '198.51.100.7', fqdn: 'eu.example.com', tags: ['eu'],
-      ports: [{ name: 'game', external: 30000, internal: 7777, protocol: 'UDP' }, { name: 'web', external: 30001, protocol: 'TCP' }],
+      app_name: app,
+      version_name: version,
+      public_ip: '198.51.100.7',
+      fqdn: 'eu.example.com',
+      tags: ['eu'],
+      ports: [
+        { name: 'game', external: 30000, internal: 7777, protocol: 'UDP' },
+        { name: 'web', external: 30001, protocol: 'TCP' },
+      ],
       location: FRANKFURT,
     });
     expectOk(r, 'Status');
@@ -42,7 +59,14 @@ describe('deployments', () => {
     assert.equal(b.sockets, 7);
     assert.equal(b.sockets_usage, 0);
     assert.equal(b.is_joinable_by_session, true);
-    assert.deepEqual(b.ports.game, { external: 30000, internal: 7777, protocol: 'UDP', name: 'game', tls_upgrade: false, link: 'eu.example.com:30000' });
+    assert.deepEqual(b.ports.game, {
+      external: 30000,
+      internal: 7777,
+      protocol: 'UDP',
+      name: 'game',
+      tls_upgrade: false,
+      link: 'eu.example.com:30000',
+    });
     assert.equal(b.ports.web.internal, 30001);
   });
 
@@ -50,10 +74,21 @@ describe('deployments', () => {
     const { app, version } = await seedVersion(call);
     const base = { app_name: app, version_name: version, public_ip: '198.51.100.7', ports: [], location: MONTREAL };
     expectError(await call('POST', '/v1/deployments/register', { ...base, app_name: 'nope' }), 400, 'UNKNOWN_APP');
-    expectError(await call('POST', '/v1/deployments/register', { ...base, version_name: 'nope' }), 400, 'UNKNOWN_VERSION');
-    const dup = [{ name: 'a', external: 1, protocol: 'UDP' }, { name: 'a', external: 2, protocol: 'UDP' }];
+    expectError(
+      await call('POST', '/v1/deployments/register', { ...base, version_name: 'nope' }),
+      400,
+      'UNKNOWN_VERSION',
+    );
+    const dup = [
+      { name: 'a', external: 1, protocol: 'UDP' },
+      { name: 'a', external: 2, protocol: 'UDP' },
+    ];
     expectError(await call('POST', '/v1/deployments/register', { ...base, ports: dup }), 400, 'VALIDATION_FAILED');
-    expectError(await call('POST', '/v1/deployments/register', { ...base, location: { city: 'x' } }), 400, 'VALIDATION_FAILED');
+    expectError(
+      await call('POST', '/v1/deployments/register', { ...base, location: { city: 'x' } }),
+      400,
+      'VALIDATION_FAILED',
+    );
   });
 
   it('GET /v1/status lists the sessions and counts the elapsed time', async () => {
@@ -65,7 +100,9 @@ describe('deployments', () => {
     expectOk(status, 'Status');
     assert.equal(status.body.elapsed_time, 61);
     assert.equal(status.body.sockets_usage, 2);
-    assert.deepEqual(status.body.sessions, [{ session_id: s, status: 'Ready', ready: true, linked: true, kind: 'Seat', user_count: 2 }]);
+    assert.deepEqual(status.body.sessions, [
+      { session_id: s, status: 'Ready', ready: true, linked: true, kind: 'Seat', user_count: 2 },
+    ]);
     assert.equal('removal_time' in status.body, false);
     expectError(await call('GET', '/v1/status/000000000000'), 404, 'DEPLOYMENT_NOT_FOUND');
   });
@@ -81,7 +118,10 @@ describe('deployments', () => {
     const all = await tenant('GET', '/v1/deployments');
     expectOk(all, 'Deployments');
     assert.equal(all.body.total_count, 3);
-    assert.deepEqual(all.body.data.map((d: { request_id: string }) => d.request_id), [...ids].reverse());
+    assert.deepEqual(
+      all.body.data.map((d: { request_id: string }) => d.request_id),
+      [...ids].reverse(),
+    );
     const d0 = all.body.data[0];
     assert.equal(d0.ready, true);
     assert.match(d0.start_time, TIMESTAMP);
@@ -90,13 +130,26 @@ describe('deployments', () => {
 
     const page2 = await tenant('GET', '/v1/deployments?page=2&limit=2');
     expectOk(page2, 'Deployments');
-    assert.deepEqual(page2.body.data.map((d: { request_id: string }) => d.request_id), [ids[0]]);
-    assert.deepEqual(page2.body.pagination, { number: 2, next_page_number: null, previous_page_number: 1, paginator: { num_pages: 2 }, has_next: false, has_previous: true });
+    assert.deepEqual(
+      page2.body.data.map((d: { request_id: string }) => d.request_id),
+      [ids[0]],
+    );
+    assert.deepEqual(page2.body.pagination, {
+      number: 2,
+      next_page_number: null,
+      previous_page_number: 1,
+      paginator: { num_pages: 2 },
+      has_next: false,
+      has_previous: true,
+    });
 
     await tenant('DELETE', `/v1/stop/${ids[1]}`);
     const live = await tenant('GET', '/v1/deployments');
     assert.equal(live.body.total_count, 2);
-    assert.deepEqual(live.body.data.map((d: { request_id: string }) => d.request_id), [ids[2], ids[0]]);
+    assert.deepEqual(
+      live.body.data.map((d: { request_id: string }) => d.request_id),
+      [ids[2], ids[0]],
+    );
   });
 
   it('PATCH is_joinable_by_session=false removes it from placement; sessions on it stay', async () => {
@@ -115,7 +168,9 @@ describe('deployments', () => {
     assert.equal(stays.body.status, 'Ready');
     assert.equal(stays.body.deployment.is_joinable_by_session, false);
 
-    assert.deepEqual((await call('PATCH', `/v1/deployments/${requestId}`, { is_joinable_by_session: true })).body, { is_joinable_by_session: true });
+    assert.deepEqual((await call('PATCH', `/v1/deployments/${requestId}`, { is_joinable_by_session: true })).body, {
+      is_joinable_by_session: true,
+    });
     const placed = await call('POST', '/v1/session', { app_name: app, ip_list: ['3.3.3.3'] });
     assert.equal(placed.body.deployment_request_id, requestId);
   });
@@ -123,10 +178,22 @@ describe('deployments', () => {
   it('PATCH refuses extra properties and wrong types with 400, unknown deployments with 404', async () => {
     const { app, version } = await seedVersion(call);
     const requestId = await registerServer(call, { app, version });
-    expectError(await call('PATCH', `/v1/deployments/${requestId}`, { is_joinable_by_session: false, sockets: 3 }), 400, 'VALIDATION_FAILED');
-    expectError(await call('PATCH', `/v1/deployments/${requestId}`, { is_joinable_by_session: 'no' }), 400, 'VALIDATION_FAILED');
+    expectError(
+      await call('PATCH', `/v1/deployments/${requestId}`, { is_joinable_by_session: false, sockets: 3 }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    expectError(
+      await call('PATCH', `/v1/deployments/${requestId}`, { is_joinable_by_session: 'no' }),
+      400,
+      'VALIDATION_FAILED',
+    );
     assert.equal((await call('GET', `/v1/status/${requestId}`)).body.is_joinable_by_session, true);
-    expectError(await call('PATCH', '/v1/deployments/000000000000', { is_joinable_by_session: false }), 404, 'DEPLOYMENT_NOT_FOUND');
+    expectError(
+      await call('PATCH', '/v1/deployments/000000000000', { is_joinable_by_session: false }),
+      404,
+      'DEPLOYMENT_NOT_FOUND',
+    );
   });
 
   it('DELETE /v1/stop answers 200 then 410; its sessions turn Error, ready=false, and stay readable', async () => {
@@ -167,16 +234,22 @@ describe('deployments', () => {
     const c = await registerServer(tenant, { app, version, tags: ['us'] });
     const d = await registerServer(tenant, { app, version, tags: ['asia'] });
     const bulk = (filters: unknown) => tenant('POST', '/v1/deployments/bulk-stop', { filters });
-    const ids = (body: { processable: Array<{ request_id: string }> }) => body.processable.map((p) => p.request_id).sort();
+    const ids = (body: { processable: Array<{ request_id: string }> }) =>
+      body.processable.map((p) => p.request_id).sort();
 
     const byId = await bulk([{ field: 'request_id', filter_type: 'any', values: [a, '000000000000'] }]);
     expectOk(byId, 'DeploymentBulkStopResponse');
     assert.deepEqual(ids(byId.body), [a]);
     const byTags = await bulk([{ field: 'deployment_tags', filter_type: 'all', values: ['us', 'ranked'] }]);
     assert.deepEqual(ids(byTags.body), [b]);
-    const anded = await bulk([{ field: 'deployment_tags', filter_type: 'any', values: ['us', 'asia'] }, { field: 'request_id', filter_type: 'not', values: [d] }]);
+    const anded = await bulk([
+      { field: 'deployment_tags', filter_type: 'any', values: ['us', 'asia'] },
+      { field: 'request_id', filter_type: 'not', values: [d] },
+    ]);
     assert.deepEqual(ids(anded.body), [c]);
-    assert.deepEqual((await bulk([{ field: 'request_id', filter_type: 'any', values: [a] }])).body, { processable: [] });
+    assert.deepEqual((await bulk([{ field: 'request_id', filter_type: 'any', values: [a] }])).body, {
+      processable: [],
+    });
     expectError(await bulk([]), 400, 'VALIDATION_FAILED');
     assert.equal((await tenant('GET', '/v1/deployments')).body.total_count, 1);
   });
@@ -196,10 +269,38 @@ describe('deployments through a provider', () => {
   const started: string[] = [];
   const provider: Provider = {
     name: 'fake',
-    locations: () => [{ provider: 'fake', ...{ city: 'Tokyo', country: 'Japan', continent: 'Asia', administrativeDivision: 'Tokyo', region: 'asia', timezone: 'Asia/Tokyo', latitude: 35.6762, longitude: 139.6503 } }],
+    locations: () => [
+      {
+        provider: 'fake',
+        ...{
+          city: 'Tokyo',
+          country: 'Japan',
+          continent: 'Asia',
+          administrativeDivision: 'Tokyo',
+          region: 'asia',
+          timezone: 'Asia/Tokyo',
+          latitude: 35.6762,
+          longitude: 139.6503,
+        },
+      },
+    ],
     start: async (d) => {
       started.push(d.requestId);
-      return { publicIp: '192.0.2.5', fqdn: `${d.requestId}.fake`, ports: { game: { name: 'game', internal: 7777, external: 31000, protocol: 'UDP', tlsUpgrade: false, link: `${d.requestId}.fake:31000` } }, providerData: {} };
+      return {
+        publicIp: '192.0.2.5',
+        fqdn: `${d.requestId}.fake`,
+        ports: {
+          game: {
+            name: 'game',
+            internal: 7777,
+            external: 31000,
+            protocol: 'UDP',
+            tlsUpgrade: false,
+            link: `${d.requestId}.fake:31000`,
+          },
+        },
+        providerData: {},
+      };
     },
     stop: async () => {},
   };

@@ -27,11 +27,32 @@ describe('errors and general wire rules', () => {
 
   it('schema violations answer 400 naming the field', async () => {
     expectError(await call('POST', '/v1/session', {}), 400, 'VALIDATION_FAILED');
-    assert.match(expectError(await call('POST', '/v1/session', { app_name: 42 }), 400, 'VALIDATION_FAILED'), /app_name/);
-    assert.match(expectError(await call('POST', '/v1/session', { app_name: 'a', ip_list: 'x' }), 400, 'VALIDATION_FAILED'), /ip_list/);
-    expectError(await call('POST', '/v1/session', { app_name: 'a', selectors: [{ tag_only: true }] }), 400, 'VALIDATION_FAILED');
-    expectError(await call('POST', '/v1/session', { app_name: 'a', location: { latitude: 91, longitude: 0 } }), 400, 'VALIDATION_FAILED');
-    expectError(await call('POST', '/v1/session', { app_name: 'a', filters: [{ field: 'city', filter_type: 'some', values: [] }] }), 400, 'VALIDATION_FAILED');
+    assert.match(
+      expectError(await call('POST', '/v1/session', { app_name: 42 }), 400, 'VALIDATION_FAILED'),
+      /app_name/,
+    );
+    assert.match(
+      expectError(await call('POST', '/v1/session', { app_name: 'a', ip_list: 'x' }), 400, 'VALIDATION_FAILED'),
+      /ip_list/,
+    );
+    expectError(
+      await call('POST', '/v1/session', { app_name: 'a', selectors: [{ tag_only: true }] }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    expectError(
+      await call('POST', '/v1/session', { app_name: 'a', location: { latitude: 91, longitude: 0 } }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    expectError(
+      await call('POST', '/v1/session', {
+        app_name: 'a',
+        filters: [{ field: 'city', filter_type: 'some', values: [] }],
+      }),
+      400,
+      'VALIDATION_FAILED',
+    );
     expectError(await call('POST', '/v1/session', []), 400, 'VALIDATION_FAILED');
     expectError(await call('POST', '/v1/session', 'null'), 400);
     expectError(await call('POST', '/v1/session'), 400);
@@ -39,11 +60,25 @@ describe('errors and general wire rules', () => {
 
   it('unknown filter fields and invalid IPs answer 400, never 5xx', async () => {
     const { app } = await seedVersion(call);
-    expectError(await call('POST', '/v1/session', { app_name: app, filters: [{ field: 'planet', filter_type: 'any', values: ['mars'] }] }), 400, 'VALIDATION_FAILED');
+    expectError(
+      await call('POST', '/v1/session', {
+        app_name: app,
+        filters: [{ field: 'planet', filter_type: 'any', values: ['mars'] }],
+      }),
+      400,
+      'VALIDATION_FAILED',
+    );
     for (const ip of ['999.1.1.1', 'localhost', '', '1.2.3', '::g']) {
-      assert.match(expectError(await call('POST', '/v1/session', { app_name: app, ip_list: [ip] }), 400, 'VALIDATION_FAILED'), /IP/);
+      assert.match(
+        expectError(await call('POST', '/v1/session', { app_name: app, ip_list: [ip] }), 400, 'VALIDATION_FAILED'),
+        /IP/,
+      );
     }
-    expectError(await call('POST', '/v1/session', { app_name: app, geo_ip_list: [{ ip: 'nope', latitude: 1, longitude: 1 }] }), 400, 'VALIDATION_FAILED');
+    expectError(
+      await call('POST', '/v1/session', { app_name: app, geo_ip_list: [{ ip: 'nope', latitude: 1, longitude: 1 }] }),
+      400,
+      'VALIDATION_FAILED',
+    );
     const ok = await call('POST', '/v1/session', { app_name: app, ip_list: ['2001:db8::1', '203.0.113.9'] });
     expectOk(ok, 'SessionRequest');
   });
@@ -56,7 +91,10 @@ describe('errors and general wire rules', () => {
   });
 
   it('a body over the limit answers 413 JSON', async () => {
-    const r = await call('POST', '/v1/session', { app_name: 'x', ip_list: Array.from({ length: 300 }, (_, i) => `10.0.${i >> 8}.${i & 255}`) });
+    const r = await call('POST', '/v1/session', {
+      app_name: 'x',
+      ip_list: Array.from({ length: 300 }, (_, i) => `10.0.${i >> 8}.${i & 255}`),
+    });
     expectError(r, 413, 'PAYLOAD_TOO_LARGE');
   });
 
@@ -82,19 +120,30 @@ describe('errors and general wire rules', () => {
       await call('POST', '/v1/session', '{'),
       await call('GET', '/v1/unknown'),
       await client(t.url, undefined)('GET', '/v1/apps'),
-      await call('POST', '/v1/session', JSON.stringify({ app_name: app, ip_list: ['1.1.1.1'] }), { 'content-type': 'text/plain' }),
+      await call('POST', '/v1/session', JSON.stringify({ app_name: app, ip_list: ['1.1.1.1'] }), {
+        'content-type': 'text/plain',
+      }),
     ];
-    for (const r of checks) assert.match(r.headers.get('content-type') ?? '', /^application\/json/, `${r.status} ${JSON.stringify(r.body)}`);
+    for (const r of checks)
+      assert.match(r.headers.get('content-type') ?? '', /^application\/json/, `${r.status} ${JSON.stringify(r.body)}`);
     assert.equal(checks.at(-1)!.status, 200, 'a JSON body sent as text/plain is still read as JSON');
   });
 
   it('ignores unknown fields in request bodies', async () => {
     const { app, version } = await seedVersion(call);
     await registerServer(call, { app, version });
-    const created = await call('POST', '/v1/session', { app_name: app, ip_list: ['1.1.1.1'], brand_new_field: { a: 1 }, skip_telemetry: true });
+    const created = await call('POST', '/v1/session', {
+      app_name: app,
+      ip_list: ['1.1.1.1'],
+      brand_new_field: { a: 1 },
+      skip_telemetry: true,
+    });
     expectOk(created, 'SessionRequest');
     assert.equal('brand_new_field' in created.body, false);
-    const users = await call('PUT', `/v1/session/${created.body.session_id}/users`, { ip_list: ['2.2.2.2'], extra: true });
+    const users = await call('PUT', `/v1/session/${created.body.session_id}/users`, {
+      ip_list: ['2.2.2.2'],
+      extra: true,
+    });
     expectOk(users, 'SessionUserContext');
     const appPatch = await call('PATCH', `/v1/app/${app}`, { is_active: true, future: 'x' });
     expectOk(appPatch, 'Application');
@@ -104,14 +153,27 @@ describe('errors and general wire rules', () => {
     const { app, version } = await seedVersion(call);
     await registerServer(call, { app, version });
     const created = await call('POST', '/v1/session', {
-      app_name: app, version_name: null, ip_list: ['3.3.3.3'], geo_ip_list: null, deployment_request_id: null, location: null,
-      city: null, selectors: null, webhook_url: null, filters: null, skip_telemetry: null,
+      app_name: app,
+      version_name: null,
+      ip_list: ['3.3.3.3'],
+      geo_ip_list: null,
+      deployment_request_id: null,
+      location: null,
+      city: null,
+      selectors: null,
+      webhook_url: null,
+      filters: null,
+      skip_telemetry: null,
     });
     expectOk(created, 'SessionRequest');
     assert.equal(created.body.version, version);
     // A null where a value is required, or inside a list, is still refused.
     expectError(await call('POST', '/v1/session', { app_name: null }), 400, 'VALIDATION_FAILED');
-    expectError(await call('PUT', `/v1/session/${created.body.session_id}/users`, { ip_list: [null] }), 400, 'VALIDATION_FAILED');
+    expectError(
+      await call('PUT', `/v1/session/${created.body.session_id}/users`, { ip_list: [null] }),
+      400,
+      'VALIDATION_FAILED',
+    );
   });
 
   it('never answers 5xx to odd but well-formed input', async () => {

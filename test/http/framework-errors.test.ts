@@ -10,7 +10,11 @@ import { Writable } from 'node:stream';
 import { useTestService } from '../support/harness.js';
 import { expectError } from './wire-shapes.js';
 
-interface RawAnswer { status: number; headers: string; body: unknown }
+interface RawAnswer {
+  status: number;
+  headers: string;
+  body: unknown;
+}
 
 /** Sends `text` as is and reads the answer until the server closes the connection. */
 function rawRequest(url: string, text: string): Promise<RawAnswer> {
@@ -26,7 +30,11 @@ function rawRequest(url: string, text: string): Promise<RawAnswer> {
       const split = answer.indexOf('\r\n\r\n');
       const head = answer.slice(0, split);
       try {
-        resolve({ status: Number(head.split(' ')[1]), headers: head.toLowerCase(), body: JSON.parse(answer.slice(split + 4)) });
+        resolve({
+          status: Number(head.split(' ')[1]),
+          headers: head.toLowerCase(),
+          body: JSON.parse(answer.slice(split + 4)),
+        });
       } catch (error) {
         reject(new Error(`not JSON: ${JSON.stringify(answer.slice(0, 300))}`, { cause: error }));
       }
@@ -35,11 +43,17 @@ function rawRequest(url: string, text: string): Promise<RawAnswer> {
 }
 
 const lines: string[] = [];
-const logStream = new Writable({ write(chunk, _encoding, done) { lines.push(String(chunk)); done(); } });
+const logStream = new Writable({
+  write(chunk, _encoding, done) {
+    lines.push(String(chunk));
+    done();
+  },
+});
 
 describe('framework errors', { timeout: 60_000 }, () => {
   const { t, call } = useTestService({ env: { LOG_LEVEL: 'warn' }, server: { logStream } });
-  const get = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: token ${t.key}\r\n${extra}Connection: close\r\n\r\n`;
+  const get = (path: string, extra = '') =>
+    `GET ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: token ${t.key}\r\n${extra}Connection: close\r\n\r\n`;
 
   it('answers every refusal of the parser and the router as {message, code} JSON', async () => {
     const probes: Array<[string, string, number, string]> = [
@@ -48,11 +62,26 @@ describe('framework errors', { timeout: 60_000 }, () => {
       ['a path parameter over 500 characters', get(`/v1/session/${'a'.repeat(600)}`), 414, 'URI_TOO_LONG'],
       ['oversized headers', get('/v1/apps', `X-Big: ${'a'.repeat(20_000)}\r\n`), 431, 'HEADERS_TOO_LARGE'],
       ['an oversized request line', get(`/v1/apps?${'a'.repeat(70_000)}`), 431, 'HEADERS_TOO_LARGE'],
-      ['an unknown method', 'FOO /v1/sessions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 400, 'MALFORMED_REQUEST'],
+      [
+        'an unknown method',
+        'FOO /v1/sessions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+        400,
+        'MALFORMED_REQUEST',
+      ],
       ['not HTTP at all', 'GARBAGE\r\n\r\n', 400, 'MALFORMED_REQUEST'],
-      ['an unreadable Content-Length', `POST /v1/session HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\nConnection: close\r\n\r\n`, 400, 'MALFORMED_REQUEST'],
+      [
+        'an unreadable Content-Length',
+        `POST /v1/session HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\nConnection: close\r\n\r\n`,
+        400,
+        'MALFORMED_REQUEST',
+      ],
       ['an unknown route', get('/v1/nothing'), 404, 'ROUTE_NOT_FOUND'],
-      ['a wrong method', `PATCH /v1/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: token ${t.key}\r\nConnection: close\r\n\r\n`, 405, 'METHOD_NOT_ALLOWED'],
+      [
+        'a wrong method',
+        `PATCH /v1/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: token ${t.key}\r\nConnection: close\r\n\r\n`,
+        405,
+        'METHOD_NOT_ALLOWED',
+      ],
     ];
     for (const [name, text, status, code] of probes) {
       const answer = await rawRequest(t.url, text);

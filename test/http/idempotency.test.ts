@@ -1,6 +1,13 @@
 import { after, before, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
-import { client, FakeClock, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
+import {
+  client,
+  FakeClock,
+  registerServer,
+  seedVersion,
+  startTestService,
+  type TestService,
+} from '../support/harness.js';
 
 describe('Idempotency-Key', () => {
   let t: TestService;
@@ -34,16 +41,26 @@ describe('Idempotency-Key', () => {
   it('has one effect when retries race the first call', async () => {
     const body = { app_name: app, ip_list: ['10.0.1.1'] };
     const before = await usage();
-    const answers = await Promise.all(Array.from({ length: 8 }, () => call('POST', '/v1/session', body, { 'idempotency-key': 'race-1' })));
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => call('POST', '/v1/session', body, { 'idempotency-key': 'race-1' })),
+    );
     const ids = new Set(answers.map((a) => a.body.session_id));
-    assert.deepEqual(answers.map((a) => a.status), Array(8).fill(200));
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      Array(8).fill(200),
+    );
     assert.equal(ids.size, 1);
     assert.equal(await usage(), before + 1);
   });
 
   it('refuses the same key with another request', async () => {
     await call('POST', '/v1/session', { app_name: app, ip_list: ['10.0.2.1'] }, { 'idempotency-key': 'reuse-1' });
-    const other = await call('POST', '/v1/session', { app_name: app, ip_list: ['10.0.2.2'] }, { 'idempotency-key': 'reuse-1' });
+    const other = await call(
+      'POST',
+      '/v1/session',
+      { app_name: app, ip_list: ['10.0.2.2'] },
+      { 'idempotency-key': 'reuse-1' },
+    );
     assert.equal(other.status, 422);
     assert.equal(other.body.code, 'IDEMPOTENCY_KEY_REUSED');
     assert.match(other.body.message, /different request/);
@@ -60,9 +77,13 @@ describe('Idempotency-Key', () => {
       assert.deepEqual(retry.body, first.body);
     }
     const other = await call('POST', '/v1/session', body);
-    const deleted = await call('DELETE', `/v1/session/${first.body.session_id}/`, undefined, { 'idempotency-key': 'path-2' });
+    const deleted = await call('DELETE', `/v1/session/${first.body.session_id}/`, undefined, {
+      'idempotency-key': 'path-2',
+    });
     assert.equal(deleted.status, 200);
-    const wrongTarget = await call('DELETE', `/v1/session/${other.body.session_id}`, undefined, { 'idempotency-key': 'path-2' });
+    const wrongTarget = await call('DELETE', `/v1/session/${other.body.session_id}`, undefined, {
+      'idempotency-key': 'path-2',
+    });
     assert.equal(wrongTarget.status, 422);
     assert.equal(wrongTarget.body.code, 'IDEMPOTENCY_KEY_REUSED');
   });
@@ -95,7 +116,12 @@ describe('Idempotency-Key', () => {
   it('forgets keys after 24 hours', async () => {
     await call('POST', '/v1/session', { app_name: app, ip_list: ['10.0.5.1'] }, { 'idempotency-key': 'old-1' });
     clock.advance(24 * 60 * 60 * 1000 + 1000);
-    const reused = await call('POST', '/v1/session', { app_name: app, ip_list: ['10.0.5.2'] }, { 'idempotency-key': 'old-1' });
+    const reused = await call(
+      'POST',
+      '/v1/session',
+      { app_name: app, ip_list: ['10.0.5.2'] },
+      { 'idempotency-key': 'old-1' },
+    );
     assert.equal(reused.status, 200);
     assert.equal(reused.headers.get('idempotent-replayed'), null);
   });

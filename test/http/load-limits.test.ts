@@ -10,20 +10,35 @@ function idleUntilClosed(url: string, deadlineMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const startedMs = performance.now();
     const socket = connect(Number(port), hostname);
-    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`still open after ${deadlineMs} ms`)); }, deadlineMs);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`still open after ${deadlineMs} ms`));
+    }, deadlineMs);
     socket.on('error', () => {});
-    socket.on('close', () => { clearTimeout(timer); resolve(performance.now() - startedMs); });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(performance.now() - startedMs);
+    });
   });
 }
 
 function busyFor(ms: number): void {
   const until = performance.now() + ms;
-  while (performance.now() < until) { /* hold the event loop, as a CPU-bound burst would */ }
+  while (performance.now() < until) {
+    /* hold the event loop, as a CPU-bound burst would */
+  }
 }
 
 describe('server limits', { timeout: 60_000 }, () => {
   it('sets the configured timeouts and closes a connection that sends nothing', async () => {
-    const t = await startTestService({ env: { REQUEST_TIMEOUT_MS: '20000', HEADERS_TIMEOUT_MS: '5000', KEEP_ALIVE_TIMEOUT_MS: '7000', CONNECTION_TIMEOUT_MS: '300' } });
+    const t = await startTestService({
+      env: {
+        REQUEST_TIMEOUT_MS: '20000',
+        HEADERS_TIMEOUT_MS: '5000',
+        KEEP_ALIVE_TIMEOUT_MS: '7000',
+        CONNECTION_TIMEOUT_MS: '300',
+      },
+    });
     try {
       const server = t.service.app.server;
       assert.equal(server.requestTimeout, 20_000);
@@ -38,7 +53,9 @@ describe('server limits', { timeout: 60_000 }, () => {
   });
 
   it('sheds load with 503 SERVICE_UNAVAILABLE and Retry-After while the event loop lags, then recovers', async () => {
-    const t = await startTestService({ env: { LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '100', LOAD_SHED_RETRY_AFTER_SECONDS: '7' } });
+    const t = await startTestService({
+      env: { LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '100', LOAD_SHED_RETRY_AFTER_SECONDS: '7' },
+    });
     try {
       const call = client(t.url, t.key);
       const deadline = performance.now() + 20_000;
@@ -58,7 +75,10 @@ describe('server limits', { timeout: 60_000 }, () => {
         if (r.status === 503) shed = r;
       }
       assert.ok(shed, 'a lagging event loop sheds requests');
-      assert.deepEqual(shed.body, { message: 'The server is overloaded; retry after the Retry-After delay.', code: 'SERVICE_UNAVAILABLE' });
+      assert.deepEqual(shed.body, {
+        message: 'The server is overloaded; retry after the Retry-After delay.',
+        code: 'SERVICE_UNAVAILABLE',
+      });
       assert.equal(shed.headers.get('retry-after'), '7');
       assert.ok(await answersOnceCalm(), 'answers again once the loop keeps up');
     } finally {

@@ -7,7 +7,8 @@ import { expectOk } from './wire-shapes.js';
 describe('placement', () => {
   const { call } = useTestService();
 
-  const usage = async (requestId: string) => (await call('GET', `/v1/status/${requestId}`)).body.sockets_usage as number;
+  const usage = async (requestId: string) =>
+    (await call('GET', `/v1/status/${requestId}`)).body.sockets_usage as number;
   const place = async (body: Record<string, unknown>) => {
     const r = await call('POST', '/v1/session', body);
     expectOk(r, 'SessionRequest');
@@ -59,19 +60,39 @@ describe('placement', () => {
     // Make plain the fullest, so tags and not packing decide below.
     await place({ app_name: app, deployment_request_id: plain, ip_list: ['9.0.0.1', '9.0.0.2', '9.0.0.3'] });
 
-    assert.equal(await place({ app_name: app, ip_list: ['1.0.0.1'], selectors: [{ tag: 'eu' }, { tag: 'ranked' }] }), euRanked);
+    assert.equal(
+      await place({ app_name: app, ip_list: ['1.0.0.1'], selectors: [{ tag: 'eu' }, { tag: 'ranked' }] }),
+      euRanked,
+    );
     const onlyEu = await place({ app_name: app, ip_list: ['1.0.0.2'], selectors: [{ tag: 'eu', tag_only: false }] });
     assert.ok(onlyEu === eu || onlyEu === euRanked);
-    assert.equal(await place({ app_name: app, ip_list: ['1.0.0.3'], selectors: [{ tag: 'ranked' }, { tag: 'us' }] }), undefined);
+    assert.equal(
+      await place({ app_name: app, ip_list: ['1.0.0.3'], selectors: [{ tag: 'ranked' }, { tag: 'us' }] }),
+      undefined,
+    );
     // tag_only selectors only tag the session: the fullest deployment wins as without selectors.
-    assert.equal(await place({ app_name: app, ip_list: ['1.0.0.4'], selectors: [{ tag: 'nowhere', tag_only: true }] }), plain);
-    assert.equal(await place({ app_name: app, ip_list: ['1.0.0.5'], selectors: [{ tag: 'ranked' }, { tag: 'nowhere', tag_only: true }] }), euRanked);
+    assert.equal(
+      await place({ app_name: app, ip_list: ['1.0.0.4'], selectors: [{ tag: 'nowhere', tag_only: true }] }),
+      plain,
+    );
+    assert.equal(
+      await place({
+        app_name: app,
+        ip_list: ['1.0.0.5'],
+        selectors: [{ tag: 'ranked' }, { tag: 'nowhere', tag_only: true }],
+      }),
+      euRanked,
+    );
   });
 
   it('the answer echoes the selectors; an unplaced session says why', async () => {
     const { app, version } = await seedVersion(call, { sockets: 2 });
     await registerServer(call, { app, version, tags: ['eu'] });
-    const r = await call('POST', '/v1/session', { app_name: app, ip_list: ['1.0.0.1'], selectors: [{ tag: 'us', env: { MODE: 'x' } }] });
+    const r = await call('POST', '/v1/session', {
+      app_name: app,
+      ip_list: ['1.0.0.1'],
+      selectors: [{ tag: 'us', env: { MODE: 'x' } }],
+    });
     expectOk(r, 'SessionRequest');
     assert.deepEqual(r.body.selectors, [{ tag: 'us', tag_only: false, env: { MODE: 'x' } }]);
     const got = await call('GET', `/v1/session/${r.body.session_id}`);
@@ -79,7 +100,7 @@ describe('placement', () => {
     assert.match(got.body.error, /autodeploy/);
   });
 
-  it('sessions of one version never land on another version\'s deployment', async () => {
+  it("sessions of one version never land on another version's deployment", async () => {
     const { app } = await seedVersion(call, { version: 'v1', sockets: 5 });
     await seedVersion(call, { app, version: 'v2', sockets: 5 });
     const onV1 = await registerServer(call, { app, version: 'v1' });
@@ -93,8 +114,22 @@ describe('placement', () => {
     const { FRANKFURT } = await import('../support/harness.js');
     const frankfurt = await registerServer(call, { app, version, location: FRANKFURT });
     assert.equal(await place({ app_name: app, ip_list: ['1.0.0.1'], city: 'frankfurt' }), frankfurt);
-    assert.equal(await place({ app_name: app, ip_list: ['1.0.0.2'], filters: [{ field: 'country', filter_type: 'any', values: ['Canada'] }] }), montreal);
-    assert.equal(await place({ app_name: app, ip_list: ['1.0.0.3'], filters: [{ field: 'continent', filter_type: 'not', values: ['Europe'] }] }), montreal);
+    assert.equal(
+      await place({
+        app_name: app,
+        ip_list: ['1.0.0.2'],
+        filters: [{ field: 'country', filter_type: 'any', values: ['Canada'] }],
+      }),
+      montreal,
+    );
+    assert.equal(
+      await place({
+        app_name: app,
+        ip_list: ['1.0.0.3'],
+        filters: [{ field: 'continent', filter_type: 'not', values: ['Europe'] }],
+      }),
+      montreal,
+    );
     assert.equal(await place({ app_name: app, ip_list: ['1.0.0.4'], continent: 'Asia' }), undefined);
   });
 });

@@ -12,7 +12,10 @@ describe('per-key rate limits', () => {
       const other = await newTenant(t);
       const answers = [];
       for (let i = 0; i < 4; i++) answers.push(await call('GET', '/v1/apps'));
-      assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 429]);
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        [200, 200, 200, 429],
+      );
       assert.equal(answers[0]!.headers.get('x-ratelimit-limit'), '3');
       assert.equal(answers[0]!.headers.get('x-ratelimit-remaining'), '2');
       assert.ok(answers[0]!.headers.get('x-ratelimit-reset'));
@@ -34,7 +37,9 @@ describe('per-key rate limits', () => {
     const t = await startTestService();
     try {
       const call = client(t.url, t.key);
-      const statuses = await Promise.all(Array.from({ length: 50 }, () => call('GET', '/v1/apps').then((r) => r.status)));
+      const statuses = await Promise.all(
+        Array.from({ length: 50 }, () => call('GET', '/v1/apps').then((r) => r.status)),
+      );
       assert.ok(statuses.every((s) => s === 200));
     } finally {
       await t.close();

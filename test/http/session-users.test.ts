@@ -10,7 +10,8 @@ import { expectError, expectOk } from './wire-shapes.js';
 describe('session users', () => {
   const { call } = useTestService();
 
-  const usage = async (requestId: string) => (await call('GET', `/v1/status/${requestId}`)).body.sockets_usage as number;
+  const usage = async (requestId: string) =>
+    (await call('GET', `/v1/status/${requestId}`)).body.sockets_usage as number;
   const ips = (body: { session_users: Array<{ ip: string }> }) => body.session_users.map((u) => u.ip);
 
   async function seatSession(sockets: number, users: string[]) {
@@ -40,7 +41,10 @@ describe('session users', () => {
     assert.equal(await usage(requestId), 3);
     const got = await call('GET', `/v1/session/${id}`);
     assert.equal(got.body.user_count, 3);
-    assert.deepEqual(got.body.session_ips.map((u: { ip: string }) => u.ip), ['1.1.1.1', '2.2.2.2', '3.3.3.3']);
+    assert.deepEqual(
+      got.body.session_ips.map((u: { ip: string }) => u.ip),
+      ['1.1.1.1', '2.2.2.2', '3.3.3.3'],
+    );
   });
 
   it('DELETE removes users as a set and gives the seats back', async () => {
@@ -73,14 +77,22 @@ describe('session users', () => {
     const created = await call('POST', '/v1/session', { app_name: app, ip_list: ['1.1.1.1', '2.2.2.2'] });
     const id = created.body.session_id as string;
     assert.equal((await call('GET', `/v1/session/${id}`)).body.status, 'Unprocessable');
-    expectError(await call('PUT', `/v1/session/${id}/users`, { ip_list: ['3.3.3.3'] }), 422, 'SESSION_NOT_ACCEPTING_USERS');
+    expectError(
+      await call('PUT', `/v1/session/${id}/users`, { ip_list: ['3.3.3.3'] }),
+      422,
+      'SESSION_NOT_ACCEPTING_USERS',
+    );
     assert.deepEqual(ips((await call('GET', `/v1/session/${id}/users`)).body), ['1.1.1.1', '2.2.2.2']);
   });
 
   it('PUT on a session whose deployment stopped (Error) answers 422', async () => {
     const { id, requestId } = await seatSession(4, ['1.1.1.1']);
     assert.equal((await call('DELETE', `/v1/stop/${requestId}`)).status, 200);
-    expectError(await call('PUT', `/v1/session/${id}/users`, { ip_list: ['3.3.3.3'] }), 422, 'SESSION_NOT_ACCEPTING_USERS');
+    expectError(
+      await call('PUT', `/v1/session/${id}/users`, { ip_list: ['3.3.3.3'] }),
+      422,
+      'SESSION_NOT_ACCEPTING_USERS',
+    );
   });
 
   it('Match: the session keeps one socket whatever users come and go', async () => {
@@ -91,7 +103,9 @@ describe('session users', () => {
     expectOk(put, 'SessionUserContext');
     assert.equal(put.body.session_users.length, 5);
     assert.equal(await usage(requestId), 1);
-    await call('DELETE', `/v1/session/${id}/users`, { ip_list: ['1.1.1.1', '2.2.2.2', '3.3.3.3', '4.4.4.4', '5.5.5.5'] });
+    await call('DELETE', `/v1/session/${id}/users`, {
+      ip_list: ['1.1.1.1', '2.2.2.2', '3.3.3.3', '4.4.4.4', '5.5.5.5'],
+    });
     assert.equal(await usage(requestId), 1);
   });
 
@@ -110,7 +124,11 @@ describe('session users', () => {
     expectError(await call('PUT', `/v1/session/${id}/users`, { ip_list: '1.1.1.1' }), 400, 'VALIDATION_FAILED');
     expectError(await call('PUT', `/v1/session/${id}/users`, {}), 400, 'VALIDATION_FAILED');
     for (const method of ['GET', 'PUT', 'DELETE']) {
-      expectError(await call(method, '/v1/session/0123456789ab-S/users', method === 'GET' ? undefined : { ip_list: ['1.1.1.1'] }), 404, 'SESSION_NOT_FOUND');
+      expectError(
+        await call(method, '/v1/session/0123456789ab-S/users', method === 'GET' ? undefined : { ip_list: ['1.1.1.1'] }),
+        404,
+        'SESSION_NOT_FOUND',
+      );
     }
   });
 });

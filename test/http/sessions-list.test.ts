@@ -23,33 +23,83 @@ describe('sessions list and bulk stop', () => {
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) {
         clock.advance(1000);
-        ids.push((await call('POST', '/v1/session', { app_name: app, ip_list: [`10.0.0.${i + 1}`], custom_id: `c${i}` })).body.session_id);
+        ids.push(
+          (await call('POST', '/v1/session', { app_name: app, ip_list: [`10.0.0.${i + 1}`], custom_id: `c${i}` })).body
+            .session_id,
+        );
       }
       const newestFirst = [...ids].reverse();
 
       const all = await call('GET', '/v1/sessions');
       expectOk(all, 'Sessions');
       assert.equal(all.body.total_count, 5);
-      assert.deepEqual(all.body.data.map((s: { session_id: string }) => s.session_id), newestFirst);
+      assert.deepEqual(
+        all.body.data.map((s: { session_id: string }) => s.session_id),
+        newestFirst,
+      );
       assert.deepEqual(all.body.data[0], {
-        session_id: ids[4], custom_id: 'c4', status: 'Ready', ready: true, linked: true, kind: 'Seat', user_count: 1, deployment_request_id: requestId,
+        session_id: ids[4],
+        custom_id: 'c4',
+        status: 'Ready',
+        ready: true,
+        linked: true,
+        kind: 'Seat',
+        user_count: 1,
+        deployment_request_id: requestId,
       });
-      assert.deepEqual(all.body.pagination, { number: 1, next_page_number: null, previous_page_number: null, paginator: { num_pages: 1 }, has_next: false, has_previous: false });
+      assert.deepEqual(all.body.pagination, {
+        number: 1,
+        next_page_number: null,
+        previous_page_number: null,
+        paginator: { num_pages: 1 },
+        has_next: false,
+        has_previous: false,
+      });
 
       const first = await call('GET', '/v1/sessions?page=1&limit=2');
       expectOk(first, 'Sessions');
-      assert.deepEqual(first.body.data.map((s: { session_id: string }) => s.session_id), newestFirst.slice(0, 2));
+      assert.deepEqual(
+        first.body.data.map((s: { session_id: string }) => s.session_id),
+        newestFirst.slice(0, 2),
+      );
       assert.equal(first.body.total_count, 5);
-      assert.deepEqual(first.body.pagination, { number: 1, next_page_number: 2, previous_page_number: null, paginator: { num_pages: 3 }, has_next: true, has_previous: false });
+      assert.deepEqual(first.body.pagination, {
+        number: 1,
+        next_page_number: 2,
+        previous_page_number: null,
+        paginator: { num_pages: 3 },
+        has_next: true,
+        has_previous: false,
+      });
 
       const middle = await call('GET', '/v1/sessions?page=2&limit=2');
-      assert.deepEqual(middle.body.data.map((s: { session_id: string }) => s.session_id), newestFirst.slice(2, 4));
-      assert.deepEqual(middle.body.pagination, { number: 2, next_page_number: 3, previous_page_number: 1, paginator: { num_pages: 3 }, has_next: true, has_previous: true });
+      assert.deepEqual(
+        middle.body.data.map((s: { session_id: string }) => s.session_id),
+        newestFirst.slice(2, 4),
+      );
+      assert.deepEqual(middle.body.pagination, {
+        number: 2,
+        next_page_number: 3,
+        previous_page_number: 1,
+        paginator: { num_pages: 3 },
+        has_next: true,
+        has_previous: true,
+      });
 
       const last = await call('GET', '/v1/sessions?page=3&limit=2');
       expectOk(last, 'Sessions');
-      assert.deepEqual(last.body.data.map((s: { session_id: string }) => s.session_id), newestFirst.slice(4));
-      assert.deepEqual(last.body.pagination, { number: 3, next_page_number: null, previous_page_number: 2, paginator: { num_pages: 3 }, has_next: false, has_previous: true });
+      assert.deepEqual(
+        last.body.data.map((s: { session_id: string }) => s.session_id),
+        newestFirst.slice(4),
+      );
+      assert.deepEqual(last.body.pagination, {
+        number: 3,
+        next_page_number: null,
+        previous_page_number: 2,
+        paginator: { num_pages: 3 },
+        has_next: false,
+        has_previous: true,
+      });
 
       const beyond = await call('GET', '/v1/sessions?page=9&limit=2');
       expectOk(beyond, 'Sessions');
@@ -94,17 +144,26 @@ describe('sessions list and bulk stop', () => {
       const eu = await registerServer(call, { app, version, tags: ['eu', 'ranked'] });
       const us = await registerServer(call, { app, version, tags: ['us', 'ranked'] });
       const create = async (requestId: string, ip: string) =>
-        (await call('POST', '/v1/session', { app_name: app, deployment_request_id: requestId, ip_list: [ip] })).body.session_id as string;
-      const s = { eu1: await create(eu, '1.1.1.1'), eu2: await create(eu, '1.1.1.2'), us1: await create(us, '2.2.2.1') };
+        (await call('POST', '/v1/session', { app_name: app, deployment_request_id: requestId, ip_list: [ip] })).body
+          .session_id as string;
+      const s = {
+        eu1: await create(eu, '1.1.1.1'),
+        eu2: await create(eu, '1.1.1.2'),
+        us1: await create(us, '2.2.2.1'),
+      };
       const { app: lonely } = await seedVersion(call, { sockets: 1 });
-      const unlinked = (await call('POST', '/v1/session', { app_name: lonely, ip_list: ['3.3.3.1', '3.3.3.2'] })).body.session_id as string;
+      const unlinked = (await call('POST', '/v1/session', { app_name: lonely, ip_list: ['3.3.3.1', '3.3.3.2'] })).body
+        .session_id as string;
       return { call, eu, us, s: { ...s, unlinked } };
     }
-    const stopped = (body: { processable: Array<{ session_id: string }> }) => body.processable.map((p) => p.session_id).sort();
+    const stopped = (body: { processable: Array<{ session_id: string }> }) =>
+      body.processable.map((p) => p.session_id).sort();
 
     it('stops by session_id (any) and answers the processable list', async () => {
       const { call, eu, s } = await fleet();
-      const r = await call('POST', '/v1/sessions/bulk-stop', { filters: [{ field: 'session_id', filter_type: 'any', values: [s.eu1, s.us1, '0123456789ab-S'] }] });
+      const r = await call('POST', '/v1/sessions/bulk-stop', {
+        filters: [{ field: 'session_id', filter_type: 'any', values: [s.eu1, s.us1, '0123456789ab-S'] }],
+      });
       expectOk(r, 'SessionBulkStopResponse');
       assert.deepEqual(stopped(r.body), [s.eu1, s.us1].sort());
       for (const p of r.body.processable) assert.match(p.session_id, SESSION_ID);
@@ -112,19 +171,25 @@ describe('sessions list and bulk stop', () => {
       assert.equal((await call('GET', `/v1/session/${s.eu2}`)).status, 200);
       assert.equal((await call('GET', `/v1/status/${eu}`)).body.sockets_usage, 1);
       // Already stopped sessions are not processable again.
-      const again = await call('POST', '/v1/sessions/bulk-stop', { filters: [{ field: 'session_id', filter_type: 'any', values: [s.eu1] }] });
+      const again = await call('POST', '/v1/sessions/bulk-stop', {
+        filters: [{ field: 'session_id', filter_type: 'any', values: [s.eu1] }],
+      });
       assert.deepEqual(again.body, { processable: [] });
     });
 
     it('stops by request_id of the linked deployment', async () => {
       const { call, eu, s } = await fleet();
-      const r = await call('POST', '/v1/sessions/bulk-stop', { filters: [{ field: 'request_id', filter_type: 'any', values: [eu] }] });
+      const r = await call('POST', '/v1/sessions/bulk-stop', {
+        filters: [{ field: 'request_id', filter_type: 'any', values: [eu] }],
+      });
       expectOk(r, 'SessionBulkStopResponse');
       assert.deepEqual(stopped(r.body), [s.eu1, s.eu2].sort());
     });
 
     it('deployment_tags: any, all and not', async () => {
-      const tagFilter = (filter_type: string, values: string[]) => ({ filters: [{ field: 'deployment_tags', filter_type, values }] });
+      const tagFilter = (filter_type: string, values: string[]) => ({
+        filters: [{ field: 'deployment_tags', filter_type, values }],
+      });
       let f = await fleet();
       let r = await f.call('POST', '/v1/sessions/bulk-stop', tagFilter('any', ['us', 'nowhere']));
       assert.deepEqual(stopped(r.body), [f.s.us1]);
@@ -157,17 +222,29 @@ describe('sessions list and bulk stop', () => {
       const { call, s } = await fleet();
       expectError(await call('POST', '/v1/sessions/bulk-stop', { filters: [] }), 400, 'VALIDATION_FAILED');
       expectError(await call('POST', '/v1/sessions/bulk-stop', {}), 400, 'VALIDATION_FAILED');
-      expectError(await call('POST', '/v1/sessions/bulk-stop', { filters: [{ field: 'city', filter_type: 'any', values: ['x'] }] }), 400);
-      expectError(await call('POST', '/v1/sessions/bulk-stop', { filters: [{ field: 'session_id', filter_type: 'some', values: ['x'] }] }), 400);
+      expectError(
+        await call('POST', '/v1/sessions/bulk-stop', {
+          filters: [{ field: 'city', filter_type: 'any', values: ['x'] }],
+        }),
+        400,
+      );
+      expectError(
+        await call('POST', '/v1/sessions/bulk-stop', {
+          filters: [{ field: 'session_id', filter_type: 'some', values: ['x'] }],
+        }),
+        400,
+      );
       const listed = await call('GET', '/v1/sessions');
       assert.equal(listed.body.total_count, 4);
       assert.ok(listed.body.data.some((x: { session_id: string }) => x.session_id === s.eu1));
     });
 
-    it('only reaches the caller\'s own sessions', async () => {
+    it("only reaches the caller's own sessions", async () => {
       const { call, s } = await fleet();
       const stranger = await newTenant(t);
-      const r = await stranger('POST', '/v1/sessions/bulk-stop', { filters: [{ field: 'session_id', filter_type: 'any', values: [s.eu1] }] });
+      const r = await stranger('POST', '/v1/sessions/bulk-stop', {
+        filters: [{ field: 'session_id', filter_type: 'any', values: [s.eu1] }],
+      });
       assert.deepEqual(r.body, { processable: [] });
       assert.equal((await call('GET', `/v1/session/${s.eu1}`)).status, 200);
     });

@@ -1,7 +1,15 @@
 /** docs/wire-contract.md#sessions: create, get and delete a session, on the wire. */
 import { after, before, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
-import { client, FakeClock, MONTREAL, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
+import {
+  client,
+  FakeClock,
+  MONTREAL,
+  registerServer,
+  seedVersion,
+  startTestService,
+  type TestService,
+} from '../support/harness.js';
 import { expectError, expectOk, SESSION_ID, TIMESTAMP } from './wire-shapes.js';
 
 describe('sessions: create, get, delete', () => {
@@ -14,16 +22,28 @@ describe('sessions: create, get, delete', () => {
   });
   after(() => t.close());
 
-  const usage = async (requestId: string) => (await call('GET', `/v1/status/${requestId}`)).body.sockets_usage as number;
+  const usage = async (requestId: string) =>
+    (await call('GET', `/v1/status/${requestId}`)).body.sockets_usage as number;
 
   describe('create', () => {
     it('Seat: each user takes one socket; the answer is a SessionRequest', async () => {
       const { app, version } = await seedVersion(call, { kind: 'Seat', sockets: 5 });
       const requestId = await registerServer(call, { app, version });
-      const created = await call('POST', '/v1/session', { app_name: app, version_name: version, ip_list: ['1.1.1.1', '2.2.2.2', '3.3.3.3'], custom_id: 'c-1' });
+      const created = await call('POST', '/v1/session', {
+        app_name: app,
+        version_name: version,
+        ip_list: ['1.1.1.1', '2.2.2.2', '3.3.3.3'],
+        custom_id: 'c-1',
+      });
       expectOk(created, 'SessionRequest');
       assert.match(created.body.session_id, SESSION_ID);
-      assert.deepEqual(created.body, { session_id: created.body.session_id, app, version, deployment_request_id: requestId, custom_id: 'c-1' });
+      assert.deepEqual(created.body, {
+        session_id: created.body.session_id,
+        app,
+        version,
+        deployment_request_id: requestId,
+        custom_id: 'c-1',
+      });
       assert.equal(await usage(requestId), 3);
     });
 
@@ -53,7 +73,14 @@ describe('sessions: create, get, delete', () => {
       const { app } = await seedVersion(call, { version: 'seat' });
       await registerServer(call, { app, version: 'seat' });
       clock.advance(1000);
-      const plain = await call('POST', `/v1/app/${app}/version`, { name: 'plain', docker_repository: 'r', docker_image: 'i', docker_tag: 't', req_cpu: 256, req_memory: 256 });
+      const plain = await call('POST', `/v1/app/${app}/version`, {
+        name: 'plain',
+        docker_repository: 'r',
+        docker_image: 'i',
+        docker_tag: 't',
+        req_cpu: 256,
+        req_memory: 256,
+      });
       assert.equal(plain.status, 200, JSON.stringify(plain.body));
       const created = await call('POST', '/v1/session', { app_name: app, ip_list: ['1.1.1.1'] });
       expectOk(created, 'SessionRequest');
@@ -62,8 +89,19 @@ describe('sessions: create, get, delete', () => {
 
     it('refuses a Default (not session based) version with 400', async () => {
       const { app } = await seedVersion(call, { version: 'seat' });
-      for (const [name, extra] of [['plain', {}], ['default', { session_config: { kind: 'Default', sockets: 1 } }]] as const) {
-        const v = await call('POST', `/v1/app/${app}/version`, { name, docker_repository: 'r', docker_image: 'i', docker_tag: 't', req_cpu: 256, req_memory: 256, ...extra });
+      for (const [name, extra] of [
+        ['plain', {}],
+        ['default', { session_config: { kind: 'Default', sockets: 1 } }],
+      ] as const) {
+        const v = await call('POST', `/v1/app/${app}/version`, {
+          name,
+          docker_repository: 'r',
+          docker_image: 'i',
+          docker_tag: 't',
+          req_cpu: 256,
+          req_memory: 256,
+          ...extra,
+        });
         assert.equal(v.status, 200, JSON.stringify(v.body));
         const created = await call('POST', '/v1/session', { app_name: app, version_name: name, ip_list: ['1.1.1.1'] });
         assert.match(expectError(created, 400, 'NOT_SESSION_BASED'), /session/i);
@@ -82,7 +120,9 @@ describe('sessions: create, get, delete', () => {
       const { app, version } = await seedVersion(call, { sockets: 5 });
       const requestId = await registerServer(call, { app, version });
       const created = await call('POST', '/v1/session', {
-        app_name: app, ip_list: ['1.1.1.1', '1.1.1.1', '2.2.2.2'], geo_ip_list: [{ ip: '2.2.2.2', latitude: 1, longitude: 2 }],
+        app_name: app,
+        ip_list: ['1.1.1.1', '1.1.1.1', '2.2.2.2'],
+        geo_ip_list: [{ ip: '2.2.2.2', latitude: 1, longitude: 2 }],
       });
       expectOk(created, 'SessionRequest');
       const got = await call('GET', `/v1/session/${created.body.session_id}`);
@@ -112,7 +152,11 @@ describe('sessions: create, get, delete', () => {
       const chosen = await registerServer(call, { app, version });
       const other = await registerServer(call, { app, version });
       await call('POST', '/v1/session', { app_name: app, deployment_request_id: other, ip_list: ['9.9.9.9'] });
-      const created = await call('POST', '/v1/session', { app_name: app, deployment_request_id: chosen, ip_list: ['1.1.1.1', '2.2.2.2'] });
+      const created = await call('POST', '/v1/session', {
+        app_name: app,
+        deployment_request_id: chosen,
+        ip_list: ['1.1.1.1', '2.2.2.2'],
+      });
       expectOk(created, 'SessionRequest');
       assert.equal(created.body.deployment_request_id, chosen);
       assert.equal(await usage(chosen), 2);
@@ -130,8 +174,12 @@ describe('sessions: create, get, delete', () => {
       const stopped = await registerServer(call, { app, version });
       await call('DELETE', `/v1/stop/${stopped}`);
 
-      const attempt = (requestId: string) => call('POST', '/v1/session', { app_name: app, deployment_request_id: requestId, ip_list: ['5.5.5.5'] });
-      assert.match(expectError(await attempt(foreign), 409, 'DEPLOYMENT_UNAVAILABLE'), new RegExp(`not ${app} ${version}`));
+      const attempt = (requestId: string) =>
+        call('POST', '/v1/session', { app_name: app, deployment_request_id: requestId, ip_list: ['5.5.5.5'] });
+      assert.match(
+        expectError(await attempt(foreign), 409, 'DEPLOYMENT_UNAVAILABLE'),
+        new RegExp(`not ${app} ${version}`),
+      );
       assert.match(expectError(await attempt(closed), 409, 'DEPLOYMENT_UNAVAILABLE'), /not joinable/);
       assert.match(expectError(await attempt(full), 409, 'DEPLOYMENT_UNAVAILABLE'), /free socket/);
       assert.match(expectError(await attempt(stopped), 409, 'DEPLOYMENT_UNAVAILABLE'), /not running/);
@@ -165,7 +213,10 @@ describe('sessions: create, get, delete', () => {
       const requestId = await registerServer(call, { app, version, tags: ['eu'], location: MONTREAL });
       const createdAt = clock.now();
       const created = await call('POST', '/v1/session', {
-        app_name: app, ip_list: ['1.1.1.1'], geo_ip_list: [{ ip: '2.2.2.2', latitude: 45.5, longitude: -73.5 }], webhook_url: 'https://example.com/hook',
+        app_name: app,
+        ip_list: ['1.1.1.1'],
+        geo_ip_list: [{ ip: '2.2.2.2', latitude: 45.5, longitude: -73.5 }],
+        webhook_url: 'https://example.com/hook',
       });
       clock.advance(90_700);
       const got = await call('GET', `/v1/session/${created.body.session_id}`);
@@ -179,7 +230,10 @@ describe('sessions: create, get, delete', () => {
       assert.equal(b.user_count, 2);
       assert.ok(Number.isInteger(b.app_version));
       assert.match(b.create_time, TIMESTAMP);
-      assert.equal(b.create_time, `${createdAt.toISOString().slice(0, 10)} ${createdAt.toISOString().slice(11, 23)}000`);
+      assert.equal(
+        b.create_time,
+        `${createdAt.toISOString().slice(0, 10)} ${createdAt.toISOString().slice(11, 23)}000`,
+      );
       assert.equal(b.elapsed, 90);
       assert.equal(b.webhook_url, 'https://example.com/hook');
       assert.deepEqual(b.session_users, [{ ip: '2.2.2.2', latitude: 45.5, longitude: -73.5 }, { ip: '1.1.1.1' }]);
@@ -203,7 +257,11 @@ describe('sessions: create, get, delete', () => {
     it('answers 200 with a message, frees the seats, then 404 on GET and 410 on a second DELETE', async () => {
       const { app, version } = await seedVersion(call, { sockets: 3 });
       const requestId = await registerServer(call, { app, version });
-      const created = await call('POST', '/v1/session', { app_name: app, ip_list: ['1.1.1.1', '2.2.2.2'], custom_id: 'mine' });
+      const created = await call('POST', '/v1/session', {
+        app_name: app,
+        ip_list: ['1.1.1.1', '2.2.2.2'],
+        custom_id: 'mine',
+      });
       const id = created.body.session_id as string;
       assert.equal(await usage(requestId), 2);
       const deleted = await call('DELETE', `/v1/session/${id}`);

@@ -42,7 +42,8 @@ export function assertNoNulls(body: unknown, path = ''): void {
   }
   if (Array.isArray(body)) body.forEach((item, i) => assertNoNulls(item, `${path}[${i}]`));
   else if (typeof body === 'object') {
-    for (const [key, value] of Object.entries(body as Record<string, unknown>)) assertNoNulls(value, path ? `${path}.${key}` : key);
+    for (const [key, value] of Object.entries(body as Record<string, unknown>))
+      assertNoNulls(value, path ? `${path}.${key}` : key);
   }
 }
 

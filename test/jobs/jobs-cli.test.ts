@@ -50,7 +50,13 @@ describe('rallypoint jobs', { timeout: 300_000 }, () => {
 
   it('lists a dead job with its error, and a retry puts it back to work', async () => {
     const db = t.service.deps.db;
-    await insertJob(db, { kind: 'flaky', payload: { deployment: 7 }, runAt: new Date(), maxAttempts: 1, dedupeKey: 'flaky:7' });
+    await insertJob(db, {
+      kind: 'flaky',
+      payload: { deployment: 7 },
+      runAt: new Date(),
+      maxAttempts: 1,
+      dedupeKey: 'flaky:7',
+    });
     const dead = await eventually('the job is dead', async () => {
       const { jobs } = await json(['jobs', 'list', '--state', 'dead'], t.databaseUrl);
       return jobs.find((j: { kind: string }) => j.kind === 'flaky');
@@ -90,7 +96,10 @@ describe('rallypoint jobs', { timeout: 300_000 }, () => {
     const pending = jobs.find((j: { kind: string }) => j.kind === 'flaky');
     const refused = await rallypoint(['jobs', 'retry', String(pending.id)], t.databaseUrl);
     assert.equal(refused.code, 1);
-    assert.equal(refused.stderr, `error: Job ${pending.id} is pending; only a dead job can be retried. (JOB_NOT_DEAD)\n`);
+    assert.equal(
+      refused.stderr,
+      `error: Job ${pending.id} is pending; only a dead job can be retried. (JOB_NOT_DEAD)\n`,
+    );
 
     const badId = await rallypoint(['jobs', 'retry', 'abc'], t.databaseUrl);
     assert.equal(badId.code, 2);
@@ -127,7 +136,10 @@ describe('rallypoint jobs', { timeout: 300_000 }, () => {
 
     const refused = await rallypoint(['jobs', 'delete', String(pending)], t.databaseUrl);
     assert.equal(refused.code, 1);
-    assert.equal(refused.stderr, `error: Job ${pending} is pending; only a dead or failed job can be deleted. (JOB_NOT_GIVEN_UP)\n`);
+    assert.equal(
+      refused.stderr,
+      `error: Job ${pending} is pending; only a dead or failed job can be deleted. (JOB_NOT_GIVEN_UP)\n`,
+    );
     assert.equal((await selectJob(db, pending!))?.state, 'pending', 'a refused delete leaves the job');
     const missing = await rallypoint(['jobs', 'delete', String(dead)], t.databaseUrl);
     assert.equal(missing.code, 1);

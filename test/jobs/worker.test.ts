@@ -41,8 +41,19 @@ describe('job worker', () => {
   });
 
   /** A worker on the fake clock that only runs when told (runDue). */
-  function worker(handlers: Record<string, JobHandler>, options: { leaseMs?: number; workerId?: string } = {}): JobWorker {
-    const created = createJobWorker({ db, clock, handlers, pollMs: 0, wakeOnInsert: false, leaseMs: options.leaseMs ?? LEASE_MS, ...(options.workerId ? { workerId: options.workerId } : {}) });
+  function worker(
+    handlers: Record<string, JobHandler>,
+    options: { leaseMs?: number; workerId?: string } = {},
+  ): JobWorker {
+    const created = createJobWorker({
+      db,
+      clock,
+      handlers,
+      pollMs: 0,
+      wakeOnInsert: false,
+      leaseMs: options.leaseMs ?? LEASE_MS,
+      ...(options.workerId ? { workerId: options.workerId } : {}),
+    });
     workers.push(created);
     return created;
   }
@@ -75,7 +86,10 @@ describe('job worker', () => {
       const wait = job.runAt.getTime() - clock.now().getTime();
       // Equal jitter: between half and all of firstMs * 2^(attempt-1).
       const full = Math.min(JOB_BACKOFF.maxMs, JOB_BACKOFF.firstMs * 2 ** (attempt - 1));
-      assert.ok(wait >= full / 2 && wait <= full, `wait ${wait} ms after failure ${attempt} is within [${full / 2}, ${full}]`);
+      assert.ok(
+        wait >= full / 2 && wait <= full,
+        `wait ${wait} ms after failure ${attempt} is within [${full / 2}, ${full}]`,
+      );
       if (waits.length > 0) assert.ok(wait >= waits.at(-1)!, `waits grow: ${[...waits, wait].join(', ')} ms`);
       waits.push(wait);
       clock.advance(wait - 1);
@@ -122,7 +136,15 @@ describe('job worker', () => {
     const gate = new Promise<void>((resolve) => (release = resolve));
     let started!: (job: JobRecord) => void;
     const running = new Promise<JobRecord>((resolve) => (started = resolve));
-    const w = worker({ [kind]: async (job) => { started(job); await gate; } }, { workerId: 'test-host:1234:abcd' });
+    const w = worker(
+      {
+        [kind]: async (job) => {
+          started(job);
+          await gate;
+        },
+      },
+      { workerId: 'test-host:1234:abcd' },
+    );
     await insertJob(db, { kind, payload: {}, runAt: clock.now() });
     const run = w.runDue();
     const claimed = await running;
@@ -185,9 +207,22 @@ describe('job worker', () => {
     const gate = new Promise<void>((resolve) => (release = resolve));
     let started!: (job: JobRecord) => void;
     const running = new Promise<JobRecord>((resolve) => (started = resolve));
-    const handlers = { [kind]: async (job: JobRecord) => { started(job); await gate; } };
+    const handlers = {
+      [kind]: async (job: JobRecord) => {
+        started(job);
+        await gate;
+      },
+    };
     const make = (workerId: string) => {
-      const created = createJobWorker({ db, clock: systemClock, handlers, pollMs: 0, wakeOnInsert: false, leaseMs, workerId });
+      const created = createJobWorker({
+        db,
+        clock: systemClock,
+        handlers,
+        pollMs: 0,
+        wakeOnInsert: false,
+        leaseMs,
+        workerId,
+      });
       workers.push(created);
       return created;
     };
@@ -199,10 +234,14 @@ describe('job worker', () => {
       const job = await running;
       const claimedAt = (await selectJob(db, job.id))!.lockedAt!.getTime();
       // Past the lease since the claim, yet renewed meanwhile: the other worker leaves it.
-      await eventually('the lock was renewed past the lease', async () => {
-        const row = await selectJob(db, job.id);
-        return Date.now() - claimedAt > leaseMs * 1.5 && row!.lockedAt!.getTime() > claimedAt;
-      }, { withinMs: 20_000, everyMs: 50 });
+      await eventually(
+        'the lock was renewed past the lease',
+        async () => {
+          const row = await selectJob(db, job.id);
+          return Date.now() - claimedAt > leaseMs * 1.5 && row!.lockedAt!.getTime() > claimedAt;
+        },
+        { withinMs: 20_000, everyMs: 50 },
+      );
       await other.runDue();
       const row = await selectJob(db, job.id);
       assert.equal(row?.state, 'running');
@@ -220,16 +259,26 @@ describe('job worker', () => {
     it('moves a waiting (pending or failed) job of the key instead of adding one', async () => {
       const kind = 'deduped';
       let fail = true;
-      const w = worker({ [kind]: async () => { if (fail) throw new Error('no'); } });
+      const w = worker({
+        [kind]: async () => {
+          if (fail) throw new Error('no');
+        },
+      });
       await insertJob(db, { kind, payload: { v: 1 }, runAt: clock.now(), dedupeKey: 'dedupe:a' });
       await insertJob(db, { kind, payload: { v: 2 }, runAt: clock.now(), dedupeKey: 'dedupe:a' });
-      assert.deepEqual((await jobsOfKind(kind)).map((j) => [j.state, j.payload]), [['pending', { v: 2 }]]);
+      assert.deepEqual(
+        (await jobsOfKind(kind)).map((j) => [j.state, j.payload]),
+        [['pending', { v: 2 }]],
+      );
       await w.runDue();
       assert.equal((await onlyJobOfKind(kind)).state, 'failed');
       const later = new Date(clock.now().getTime() + 3600 * SECOND);
       await insertJob(db, { kind, payload: { v: 3 }, runAt: later, dedupeKey: 'dedupe:a' });
       const moved = await onlyJobOfKind(kind);
-      assert.deepEqual([moved.state, moved.payload, moved.runAt.getTime(), moved.attempts], ['failed', { v: 3 }, later.getTime(), 1]);
+      assert.deepEqual(
+        [moved.state, moved.payload, moved.runAt.getTime(), moved.attempts],
+        ['failed', { v: 3 }, later.getTime(), 1],
+      );
       fail = false;
       clock.advance(3600 * SECOND);
       assert.equal(await w.runDue(), 1);
@@ -249,10 +298,20 @@ describe('job worker', () => {
       await w.runDue();
       assert.equal((await onlyJobOfKind(kind)).state, 'dead');
       await insertJob(db, { kind, payload: { v: 2 }, runAt: clock.now(), dedupeKey: 'dedupe:dead' });
-      assert.deepEqual((await jobsOfKind(kind)).map((j) => [j.state, j.payload]), [['dead', { v: 1 }], ['pending', { v: 2 }]]);
+      assert.deepEqual(
+        (await jobsOfKind(kind)).map((j) => [j.state, j.payload]),
+        [
+          ['dead', { v: 1 }],
+          ['pending', { v: 2 }],
+        ],
+      );
       assert.equal(await w.runDue(), 1);
       assert.deepEqual(ran, [{ v: 2 }]);
-      assert.deepEqual((await jobsOfKind(kind)).map((j) => [j.state, j.payload]), [['dead', { v: 1 }]], 'the dead one is still there to read');
+      assert.deepEqual(
+        (await jobsOfKind(kind)).map((j) => [j.state, j.payload]),
+        [['dead', { v: 1 }]],
+        'the dead one is still there to read',
+      );
     });
 
     it('a job added while one of its key runs waits for that run, and does the work if the run fails', async () => {
@@ -277,11 +336,18 @@ describe('job worker', () => {
       const run = w.runDue();
       await running;
       await insertJob(db, { kind, payload: { v: 2 }, runAt: clock.now(), dedupeKey: 'dedupe:run' });
-      assert.deepEqual((await jobsOfKind(kind)).map((j) => j.state), ['running', 'pending']);
+      assert.deepEqual(
+        (await jobsOfKind(kind)).map((j) => j.state),
+        ['running', 'pending'],
+      );
       assert.equal(await other.runDue(), 0, 'two jobs of one key never run at once');
       release();
       await run;
-      assert.deepEqual((await jobsOfKind(kind)).map((j) => [j.state, j.payload]), [['pending', { v: 2 }]], 'the failed run gave way to the newer job');
+      assert.deepEqual(
+        (await jobsOfKind(kind)).map((j) => [j.state, j.payload]),
+        [['pending', { v: 2 }]],
+        'the failed run gave way to the newer job',
+      );
       assert.equal(await other.runDue(), 1);
       assert.deepEqual(ran, [{ v: 1 }, { v: 2, by: 'other' }]);
       assert.deepEqual(await jobsOfKind(kind), []);
@@ -290,7 +356,14 @@ describe('job worker', () => {
 
   it('deletes jobs dead for longer than the retention, a bounded batch at a time, and keeps the rest', async () => {
     const retentionMs = 7 * 24 * 3600 * SECOND;
-    const w = createJobWorker({ db, clock, handlers: {}, pollMs: 0, wakeOnInsert: false, deadRetentionMs: retentionMs });
+    const w = createJobWorker({
+      db,
+      clock,
+      handlers: {},
+      pollMs: 0,
+      wakeOnInsert: false,
+      deadRetentionMs: retentionMs,
+    });
     workers.push(w);
     const insert = (state: string, count: number, updatedAgoMs: number) =>
       db.query(
@@ -301,7 +374,8 @@ describe('job worker', () => {
     await insert('dead', 2, retentionMs - 120 * SECOND);
     // A failed job waiting for its retry since long ago is still work to do.
     await db.query(`INSERT INTO jobs (kind, run_at, state, updated_at) VALUES ('retained', $1, 'failed', $2)`, [
-      new Date(clock.now().getTime() + 3600 * SECOND), new Date(clock.now().getTime() - 2 * retentionMs),
+      new Date(clock.now().getTime() + 3600 * SECOND),
+      new Date(clock.now().getTime() - 2 * retentionMs),
     ]);
     const count = async () => {
       const { rows } = await db.query<{ state: string; old: boolean; n: number }>(
@@ -311,9 +385,17 @@ describe('job worker', () => {
       return rows.map((r) => `${r.state}${r.old ? ' past retention' : ''}: ${r.n}`);
     };
     assert.equal(await w.runDue(), 0);
-    assert.deepEqual(await count(), ['dead: 2', 'dead past retention: 50', 'failed past retention: 1'], 'one run deletes at most 100');
+    assert.deepEqual(
+      await count(),
+      ['dead: 2', 'dead past retention: 50', 'failed past retention: 1'],
+      'one run deletes at most 100',
+    );
     await w.runDue();
-    assert.deepEqual(await count(), ['dead: 2', 'dead past retention: 50', 'failed past retention: 1'], 'and looks at most once a minute');
+    assert.deepEqual(
+      await count(),
+      ['dead: 2', 'dead past retention: 50', 'failed past retention: 1'],
+      'and looks at most once a minute',
+    );
     clock.advance(60 * SECOND);
     await w.runDue();
     assert.deepEqual(await count(), ['dead: 2', 'failed past retention: 1'], 'the next minute deletes the rest');
@@ -325,7 +407,11 @@ describe('job worker', () => {
     workers.push(keeper);
     await insert('dead', 1, 10 * retentionMs);
     await keeper.runDue();
-    assert.deepEqual(await count(), ['dead past retention: 1', 'failed past retention: 1'], 'retention 0 keeps dead jobs');
+    assert.deepEqual(
+      await count(),
+      ['dead past retention: 1', 'failed past retention: 1'],
+      'retention 0 keeps dead jobs',
+    );
   });
 
   it('counts jobs by state for the rallypoint_jobs gauge', async () => {
@@ -349,7 +435,12 @@ describe('job worker woken by NOTIFY', () => {
 
   it('runs a job added while it idles without waiting for its poll', async () => {
     const ran: number[] = [];
-    const worker = createJobWorker({ db, clock: systemClock, pollMs: 60_000, handlers: { woken: async (job) => void ran.push(job.id) } });
+    const worker = createJobWorker({
+      db,
+      clock: systemClock,
+      pollMs: 60_000,
+      handlers: { woken: async (job) => void ran.push(job.id) },
+    });
     try {
       await worker.ready;
       // Idle first: the wake on LISTEN found nothing, and the next poll is a minute away.
@@ -369,7 +460,11 @@ describe('job worker woken by NOTIFY', () => {
     const errors: unknown[] = [];
     // Neither the poll nor the fallback comes within this test: only the worker's own timer can run the job.
     const worker = createJobWorker({
-      db, clock: systemClock, pollMs: 60_000, fallbackPollMs: 60_000, onError: (error) => errors.push(error),
+      db,
+      clock: systemClock,
+      pollMs: 60_000,
+      fallbackPollMs: 60_000,
+      onError: (error) => errors.push(error),
       handlers: { later: async (job) => void ran.push({ id: job.id, at: Date.now() }) },
     });
     try {
@@ -379,7 +474,10 @@ describe('job worker woken by NOTIFY', () => {
       const runAt = Date.now() + delayMs;
       // The NOTIFY of the insert wakes the worker, which finds nothing due yet and sets its timer for runAt.
       await insertJob(db, { kind: 'later', payload: {}, runAt: new Date(runAt) });
-      const [run] = await eventually('the job ran', () => (ran.length > 0 ? ran : undefined), { withinMs: 20_000, everyMs: 20 });
+      const [run] = await eventually('the job ran', () => (ran.length > 0 ? ran : undefined), {
+        withinMs: 20_000,
+        everyMs: 20,
+      });
       assert.ok(run!.at >= runAt, `not before its run_at (ran ${run!.at - runAt} ms after it)`);
       // Generous for a loaded machine, yet far below the 60 s poll the job would otherwise wait for.
       assert.ok(run!.at <= runAt + 10_000, `at about its run_at (ran ${run!.at - runAt} ms after it)`);
@@ -400,27 +498,57 @@ describe('migration 009 on existing jobs', () => {
 
   it('turns old rows into pending or failed jobs that still run and keep their dedupe keys', async () => {
     const all = await loadMigrations();
-    await migrate(db, all.filter((m) => m.id < 9));
+    await migrate(
+      db,
+      all.filter((m) => m.id < 9),
+    );
     await db.query(
       `INSERT INTO jobs (kind, payload, run_at, dedupe_key, attempts, last_error) VALUES
          ('old', '{"n":1}', '2026-01-01T00:00:00Z', 'old:1', 0, NULL),
          ('old', '{"n":2}', '2026-01-01T00:00:00Z', NULL, 3, 'Error: went wrong'),
          ('old', '{"n":3}', '2026-01-01T00:01:00Z', 'old:3', 1, NULL)`,
     );
-    assert.deepEqual(await migrate(db, all.filter((m) => m.id <= 9)), ['009-job-states']);
+    assert.deepEqual(
+      await migrate(
+        db,
+        all.filter((m) => m.id <= 9),
+      ),
+      ['009-job-states'],
+    );
     const rows = await selectJobs(db, { limit: 10 });
     assert.deepEqual(
       rows.map((r) => [r.payload['n'], r.state, r.attempts, r.maxAttempts, r.lockedBy, r.lastError]),
-      [[1, 'pending', 0, 25, null, null], [2, 'failed', 3, 25, null, 'Error: went wrong'], [3, 'pending', 1, 25, null, null]],
+      [
+        [1, 'pending', 0, 25, null, null],
+        [2, 'failed', 3, 25, null, 'Error: went wrong'],
+        [3, 'pending', 1, 25, null, null],
+      ],
     );
-    await insertJob(db, { kind: 'old', payload: { n: 4 }, runAt: new Date('2026-01-01T00:00:00Z'), dedupeKey: 'old:1' });
+    await insertJob(db, {
+      kind: 'old',
+      payload: { n: 4 },
+      runAt: new Date('2026-01-01T00:00:00Z'),
+      dedupeKey: 'old:1',
+    });
     assert.equal((await selectJobs(db, { limit: 10 })).length, 3, 'the dedupe key of an old row still holds');
     const ran: unknown[] = [];
-    const worker = createJobWorker({ db, clock: new FakeClock(new Date('2026-01-01T00:05:00Z')), pollMs: 0, wakeOnInsert: false, handlers: { old: async (job) => void ran.push(job.payload['n']) } });
+    const worker = createJobWorker({
+      db,
+      clock: new FakeClock(new Date('2026-01-01T00:05:00Z')),
+      pollMs: 0,
+      wakeOnInsert: false,
+      handlers: { old: async (job) => void ran.push(job.payload['n']) },
+    });
     assert.equal(await worker.runDue(), 3);
     await worker.stop();
     assert.deepEqual(ran.sort(), [2, 3, 4]);
-    await assert.rejects(db.query(`INSERT INTO jobs (kind, run_at, state) VALUES ('old', now(), 'finished')`), /jobs_state/);
-    await assert.rejects(db.query(`INSERT INTO jobs (kind, run_at, state) VALUES ('old', now(), 'running')`), /jobs_running_is_locked/);
+    await assert.rejects(
+      db.query(`INSERT INTO jobs (kind, run_at, state) VALUES ('old', now(), 'finished')`),
+      /jobs_state/,
+    );
+    await assert.rejects(
+      db.query(`INSERT INTO jobs (kind, run_at, state) VALUES ('old', now(), 'running')`),
+      /jobs_running_is_locked/,
+    );
   });
 });

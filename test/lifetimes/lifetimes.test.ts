@@ -2,7 +2,15 @@ import { after, before, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { noGeo } from '../../src/app/deps.js';
 import { sweepLifetimes } from '../../src/jobs/lifetimes.js';
-import { client, FakeClock, MONTREAL, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
+import {
+  client,
+  FakeClock,
+  MONTREAL,
+  registerServer,
+  seedVersion,
+  startTestService,
+  type TestService,
+} from '../support/harness.js';
 
 const MINUTE = 60_000;
 
@@ -18,19 +26,29 @@ describe('lifetimes on a fake clock', () => {
   });
   after(() => t.close());
 
-  const statusOf = async (requestId: string) => (await call('GET', `/v1/status/${requestId}`)).body.current_status as string;
+  const statusOf = async (requestId: string) =>
+    (await call('GET', `/v1/status/${requestId}`)).body.current_status as string;
   /** Runs due jobs until none is left, as the worker's poll loop would. */
   const settle = async () => {
-    while ((await t.service.jobs.runDue()) > 0) { /* stop jobs queued by the sweep run next */ }
+    while ((await t.service.jobs.runDue()) > 0) {
+      /* stop jobs queued by the sweep run next */
+    }
   };
 
   it('empty_ttl stops a deployment empty for that long, not before, and never one with a session', async () => {
-    const { app, version } = await seedVersion(call, { sockets: 4, extra: { session_config: { kind: 'Seat', sockets: 4, empty_ttl: 10 } } });
+    const { app, version } = await seedVersion(call, {
+      sockets: 4,
+      extra: { session_config: { kind: 'Seat', sockets: 4, empty_ttl: 10 } },
+    });
     const emptyOne = await registerServer(call, { app, version });
     const busyOne = await registerServer(call, { app, version, location: MONTREAL });
     // The session lands on one of them; use that one as the busy one.
     clock.advance(2 * MINUTE);
-    const session = await call('POST', '/v1/session', { app_name: app, ip_list: ['1.2.3.4'], deployment_request_id: busyOne });
+    const session = await call('POST', '/v1/session', {
+      app_name: app,
+      ip_list: ['1.2.3.4'],
+      deployment_request_id: busyOne,
+    });
     assert.equal(session.status, 200);
     clock.advance(7 * MINUTE + 59_000); // 9:59 after registration
     await settle();
@@ -58,7 +76,10 @@ describe('lifetimes on a fake clock', () => {
   });
 
   it('session_max_duration removes sessions that many minutes after their deployment ended', async () => {
-    const { app, version } = await seedVersion(call, { sockets: 4, extra: { session_config: { kind: 'Seat', sockets: 4, session_max_duration: 90 } } });
+    const { app, version } = await seedVersion(call, {
+      sockets: 4,
+      extra: { session_config: { kind: 'Seat', sockets: 4, session_max_duration: 90 } },
+    });
     const requestId = await registerServer(call, { app, version });
     const session = await call('POST', '/v1/session', { app_name: app, ip_list: ['1.2.3.4'] });
     assert.equal(session.body.deployment_request_id, requestId);
@@ -80,8 +101,12 @@ describe('lifetimes on a fake clock', () => {
   it('a registered server that misses its heartbeats turns Status.ERROR and its sessions Error', async () => {
     const { app, version } = await seedVersion(call, { sockets: 4 });
     const registered = await call('POST', '/v1/deployments/register', {
-      app_name: app, version_name: version, public_ip: '203.0.113.20', ports: [{ name: 'game', external: 7777, protocol: 'UDP' }],
-      location: MONTREAL, heartbeat_timeout_seconds: 30,
+      app_name: app,
+      version_name: version,
+      public_ip: '203.0.113.20',
+      ports: [{ name: 'game', external: 7777, protocol: 'UDP' }],
+      location: MONTREAL,
+      heartbeat_timeout_seconds: 30,
     });
     assert.equal(registered.status, 200);
     const requestId = registered.body.request_id as string;
@@ -117,8 +142,17 @@ describe('lifetimes with two server processes on one database', () => {
         });
       }
       const call = client(one.url, one.key);
-      const early = await seedVersion(call, { version: 'early', sockets: 4, extra: { session_config: { kind: 'Match', sockets: 4, empty_ttl: 5 } } });
-      const late = await seedVersion(call, { app: early.app, version: 'late', sockets: 4, extra: { session_config: { kind: 'Match', sockets: 4, empty_ttl: 10 } } });
+      const early = await seedVersion(call, {
+        version: 'early',
+        sockets: 4,
+        extra: { session_config: { kind: 'Match', sockets: 4, empty_ttl: 5 } },
+      });
+      const late = await seedVersion(call, {
+        app: early.app,
+        version: 'late',
+        sockets: 4,
+        extra: { session_config: { kind: 'Match', sockets: 4, empty_ttl: 10 } },
+      });
       const earlyIds: string[] = [];
       const lateIds: string[] = [];
       for (let i = 0; i < 4; i++) earlyIds.push(await registerServer(call, early));
@@ -136,7 +170,8 @@ describe('lifetimes with two server processes on one database', () => {
       assert.equal(a.emptyStopped + b.emptyStopped, lateIds.length);
       assert.deepEqual([...ended].sort(), [...lateIds].sort(), 'each late deployment stopped once');
       for (let round = 0; round < 3; round++) await Promise.all([one.service.jobs.runDue(), two.service.jobs.runDue()]);
-      for (const id of [...earlyIds, ...lateIds]) assert.equal((await call('GET', `/v1/status/${id}`)).body.current_status, 'Status.TERMINATED');
+      for (const id of [...earlyIds, ...lateIds])
+        assert.equal((await call('GET', `/v1/status/${id}`)).body.current_status, 'Status.TERMINATED');
     } finally {
       await two.close();
       await one.close();

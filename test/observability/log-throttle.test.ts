@@ -7,7 +7,8 @@ describe('log throttle', () => {
     let nowMs = 0;
     const throttle = createLogThrottle({ windowMs: 10_000, nowMs: () => nowMs });
     let logged = 0;
-    for (; nowMs < 5_000; nowMs += 20) if (throttle.check('event sequencer: database unavailable').shouldLog) logged += 1;
+    for (; nowMs < 5_000; nowMs += 20)
+      if (throttle.check('event sequencer: database unavailable').shouldLog) logged += 1;
     assert.equal(logged, 1);
     // A different failure is its own line at once.
     assert.deepEqual(throttle.check('event sequencer: deadlock'), { shouldLog: true, suppressed: 0 });

@@ -2,7 +2,14 @@ import { after, before, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { client, FakeClock, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
+import {
+  client,
+  FakeClock,
+  registerServer,
+  seedVersion,
+  startTestService,
+  type TestService,
+} from '../support/harness.js';
 import { newTenant } from '../http/wire-shapes.js';
 
 const TOKEN = 'metrics-token-for-tests';
@@ -45,13 +52,25 @@ describe('GET /metrics', () => {
     const org = rows[0]!.id;
     assert.equal(delta(`rallypoint_placements_total{org="${org}",outcome="linked"}`), 1);
     assert.equal(delta(`rallypoint_placements_total{org="${org}",outcome="unprocessable"}`), 1);
-    assert.equal(delta(`rallypoint_http_requests_total{org="${org}",method="POST",route="/v1/session",status="200"}`), 2);
-    assert.equal(delta(`rallypoint_http_requests_total{org="${org}",method="GET",route="/v1/session/:session_id",status="404"}`), 1);
+    assert.equal(
+      delta(`rallypoint_http_requests_total{org="${org}",method="POST",route="/v1/session",status="200"}`),
+      2,
+    );
+    assert.equal(
+      delta(`rallypoint_http_requests_total{org="${org}",method="GET",route="/v1/session/:session_id",status="404"}`),
+      1,
+    );
     assert.equal(delta('rallypoint_placement_duration_seconds_count{outcome="linked"}'), 1);
     assert.equal(sample(text, `rallypoint_sessions{org="${org}",status="Ready",kind="Seat"}`), 1);
     assert.equal(sample(text, `rallypoint_sessions{org="${org}",status="Unprocessable",kind="Seat"}`), 1);
-    assert.equal(sample(text, `rallypoint_seats_used{org="${org}",app="${app}",version="${version}",city="Montreal"}`), 2);
-    assert.equal(sample(text, `rallypoint_seats_capacity{org="${org}",app="${app}",version="${version}",city="Montreal"}`), 2);
+    assert.equal(
+      sample(text, `rallypoint_seats_used{org="${org}",app="${app}",version="${version}",city="Montreal"}`),
+      2,
+    );
+    assert.equal(
+      sample(text, `rallypoint_seats_capacity{org="${org}",app="${app}",version="${version}",city="Montreal"}`),
+      2,
+    );
     assert.ok(text.includes('rallypoint_db_pool_connections{state="total"}'));
     // No ids as labels: neither session nor deployment ids appear anywhere.
     assert.ok(!text.includes(linked.body.session_id));
@@ -60,14 +79,20 @@ describe('GET /metrics', () => {
 
   it('counts webhook attempts by organisation and outcome', async () => {
     let answers = [500, 200];
-    const receiver = createServer((req, res) => req.resume().on('end', () => res.writeHead(answers.shift() ?? 200).end()));
+    const receiver = createServer((req, res) =>
+      req.resume().on('end', () => res.writeHead(answers.shift() ?? 200).end()),
+    );
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = receiver.address() as { port: number };
       const { app, version } = await seedVersion(call, { sockets: 2 });
       await registerServer(call, { app, version, sockets: 2 });
       const before = await (await scrape(t.url)).text();
-      await call('POST', '/v1/session', { app_name: app, ip_list: ['4.4.4.4'], webhook_url: `http://127.0.0.1:${port}/hook` });
+      await call('POST', '/v1/session', {
+        app_name: app,
+        ip_list: ['4.4.4.4'],
+        webhook_url: `http://127.0.0.1:${port}/hook`,
+      });
       await t.service.webhooks.runDue();
       clock.advance(60_000);
       await t.service.webhooks.runDue();
@@ -97,7 +122,7 @@ describe('GET /metrics', () => {
     try {
       const r = await fetch(`${closed.url}/metrics`);
       assert.equal(r.status, 401);
-      const body = await r.json() as { code: string; message: string };
+      const body = (await r.json()) as { code: string; message: string };
       assert.equal(body.code, 'UNAUTHORIZED');
       assert.match(body.message, /METRICS_TOKEN/);
     } finally {
@@ -114,12 +139,17 @@ describe('GET /metrics', () => {
   it('keeps two organisations with same-named apps in separate series', async () => {
     const other = await newTenant(t);
     const name = `same-${Date.now()}`;
-    for (const [caller, sockets] of [[call, 3], [other, 5]] as const) {
+    for (const [caller, sockets] of [
+      [call, 3],
+      [other, 5],
+    ] as const) {
       await seedVersion(caller, { app: name, version: 'v1', sockets });
       await registerServer(caller, { app: name, version: 'v1', sockets });
     }
     const text = await (await scrape(t.url)).text();
-    const capacities = text.split('\n').filter((l) => l.startsWith('rallypoint_seats_capacity{') && l.includes(`app="${name}"`));
+    const capacities = text
+      .split('\n')
+      .filter((l) => l.startsWith('rallypoint_seats_capacity{') && l.includes(`app="${name}"`));
     assert.equal(capacities.length, 2, capacities.join('\n'));
     assert.deepEqual(capacities.map((l) => Number(l.split(' ').at(-1))).sort(), [3, 5]);
     assert.equal(new Set(capacities.map((l) => /org="(\d+)"/.exec(l)?.[1])).size, 2);
@@ -132,8 +162,16 @@ describe('GET /metrics', () => {
     for (const { name, type } of types.filter((t) => t.name.startsWith('rallypoint_'))) {
       assert.equal(name.endsWith('_total'), type === 'counter', `${name} is a ${type}: only counters end in _total`);
     }
-    for (const standard of ['process_cpu_user_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) {
-      assert.ok(types.some((t) => t.name === standard), `${standard} keeps its standard name`);
+    for (const standard of [
+      'process_cpu_user_seconds_total',
+      'process_resident_memory_bytes',
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_heap_size_used_bytes',
+    ]) {
+      assert.ok(
+        types.some((t) => t.name === standard),
+        `${standard} keeps its standard name`,
+      );
     }
     const readme = await readFile('README.md', 'utf8');
     for (const { name } of types.filter((t) => t.name.startsWith('rallypoint_'))) {

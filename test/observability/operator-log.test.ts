@@ -32,24 +32,38 @@ describe('operator log', { timeout: 120_000 }, () => {
     t = await startTestService({ env: { LOG_LEVEL: 'info', WEBHOOK_MAX_AGE_MS: '0' }, server: { logStream: stream } });
     const call = client(t.url, t.key);
     for (const path of ['/healthz', '/readyz', '/dashboard', '/v1/apps']) await call('GET', path);
-    await eventually('the /v1/apps request line', () => lines.find((l) => l['msg'] === 'request' && l['route'] === '/v1/apps'));
-    for (const route of ['/healthz', '/readyz', '/dashboard']) assert.ok(!lines.some((l) => l['route'] === route), `${route} is not logged at info`);
+    await eventually('the /v1/apps request line', () =>
+      lines.find((l) => l['msg'] === 'request' && l['route'] === '/v1/apps'),
+    );
+    for (const route of ['/healthz', '/readyz', '/dashboard'])
+      assert.ok(!lines.some((l) => l['route'] === route), `${route} is not logged at info`);
 
     const { app, version } = await seedVersion(call);
     const requestId = await registerServer(call, { app, version });
-    const started = await eventually('game server started', () => lines.find((l) => l['msg'] === 'game server started' && l['request_id'] === requestId));
+    const started = await eventually('game server started', () =>
+      lines.find((l) => l['msg'] === 'game server started' && l['request_id'] === requestId),
+    );
     assert.equal(started['level'], LEVEL.info);
     assert.equal(started['provider'], 'registered');
     assert.equal((await call('DELETE', `/v1/stop/${requestId}`)).status, 200);
     await t.service.jobs.runDue();
-    const exited = await eventually('game server exited', () => lines.find((l) => l['msg'] === 'game server exited' && l['request_id'] === requestId));
+    const exited = await eventually('game server exited', () =>
+      lines.find((l) => l['msg'] === 'game server exited' && l['request_id'] === requestId),
+    );
     assert.equal(exited['level'], LEVEL.info);
 
     const requestId2 = await registerServer(call, { app, version, ip: '203.0.113.11' });
-    const session = await call('POST', '/v1/session', { app_name: app, ip_list: ['1.2.3.4'], deployment_request_id: requestId2, webhook_url: 'http://127.0.0.1:9/hook' });
+    const session = await call('POST', '/v1/session', {
+      app_name: app,
+      ip_list: ['1.2.3.4'],
+      deployment_request_id: requestId2,
+      webhook_url: 'http://127.0.0.1:9/hook',
+    });
     assert.equal(session.status, 200, JSON.stringify(session.body));
     await t.service.webhooks.runDue();
-    const dead = await eventually('a dead delivery line', () => lines.find((l) => l['msg']?.startsWith('webhook delivery dead')));
+    const dead = await eventually('a dead delivery line', () =>
+      lines.find((l) => l['msg']?.startsWith('webhook delivery dead')),
+    );
     assert.equal(dead['level'], LEVEL.warn);
     assert.match(dead['delivery_id'], /\S+/);
     assert.match(dead['error'], /^gave up after 1 attempt; last: /);
@@ -58,8 +72,22 @@ describe('operator log', { timeout: 120_000 }, () => {
   it('prints a start-up summary: database, providers, listen address, migrations applied', async () => {
     const server = await spawnServer({ databaseUrl: await createTestDatabase(), env: { LOG_LEVEL: 'info' } });
     servers = [server];
-    const summary = await eventually('the summary line', () => server.stdout().split('\n').filter(Boolean).map((l) => { try { return JSON.parse(l); } catch { return {}; } })
-      .find((l: Record<string, any>) => typeof l['msg'] === 'string' && l['msg'].startsWith('rallypoint listening on')));
+    const summary = await eventually('the summary line', () =>
+      server
+        .stdout()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          try {
+            return JSON.parse(l);
+          } catch {
+            return {};
+          }
+        })
+        .find(
+          (l: Record<string, any>) => typeof l['msg'] === 'string' && l['msg'].startsWith('rallypoint listening on'),
+        ),
+    );
     assert.equal(summary['level'], LEVEL.info);
     assert.match(summary['database'], /^127\.0\.0\.1:\d+\/rp_test_/);
     assert.deepEqual(summary['providers'], ['registered']);

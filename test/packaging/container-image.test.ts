@@ -39,12 +39,26 @@ describe('container image', { timeout: 900_000 }, () => {
       if (result.status !== 0) throw new Error(`podman ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
       return result.stdout;
     };
-    const base = spawnSync(process.execPath, [join(repoRoot, 'scripts/node-base-image.mjs'), '--', ...globals], { env, encoding: 'utf8' });
+    const base = spawnSync(process.execPath, [join(repoRoot, 'scripts/node-base-image.mjs'), '--', ...globals], {
+      env,
+      encoding: 'utf8',
+    });
     if (base.status !== 0) throw new Error(`node-base-image failed: ${base.stderr}`);
     layOutBuildStage(repoRoot, join(dir, 'build'));
     run([
-      'build', '--quiet', '--format', 'docker', '--build-arg', `BASE=${base.stdout.trim()}`,
-      '--build-context', `build=${join(dir, 'build')}`, '-t', IMAGE, '-f', join(repoRoot, 'Containerfile'), repoRoot,
+      'build',
+      '--quiet',
+      '--format',
+      'docker',
+      '--build-arg',
+      `BASE=${base.stdout.trim()}`,
+      '--build-context',
+      `build=${join(dir, 'build')}`,
+      '-t',
+      IMAGE,
+      '-f',
+      join(repoRoot, 'Containerfile'),
+      repoRoot,
     ]);
   });
 
@@ -62,7 +76,10 @@ describe('container image', { timeout: 900_000 }, () => {
     }>;
     assert.equal(image!.Config.User, '1000:1000');
     assert.equal(image!.Config.StopSignal, 'SIGTERM');
-    assert.deepEqual([...image!.Config.Entrypoint!, ...image!.Config.Cmd!], ['node', '/app/dist/src/cli/main.js', 'serve']);
+    assert.deepEqual(
+      [...image!.Config.Entrypoint!, ...image!.Config.Cmd!],
+      ['node', '/app/dist/src/cli/main.js', 'serve'],
+    );
     // Podman reports the health check beside Config, Docker inside it.
     const health = image!.Healthcheck ?? image!.Config.Healthcheck;
     assert.match(health?.Test?.join(' ') ?? '', /\/readyz/);
@@ -73,13 +90,32 @@ describe('container image', { timeout: 900_000 }, () => {
     const port = await freePort();
     const key = `rp_${randomBytes(24).toString('base64url')}`;
     run([
-      'run', '--detach', '--name', name, '--network', 'host',
-      '--env', `DATABASE_URL=${databaseUrl}`, '--env', `PORT=${port}`, '--env', `RALLYPOINT_API_KEY=${key}`, IMAGE,
+      'run',
+      '--detach',
+      '--name',
+      name,
+      '--network',
+      'host',
+      '--env',
+      `DATABASE_URL=${databaseUrl}`,
+      '--env',
+      `PORT=${port}`,
+      '--env',
+      `RALLYPOINT_API_KEY=${key}`,
+      IMAGE,
     ]);
     const url = `http://127.0.0.1:${port}`;
     const logs = () => podman(['logs', name]).stdout + podman(['logs', name]).stderr;
     try {
-      await eventually('/readyz answers 200', () => fetch(`${url}/readyz`).then((r) => r.status === 200, () => false), { withinMs: 120_000, everyMs: 250 });
+      await eventually(
+        '/readyz answers 200',
+        () =>
+          fetch(`${url}/readyz`).then(
+            (r) => r.status === 200,
+            () => false,
+          ),
+        { withinMs: 120_000, everyMs: 250 },
+      );
     } catch (error) {
       throw new Error(`${(error as Error).message}\n${logs().slice(-3000)}`);
     }
@@ -90,10 +126,18 @@ describe('container image', { timeout: 900_000 }, () => {
       body: JSON.stringify({ name: 'boxed', is_active: true, image: '' }),
     });
     assert.equal(created.status, 200, await created.clone().text());
-    const listed = (await (await fetch(`${url}/v1/apps`, { headers: { authorization: `token ${key}` } })).json()) as { applications: Array<{ name: string }> };
-    assert.deepEqual(listed.applications.map((app) => app.name), ['boxed']);
+    const listed = (await (await fetch(`${url}/v1/apps`, { headers: { authorization: `token ${key}` } })).json()) as {
+      applications: Array<{ name: string }>;
+    };
+    assert.deepEqual(
+      listed.applications.map((app) => app.name),
+      ['boxed'],
+    );
 
-    assert.equal(run(['exec', name, 'node', '-e', 'process.stdout.write(`${process.getuid()}:${process.getgid()}`)']), '1000:1000');
+    assert.equal(
+      run(['exec', name, 'node', '-e', 'process.stdout.write(`${process.getuid()}:${process.getgid()}`)']),
+      '1000:1000',
+    );
     const health = podman(['healthcheck', 'run', name]);
     assert.equal(health.status, 0, `health check failed: ${health.stdout}${health.stderr}`);
 

@@ -2,9 +2,33 @@
 import { FRANKFURT, MONTREAL, TOKYO } from '../support/harness.js';
 
 export { FRANKFURT, MONTREAL, TOKYO };
-export const SAN_JOSE = { city: 'San Jose', country: 'United States of America', continent: 'North America', administrative_division: 'California', timezone: 'America/Los_Angeles', latitude: 37.3382, longitude: -121.8863 };
-export const LONDON = { city: 'London', country: 'United Kingdom', continent: 'Europe', administrative_division: 'England', timezone: 'Europe/London', latitude: 51.5072, longitude: -0.1276 };
-export const SYDNEY = { city: 'Sydney', country: 'Australia', continent: 'Oceania', administrative_division: 'New South Wales', timezone: 'Australia/Sydney', latitude: -33.8688, longitude: 151.2093 };
+export const SAN_JOSE = {
+  city: 'San Jose',
+  country: 'United States of America',
+  continent: 'North America',
+  administrative_division: 'California',
+  timezone: 'America/Los_Angeles',
+  latitude: 37.3382,
+  longitude: -121.8863,
+};
+export const LONDON = {
+  city: 'London',
+  country: 'United Kingdom',
+  continent: 'Europe',
+  administrative_division: 'England',
+  timezone: 'Europe/London',
+  latitude: 51.5072,
+  longitude: -0.1276,
+};
+export const SYDNEY = {
+  city: 'Sydney',
+  country: 'Australia',
+  continent: 'Oceania',
+  administrative_division: 'New South Wales',
+  timezone: 'Australia/Sydney',
+  latitude: -33.8688,
+  longitude: 151.2093,
+};
 
 /** Player positions: near a city, never exactly on it. */
 export const PARIS = { latitude: 48.8566, longitude: 2.3522 };

@@ -15,23 +15,41 @@ describe('placement: filters and selectors', () => {
     const seeded = await seedVersion(call, { sockets: 1000 });
     app = seeded.app;
     ids = {};
-    const tagsOf: Record<string, string[]> = { Frankfurt: ['eu', 'gpu'], London: ['eu'], Montreal: ['na', 'gpu'], Tokyo: ['asia'], 'San Jose': ['na'] };
+    const tagsOf: Record<string, string[]> = {
+      Frankfurt: ['eu', 'gpu'],
+      London: ['eu'],
+      Montreal: ['na', 'gpu'],
+      Tokyo: ['asia'],
+      'San Jose': ['na'],
+    };
     for (const location of [FRANKFURT, LONDON, MONTREAL, TOKYO, SAN_JOSE]) {
-      ids[location.city] = await registerServer(call, { ...seeded, location, sockets: 1000, tags: tagsOf[location.city]! });
+      ids[location.city] = await registerServer(call, {
+        ...seeded,
+        location,
+        sockets: 1000,
+        tags: tagsOf[location.city]!,
+      });
     }
   });
   after(() => t.close());
 
   /** Where a session from Paris lands with these extra fields; undefined when Unprocessable. */
   async function placeFromParis(extra: Record<string, unknown>): Promise<string | undefined> {
-    const created = await call('POST', '/v1/session', { app_name: app, ip_list: ['1.2.3.4'], location: PARIS, ...extra });
+    const created = await call('POST', '/v1/session', {
+      app_name: app,
+      ip_list: ['1.2.3.4'],
+      location: PARIS,
+      ...extra,
+    });
     assert.equal(created.status, 200, JSON.stringify(created.body));
     const got = await call('GET', `/v1/session/${created.body.session_id}`);
     if (got.body.status === 'Unprocessable') return undefined;
     assert.equal(got.body.status, 'Ready', JSON.stringify(got.body));
     return created.body.deployment_request_id;
   }
-  const filter = (field: string, filter_type: string, values: string[]) => ({ filters: [{ field, filter_type, values }] });
+  const filter = (field: string, filter_type: string, values: string[]) => ({
+    filters: [{ field, filter_type, values }],
+  });
 
   it('without constraints the nearest wins (London from Paris)', async () => {
     assert.equal(await placeFromParis({}), ids['London']);
@@ -48,7 +66,10 @@ describe('placement: filters and selectors', () => {
   it('not: the listed places are excluded', async () => {
     assert.equal(await placeFromParis(filter('continent', 'not', ['Europe'])), ids['Montreal']);
     assert.equal(await placeFromParis(filter('city', 'not', ['London'])), ids['Frankfurt']);
-    assert.equal(await placeFromParis(filter('country', 'not', ['United Kingdom', 'Germany', 'Canada'])), ids['San Jose']);
+    assert.equal(
+      await placeFromParis(filter('country', 'not', ['United Kingdom', 'Germany', 'Canada'])),
+      ids['San Jose'],
+    );
   });
 
   it('all: a deployment must match every value (one place can only be one city)', async () => {
@@ -67,8 +88,19 @@ describe('placement: filters and selectors', () => {
   });
 
   it('several filters and plain fields combine with AND', async () => {
-    assert.equal(await placeFromParis({ ...filter('continent', 'any', ['North America']), city: 'San Jose' }), ids['San Jose']);
-    assert.equal(await placeFromParis({ filters: [{ field: 'continent', filter_type: 'any', values: ['Europe'] }, { field: 'city', filter_type: 'not', values: ['London'] }] }), ids['Frankfurt']);
+    assert.equal(
+      await placeFromParis({ ...filter('continent', 'any', ['North America']), city: 'San Jose' }),
+      ids['San Jose'],
+    );
+    assert.equal(
+      await placeFromParis({
+        filters: [
+          { field: 'continent', filter_type: 'any', values: ['Europe'] },
+          { field: 'city', filter_type: 'not', values: ['London'] },
+        ],
+      }),
+      ids['Frankfurt'],
+    );
     assert.equal(await placeFromParis({ city: 'Tokyo', country: 'Canada' }), undefined);
   });
 
@@ -82,7 +114,11 @@ describe('placement: filters and selectors', () => {
 
   it('an unknown filter field is a 400 naming it, and nothing is created', async () => {
     const before = await call('GET', '/v1/sessions');
-    const created = await call('POST', '/v1/session', { app_name: app, ip_list: ['1.2.3.4'], ...filter('planet', 'any', ['Mars']) });
+    const created = await call('POST', '/v1/session', {
+      app_name: app,
+      ip_list: ['1.2.3.4'],
+      ...filter('planet', 'any', ['Mars']),
+    });
     assert.equal(created.status, 400);
     assert.equal(created.body.code, 'VALIDATION_FAILED');
     assert.match(created.body.message, /planet/);
@@ -98,7 +134,10 @@ describe('placement: filters and selectors', () => {
   });
 
   it('selectors and location filters together', async () => {
-    assert.equal(await placeFromParis({ selectors: [{ tag: 'gpu' }], ...filter('continent', 'not', ['Europe']) }), ids['Montreal']);
+    assert.equal(
+      await placeFromParis({ selectors: [{ tag: 'gpu' }], ...filter('continent', 'not', ['Europe']) }),
+      ids['Montreal'],
+    );
     assert.equal(await placeFromParis({ selectors: [{ tag: 'eu' }], country: 'JP' }), undefined);
   });
 });

@@ -5,8 +5,14 @@ import { client, seedVersion, startTestService, type TestService } from '../supp
 import { FRANKFURT, MONTREAL } from './cities.js';
 
 const place = (l: typeof MONTREAL): Omit<ProviderLocation, 'provider'> => ({
-  city: l.city, country: l.country, continent: l.continent, administrativeDivision: l.administrative_division, region: '',
-  timezone: l.timezone, latitude: l.latitude, longitude: l.longitude,
+  city: l.city,
+  country: l.country,
+  continent: l.continent,
+  administrativeDivision: l.administrative_division,
+  region: '',
+  timezone: l.timezone,
+  latitude: l.latitude,
+  longitude: l.longitude,
 });
 
 /** A provider that only offers places (it is never asked to start anything here). */
@@ -25,7 +31,11 @@ describe('IP lookup and locations routes', () => {
   before(async () => {
     t = await startTestService({
       providers: [
-        placesProvider('east', [place(MONTREAL), place(FRANKFURT), { ...place(MONTREAL), latitude: null, longitude: null, city: 'Nowhere' }]),
+        placesProvider('east', [
+          place(MONTREAL),
+          place(FRANKFURT),
+          { ...place(MONTREAL), latitude: null, longitude: null, city: 'Nowhere' },
+        ]),
         placesProvider('west', [place(MONTREAL)]),
       ],
     });
@@ -41,7 +51,10 @@ describe('IP lookup and locations routes', () => {
     assert.deepEqual(rest, { type: 'ipv4', ip_address: '8.8.8.8' });
     assert.deepEqual(location.continent, { code: 'NA', name: 'North America' });
     assert.deepEqual(location.country, { code: 'US', name: 'United States' });
-    assert.ok(Math.abs(location.latitude - 37.42) < 0.1 && Math.abs(location.longitude + 122.08) < 0.1, JSON.stringify(location));
+    assert.ok(
+      Math.abs(location.latitude - 37.42) < 0.1 && Math.abs(location.longitude + 122.08) < 0.1,
+      JSON.stringify(location),
+    );
   });
 
   it('looks up IPv6 and IPv4-mapped IPv6 addresses', async () => {
@@ -57,7 +70,20 @@ describe('IP lookup and locations routes', () => {
   });
 
   it('private, loopback, link-local, unspecified and documentation addresses have no location (omitted, not null)', async () => {
-    for (const ip of ['10.1.2.3', '192.168.1.1', '172.16.5.4', '127.0.0.1', '169.254.1.1', '0.0.0.0', '100.64.0.1', '203.0.113.10', '::1', '::', 'fe80::1', 'fd00::5']) {
+    for (const ip of [
+      '10.1.2.3',
+      '192.168.1.1',
+      '172.16.5.4',
+      '127.0.0.1',
+      '169.254.1.1',
+      '0.0.0.0',
+      '100.64.0.1',
+      '203.0.113.10',
+      '::1',
+      '::',
+      'fe80::1',
+      'fd00::5',
+    ]) {
       const r = await call('GET', `/v1/ip/${ip}/lookup`);
       assert.equal(r.status, 200, ip);
       assert.deepEqual(r.body, { type: ip.includes(':') ? 'ipv6' : 'ipv4', ip_address: ip }, ip);
@@ -76,9 +102,14 @@ describe('IP lookup and locations routes', () => {
   it('POST /v1/ips/lookup answers each address in order', async () => {
     const r = await call('POST', '/v1/ips/lookup', { addresses: ['133.242.0.3', '10.0.0.1', '80.239.137.1'] });
     assert.equal(r.status, 200);
-    assert.deepEqual(r.body.addresses.map((a: any) => [a.ip_address, a.type, a.location?.country?.code]), [
-      ['133.242.0.3', 'ipv4', 'JP'], ['10.0.0.1', 'ipv4', undefined], ['80.239.137.1', 'ipv4', 'DE'],
-    ]);
+    assert.deepEqual(
+      r.body.addresses.map((a: any) => [a.ip_address, a.type, a.location?.country?.code]),
+      [
+        ['133.242.0.3', 'ipv4', 'JP'],
+        ['10.0.0.1', 'ipv4', undefined],
+        ['80.239.137.1', 'ipv4', 'DE'],
+      ],
+    );
     assert.equal('location' in r.body.addresses[1], false);
     const empty = await call('POST', '/v1/ips/lookup', { addresses: [] });
     assert.deepEqual(empty.body, { addresses: [] });
@@ -88,7 +119,9 @@ describe('IP lookup and locations routes', () => {
     const bad = await call('POST', '/v1/ips/lookup', { addresses: ['8.8.8.8', 'nope'] });
     assert.equal(bad.status, 400);
     assert.match(bad.body.message, /nope/);
-    const many = await call('POST', '/v1/ips/lookup', { addresses: Array.from({ length: 21 }, (_, i) => `8.8.8.${i}`) });
+    const many = await call('POST', '/v1/ips/lookup', {
+      addresses: Array.from({ length: 21 }, (_, i) => `8.8.8.${i}`),
+    });
     assert.equal(many.status, 400);
     assert.match(many.body.message, /20/);
     for (const body of [{}, { addresses: '8.8.8.8' }, { addresses: [1] }, '{not json']) {
@@ -109,8 +142,26 @@ describe('IP lookup and locations routes', () => {
     const r = await call('GET', '/v1/locations');
     assert.equal(r.status, 200);
     assert.deepEqual(r.body.locations, [
-      { city: 'Montreal', country: 'Canada', continent: 'North America', administrative_division: 'Quebec', timezone: 'America/Toronto', latitude: MONTREAL.latitude, longitude: MONTREAL.longitude, type: 'standard' },
-      { city: 'Frankfurt', country: 'Germany', continent: 'Europe', administrative_division: 'Hesse', timezone: 'Europe/Berlin', latitude: FRANKFURT.latitude, longitude: FRANKFURT.longitude, type: 'standard' },
+      {
+        city: 'Montreal',
+        country: 'Canada',
+        continent: 'North America',
+        administrative_division: 'Quebec',
+        timezone: 'America/Toronto',
+        latitude: MONTREAL.latitude,
+        longitude: MONTREAL.longitude,
+        type: 'standard',
+      },
+      {
+        city: 'Frankfurt',
+        country: 'Germany',
+        continent: 'Europe',
+        administrative_division: 'Hesse',
+        timezone: 'Europe/Berlin',
+        latitude: FRANKFURT.latitude,
+        longitude: FRANKFURT.longitude,
+        type: 'standard',
+      },
     ]);
     assert.deepEqual(r.body.messages, ['1 provider location(s) without coordinates are not listed.']);
     const tagged = await call('GET', '/v1/locations?tags=true');

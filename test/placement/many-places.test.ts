@@ -6,7 +6,12 @@ import { createVersion } from '../../src/app/versions.js';
 import { insertDeployment } from '../../src/db/queries/deployments.js';
 import { insertSessionOnBestDeployment } from '../../src/db/queries/placement.js';
 import { bestCandidate, type CandidateView, type PlacementCriteria } from '../../src/domain/placement.js';
-import { DeploymentStatus, LIVE_DEPLOYMENT_STATUSES, SESSION_KINDS, sessionStatusForDeployment } from '../../src/domain/session-rules.js';
+import {
+  DeploymentStatus,
+  LIVE_DEPLOYMENT_STATUSES,
+  SESSION_KINDS,
+  sessionStatusForDeployment,
+} from '../../src/domain/session-rules.js';
 import { startTestService, type TestService } from '../support/harness.js';
 
 /**
@@ -18,7 +23,8 @@ import { startTestService, type TestService } from '../support/harness.js';
  * included. The table must also count exactly the live, joinable deployments at each place.
  */
 const STATUSES = [...LIVE_DEPLOYMENT_STATUSES, DeploymentStatus.error, DeploymentStatus.terminated];
-const coordinate = (max: number) => fc.oneof(fc.double({ min: -max, max, noNaN: true }), fc.constantFrom(0, 1e-200, -3e-120, 45.5, max));
+const coordinate = (max: number) =>
+  fc.oneof(fc.double({ min: -max, max, noNaN: true }), fc.constantFrom(0, 1e-200, -3e-120, 45.5, max));
 /**
  * Places never sit within 1e-100 degrees of 0 without being at 0: the SQL distance reads such
  * coordinates as 0 (src/db/queries/placement.ts), which the pure rules only match to 1e-90 km.
@@ -47,18 +53,16 @@ const changeArb = (places: number) =>
     status: fc.constantFrom(...STATUSES),
     isJoinable: fc.boolean(),
   });
-const fleetArb = fc
-  .array(placeArb, { minLength: 1, maxLength: 60 })
-  .chain((places) =>
-    fc.record({
-      places: fc.constant(places),
-      deployments: fc.array(deploymentArb(places.length), { minLength: 0, maxLength: 80 }),
-      changes: fc.array(changeArb(places.length), { maxLength: 15 }),
-      seats: fc.integer({ min: 1, max: 3 }),
-      position: fc.option(fc.record({ latitude: coordinate(80), longitude: coordinate(179) }), { freq: 6 }),
-      gpu: fc.boolean(),
-    }),
-  );
+const fleetArb = fc.array(placeArb, { minLength: 1, maxLength: 60 }).chain((places) =>
+  fc.record({
+    places: fc.constant(places),
+    deployments: fc.array(deploymentArb(places.length), { minLength: 0, maxLength: 80 }),
+    changes: fc.array(changeArb(places.length), { maxLength: 15 }),
+    seats: fc.integer({ min: 1, max: 3 }),
+    position: fc.option(fc.record({ latitude: coordinate(80), longitude: coordinate(179) }), { freq: 6 }),
+    gpu: fc.boolean(),
+  }),
+);
 
 class Rollback extends Error {
   constructor(readonly picked: number | undefined) {
@@ -81,24 +85,60 @@ describe('placement over many places', () => {
     await fc.assert(
       fc.asyncProperty(fleetArb, async (fleet) => {
         round += 1;
-        const version = await createVersion(deps, orgId, 'many', { name: `v${round}`, session_config: { kind: 'Seat', sockets: 5 } });
+        const version = await createVersion(deps, orgId, 'many', {
+          name: `v${round}`,
+          session_config: { kind: 'Seat', sockets: 5 },
+        });
         assert.ok(version.ok);
         const placeOf = (i: number) => {
           const p = fleet.places[i]!;
-          return { city: p.city, country: p.country, continent: '', administrative_division: '', region: '', latitude: p.latitude, longitude: p.latitude === null ? null : p.longitude };
+          return {
+            city: p.city,
+            country: p.country,
+            continent: '',
+            administrative_division: '',
+            region: '',
+            latitude: p.latitude,
+            longitude: p.latitude === null ? null : p.longitude,
+          };
         };
         const views: CandidateView[] = [];
         for (const [i, d] of fleet.deployments.entries()) {
           const p = placeOf(d.place);
           const record = await insertDeployment(deps.db, {
-            requestId: `m${round}x${i}`, orgId, appId: version.value.appId, versionId: version.value.id, provider: 'registered',
-            status: d.status, publicIp: '', fqdn: '', ports: {},
+            requestId: `m${round}x${i}`,
+            orgId,
+            appId: version.value.appId,
+            versionId: version.value.id,
+            provider: 'registered',
+            status: d.status,
+            publicIp: '',
+            fqdn: '',
+            ports: {},
             place: { ...p, administrativeDivision: '', timezone: '' },
-            tags: d.tags, sockets: d.sockets, socketsUsage: Math.floor(d.usedPart * d.sockets), requestUserCount: 0, webhookUrl: null,
-            command: null, arguments: null, env: [], providerData: {}, heartbeatTimeoutSeconds: null, now: new Date(),
+            tags: d.tags,
+            sockets: d.sockets,
+            socketsUsage: Math.floor(d.usedPart * d.sockets),
+            requestUserCount: 0,
+            webhookUrl: null,
+            command: null,
+            arguments: null,
+            env: [],
+            providerData: {},
+            heartbeatTimeoutSeconds: null,
+            now: new Date(),
           });
-          if (!d.isJoinable) await deps.db.query('UPDATE deployments SET is_joinable = false WHERE id = $1', [record.id]);
-          views.push({ id: record.id, status: d.status, isJoinable: d.isJoinable, sockets: record.sockets, socketsUsage: record.socketsUsage, tags: d.tags, place: p });
+          if (!d.isJoinable)
+            await deps.db.query('UPDATE deployments SET is_joinable = false WHERE id = $1', [record.id]);
+          views.push({
+            id: record.id,
+            status: d.status,
+            isJoinable: d.isJoinable,
+            sockets: record.sockets,
+            socketsUsage: record.socketsUsage,
+            tags: d.tags,
+            place: p,
+          });
         }
         for (const change of views.length > 0 ? fleet.changes : []) {
           const view = views[change.which % views.length]!;
@@ -125,15 +165,34 @@ describe('placement over many places', () => {
         );
         assert.equal(counted.rows[0]!.n, 0, 'version_places differs from the deployments it counts');
 
-        const criteria: PlacementCriteria = { seats: fleet.seats, requiredTags: fleet.gpu ? ['gpu'] : [], constraints: [], position: fleet.position };
+        const criteria: PlacementCriteria = {
+          seats: fleet.seats,
+          requiredTags: fleet.gpu ? ['gpu'] : [],
+          constraints: [],
+          position: fleet.position,
+        };
         const expected = bestCandidate(views, criteria);
         const chosen = await deps.db
           .transaction(async (tx) => {
             const placed = await insertSessionOnBestDeployment(tx, {
-              orgId, appName: 'many', versionName: `v${round}`, seatsByKind: Object.fromEntries(SESSION_KINDS.map((kind) => [kind, fleet.seats])),
-              statusByDeploymentStatus: Object.fromEntries(STATUSES.map((status) => [status, sessionStatusForDeployment(status)])),
-              ...criteria, skipLocked: round % 2 === 0,
-              session: { sessionId: `many-${round}`, users: [], selectors: [], placement: {}, customId: null, webhookUrl: null, now: new Date() },
+              orgId,
+              appName: 'many',
+              versionName: `v${round}`,
+              seatsByKind: Object.fromEntries(SESSION_KINDS.map((kind) => [kind, fleet.seats])),
+              statusByDeploymentStatus: Object.fromEntries(
+                STATUSES.map((status) => [status, sessionStatusForDeployment(status)]),
+              ),
+              ...criteria,
+              skipLocked: round % 2 === 0,
+              session: {
+                sessionId: `many-${round}`,
+                users: [],
+                selectors: [],
+                placement: {},
+                customId: null,
+                webhookUrl: null,
+                now: new Date(),
+              },
             });
             assert.equal(placed.roomSeen, expected !== undefined);
             throw new Rollback(placed.deployment?.id);

@@ -4,7 +4,19 @@ import { updateDeploymentStatus } from '../../src/db/queries/deployments.js';
 import { DeploymentStatus } from '../../src/domain/session-rules.js';
 import { client, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
 import {
-  FRANKFURT, IP_FRANKFURT, IP_MONTREAL, IP_MOUNTAIN_VIEW, IP_TOKYO, LONDON, MONTREAL, OSAKA, PARIS, SAN_JOSE, SYDNEY, TOKYO, TORONTO,
+  FRANKFURT,
+  IP_FRANKFURT,
+  IP_MONTREAL,
+  IP_MOUNTAIN_VIEW,
+  IP_TOKYO,
+  LONDON,
+  MONTREAL,
+  OSAKA,
+  PARIS,
+  SAN_JOSE,
+  SYDNEY,
+  TOKYO,
+  TORONTO,
 } from './cities.js';
 
 /** Placement by where the players are: location, else geo_ip_list, else ip_list through DB-IP. */
@@ -45,12 +57,21 @@ describe('placement: nearest deployment', () => {
     assert.equal(await placed({ app_name: app, ip_list: ['1.2.3.4'], location: PARIS }), ids['Frankfurt']);
     assert.equal(await placed({ app_name: app, ip_list: ['1.2.3.4'], location: OSAKA }), ids['Tokyo']);
     assert.equal(await placed({ app_name: app, ip_list: ['1.2.3.4'], location: TORONTO }), ids['Montreal']);
-    assert.equal(await placed({ app_name: app, ip_list: ['1.2.3.4'], location: { latitude: -37.8, longitude: 144.9 } }), ids['Sydney']);
+    assert.equal(
+      await placed({ app_name: app, ip_list: ['1.2.3.4'], location: { latitude: -37.8, longitude: 144.9 } }),
+      ids['Sydney'],
+    );
   });
 
   it('by geo_ip_list: the centre of the given coordinates', async () => {
     const { app, ids } = await fleet([TOKYO, MONTREAL, FRANKFURT]);
-    const body = { app_name: app, geo_ip_list: [{ ip: '10.0.0.1', ...OSAKA }, { ip: '10.0.0.2', latitude: 35.0, longitude: 136.9 }] };
+    const body = {
+      app_name: app,
+      geo_ip_list: [
+        { ip: '10.0.0.1', ...OSAKA },
+        { ip: '10.0.0.2', latitude: 35.0, longitude: 136.9 },
+      ],
+    };
     assert.equal(await placed(body), ids['Tokyo']);
   });
 
@@ -64,8 +85,19 @@ describe('placement: nearest deployment', () => {
 
   it('location outranks geo_ip_list, which outranks ip_list', async () => {
     const { app, ids } = await fleet([TOKYO, MONTREAL, FRANKFURT]);
-    assert.equal(await placed({ app_name: app, ip_list: [IP_TOKYO], geo_ip_list: [{ ip: '10.1.1.1', ...TORONTO }], location: PARIS }), ids['Frankfurt']);
-    assert.equal(await placed({ app_name: app, ip_list: [IP_TOKYO], geo_ip_list: [{ ip: '10.1.1.1', ...TORONTO }] }), ids['Montreal']);
+    assert.equal(
+      await placed({
+        app_name: app,
+        ip_list: [IP_TOKYO],
+        geo_ip_list: [{ ip: '10.1.1.1', ...TORONTO }],
+        location: PARIS,
+      }),
+      ids['Frankfurt'],
+    );
+    assert.equal(
+      await placed({ app_name: app, ip_list: [IP_TOKYO], geo_ip_list: [{ ip: '10.1.1.1', ...TORONTO }] }),
+      ids['Montreal'],
+    );
   });
 
   it('a ready deployment beats a nearer one still deploying', async () => {
@@ -97,8 +129,10 @@ describe('placement: nearest deployment', () => {
     const older = await registerServer(call, { app, version, location: FRANKFURT, sockets: 10 });
     const fuller = await registerServer(call, { app, version, location: FRANKFURT, sockets: 10 });
     const far = await registerServer(call, { app, version, location: TOKYO, sockets: 10 });
-    for (const ip of ['1.0.0.1', '1.0.0.2', '1.0.0.3']) await call('POST', '/v1/session', { app_name: app, ip_list: [ip], deployment_request_id: fuller });
-    for (const ip of ['1.0.0.4', '1.0.0.5', '1.0.0.6', '1.0.0.7', '1.0.0.8']) await call('POST', '/v1/session', { app_name: app, ip_list: [ip], deployment_request_id: far });
+    for (const ip of ['1.0.0.1', '1.0.0.2', '1.0.0.3'])
+      await call('POST', '/v1/session', { app_name: app, ip_list: [ip], deployment_request_id: fuller });
+    for (const ip of ['1.0.0.4', '1.0.0.5', '1.0.0.6', '1.0.0.7', '1.0.0.8'])
+      await call('POST', '/v1/session', { app_name: app, ip_list: [ip], deployment_request_id: far });
     assert.equal(await placed({ app_name: app, ip_list: ['2.0.0.1'], location: PARIS }), fuller);
     const status = await call('GET', `/v1/status/${older}`);
     assert.equal(status.body.sockets_usage, 0);
@@ -112,15 +146,25 @@ describe('placement: nearest deployment', () => {
   it('coordinates a hair apart never break the distance maths (PostgreSQL underflows; JS does not)', async () => {
     const equator = { ...FRANKFURT, city: 'Null Island', latitude: 0, longitude: 0 };
     const { app, ids } = await fleet([equator, TOKYO]);
-    assert.equal(await placed({ app_name: app, ip_list: ['1.2.3.4'], location: { latitude: 1e-300, longitude: -5e-324 } }), ids['Null Island']);
-    assert.equal(await placed({ app_name: app, geo_ip_list: [{ ip: '10.0.0.1', latitude: 5e-324, longitude: 1e-310 }] }), ids['Null Island']);
+    assert.equal(
+      await placed({ app_name: app, ip_list: ['1.2.3.4'], location: { latitude: 1e-300, longitude: -5e-324 } }),
+      ids['Null Island'],
+    );
+    assert.equal(
+      await placed({ app_name: app, geo_ip_list: [{ ip: '10.0.0.1', latitude: 5e-324, longitude: 1e-310 }] }),
+      ids['Null Island'],
+    );
   });
 
   it('players with no position (private, loopback, link-local IPs) go to the fullest deployment anywhere', async () => {
     const { app, ids } = await fleet([FRANKFURT, TOKYO, MONTREAL]);
-    for (const ip of ['1.0.0.1', '1.0.0.2']) await call('POST', '/v1/session', { app_name: app, ip_list: [ip], deployment_request_id: ids['Tokyo'] });
+    for (const ip of ['1.0.0.1', '1.0.0.2'])
+      await call('POST', '/v1/session', { app_name: app, ip_list: [ip], deployment_request_id: ids['Tokyo'] });
     await call('POST', '/v1/session', { app_name: app, ip_list: ['1.0.0.3'], deployment_request_id: ids['Montreal'] });
-    assert.equal(await placed({ app_name: app, ip_list: ['10.0.0.1', '127.0.0.1', '169.254.3.4', '::1', 'fe80::1'] }), ids['Tokyo']);
+    assert.equal(
+      await placed({ app_name: app, ip_list: ['10.0.0.1', '127.0.0.1', '169.254.3.4', '::1', 'fe80::1'] }),
+      ids['Tokyo'],
+    );
     assert.equal(await placed({ app_name: app, ip_list: ['192.168.0.9'] }), ids['Tokyo']);
   });
 });

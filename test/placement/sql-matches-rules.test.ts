@@ -5,8 +5,19 @@ import { createApp } from '../../src/app/apps.js';
 import { createVersion } from '../../src/app/versions.js';
 import { insertDeployment } from '../../src/db/queries/deployments.js';
 import { insertSessionOnBestDeployment } from '../../src/db/queries/placement.js';
-import { bestCandidate, locationConstraintsOf, requiredTagsOf, type CandidateView, type PlacementCriteria } from '../../src/domain/placement.js';
-import { LIVE_DEPLOYMENT_STATUSES, DeploymentStatus, SESSION_KINDS, sessionStatusForDeployment } from '../../src/domain/session-rules.js';
+import {
+  bestCandidate,
+  locationConstraintsOf,
+  requiredTagsOf,
+  type CandidateView,
+  type PlacementCriteria,
+} from '../../src/domain/placement.js';
+import {
+  LIVE_DEPLOYMENT_STATUSES,
+  DeploymentStatus,
+  SESSION_KINDS,
+  sessionStatusForDeployment,
+} from '../../src/domain/session-rules.js';
 import { startTestService, type TestService } from '../support/harness.js';
 
 /**
@@ -33,13 +44,21 @@ const deploymentArb = fc.record({
 });
 const requestArb = fc.record({
   seats: fc.integer({ min: 1, max: 3 }),
-  position: fc.option(fc.record({ latitude: fc.double({ min: -80, max: 80, noNaN: true }), longitude: fc.double({ min: -179, max: 179, noNaN: true }) })),
+  position: fc.option(
+    fc.record({
+      latitude: fc.double({ min: -80, max: 80, noNaN: true }),
+      longitude: fc.double({ min: -179, max: 179, noNaN: true }),
+    }),
+  ),
   selectors: fc.subarray([{ tag: 'gpu' }, { tag: 'eu' }, { tag: 'beta', tag_only: true }]),
-  filters: fc.subarray([
-    { field: 'continent', filter_type: 'not' as const, values: ['Oceania'] },
-    { field: 'country', filter_type: 'any' as const, values: ['CA', 'Japan', 'DE'] },
-    { field: 'city', filter_type: 'all' as const, values: ['Tokyo'] },
-  ], { maxLength: 2 }),
+  filters: fc.subarray(
+    [
+      { field: 'continent', filter_type: 'not' as const, values: ['Oceania'] },
+      { field: 'country', filter_type: 'any' as const, values: ['CA', 'Japan', 'DE'] },
+      { field: 'city', filter_type: 'all' as const, values: ['Tokyo'] },
+    ],
+    { maxLength: 2 },
+  ),
 });
 
 const STATUS_TABLE = Object.fromEntries(STATUSES.map((status) => [status, sessionStatusForDeployment(status)]));
@@ -52,7 +71,9 @@ class Rollback extends Error {
 
 describe('placement SQL matches the pure rules', () => {
   let t: TestService;
-  before(async () => { t = await startTestService(); });
+  before(async () => {
+    t = await startTestService();
+  });
   after(() => t.close());
 
   it('chooses the deployment bestCandidate chooses', { timeout: LONG_TEST_MS }, async () => {
@@ -61,48 +82,113 @@ describe('placement SQL matches the pure rules', () => {
     const app = await createApp(deps, orgId, { name: 'prop', isActive: true, image: '' });
     assert.ok(app.ok);
     let round = 0;
-    await fc.assert(fc.asyncProperty(fc.array(deploymentArb, { minLength: 0, maxLength: 14 }), requestArb, async (fleet, request) => {
-      round += 1;
-      const version = await createVersion(deps, orgId, 'prop', { name: `v${round}`, session_config: { kind: 'Seat', sockets: 6 } });
-      assert.ok(version.ok);
-      const views: CandidateView[] = [];
-      for (const [i, d] of fleet.entries()) {
-        const p = PLACES[d.place]!;
-        const record = await insertDeployment(deps.db, {
-          requestId: `p${round}x${i}`, orgId, appId: version.value.appId, versionId: version.value.id, provider: 'registered',
-          status: d.status, publicIp: '', fqdn: '', ports: {},
-          place: { city: p.city, country: p.country, continent: p.continent, administrativeDivision: '', region: '', timezone: '', latitude: p.latitude, longitude: p.longitude },
-          tags: d.tags, sockets: d.sockets, socketsUsage: Math.floor(d.usedPart * d.sockets), requestUserCount: 0, webhookUrl: null,
-          command: null, arguments: null, env: [], providerData: {}, heartbeatTimeoutSeconds: null, now: new Date(),
+    await fc.assert(
+      fc.asyncProperty(fc.array(deploymentArb, { minLength: 0, maxLength: 14 }), requestArb, async (fleet, request) => {
+        round += 1;
+        const version = await createVersion(deps, orgId, 'prop', {
+          name: `v${round}`,
+          session_config: { kind: 'Seat', sockets: 6 },
         });
-        if (!d.isJoinable) await deps.db.query('UPDATE deployments SET is_joinable = false WHERE id = $1', [record.id]);
-        views.push({
-          id: record.id, status: record.status, isJoinable: d.isJoinable, sockets: record.sockets, socketsUsage: record.socketsUsage, tags: record.tags,
-          place: { city: p.city, country: p.country, continent: p.continent, administrative_division: '', region: '', latitude: p.latitude, longitude: p.longitude },
-        });
-      }
-      const constraints = locationConstraintsOf({ filters: request.filters, selectors: request.selectors });
-      assert.ok(constraints.ok);
-      const criteria: PlacementCriteria = { seats: request.seats, requiredTags: requiredTagsOf(request), constraints: constraints.value, position: request.position };
-      const expected = bestCandidate(views, criteria);
-      // Rolled back, so each request sees the fleet as generated. Nothing else holds a row, so the
-      // first pass (skipping locked rows) and the waiting pass must both pick the same.
-      const chosen = await deps.db.transaction(async (tx) => {
-        const placed = await insertSessionOnBestDeployment(tx, {
-          orgId, appName: 'prop', versionName: `v${round}`, seatsByKind: Object.fromEntries(SESSION_KINDS.map((kind) => [kind, request.seats])),
-          statusByDeploymentStatus: STATUS_TABLE, ...criteria, skipLocked: round % 2 === 0,
-          session: { sessionId: `prop-${round}`, users: [], selectors: [], placement: {}, customId: null, webhookUrl: null, now: new Date() },
-        });
-        assert.equal(placed.roomSeen, expected !== undefined);
-        assert.equal(placed.session?.deploymentId, placed.deployment?.id);
-        assert.equal(placed.session?.seats, placed.deployment ? request.seats : undefined);
-        throw new Rollback(placed.deployment);
-      }).catch((error: unknown) => {
-        if (error instanceof Rollback) return error.picked;
-        throw error;
-      });
-      assert.equal(chosen?.id, expected?.id, JSON.stringify({ fleet, request }));
-      if (chosen && expected) assert.equal(chosen.socketsUsage, expected.socketsUsage + request.seats);
-    }), { numRuns: 60 });
+        assert.ok(version.ok);
+        const views: CandidateView[] = [];
+        for (const [i, d] of fleet.entries()) {
+          const p = PLACES[d.place]!;
+          const record = await insertDeployment(deps.db, {
+            requestId: `p${round}x${i}`,
+            orgId,
+            appId: version.value.appId,
+            versionId: version.value.id,
+            provider: 'registered',
+            status: d.status,
+            publicIp: '',
+            fqdn: '',
+            ports: {},
+            place: {
+              city: p.city,
+              country: p.country,
+              continent: p.continent,
+              administrativeDivision: '',
+              region: '',
+              timezone: '',
+              latitude: p.latitude,
+              longitude: p.longitude,
+            },
+            tags: d.tags,
+            sockets: d.sockets,
+            socketsUsage: Math.floor(d.usedPart * d.sockets),
+            requestUserCount: 0,
+            webhookUrl: null,
+            command: null,
+            arguments: null,
+            env: [],
+            providerData: {},
+            heartbeatTimeoutSeconds: null,
+            now: new Date(),
+          });
+          if (!d.isJoinable)
+            await deps.db.query('UPDATE deployments SET is_joinable = false WHERE id = $1', [record.id]);
+          views.push({
+            id: record.id,
+            status: record.status,
+            isJoinable: d.isJoinable,
+            sockets: record.sockets,
+            socketsUsage: record.socketsUsage,
+            tags: record.tags,
+            place: {
+              city: p.city,
+              country: p.country,
+              continent: p.continent,
+              administrative_division: '',
+              region: '',
+              latitude: p.latitude,
+              longitude: p.longitude,
+            },
+          });
+        }
+        const constraints = locationConstraintsOf({ filters: request.filters, selectors: request.selectors });
+        assert.ok(constraints.ok);
+        const criteria: PlacementCriteria = {
+          seats: request.seats,
+          requiredTags: requiredTagsOf(request),
+          constraints: constraints.value,
+          position: request.position,
+        };
+        const expected = bestCandidate(views, criteria);
+        // Rolled back, so each request sees the fleet as generated. Nothing else holds a row, so the
+        // first pass (skipping locked rows) and the waiting pass must both pick the same.
+        const chosen = await deps.db
+          .transaction(async (tx) => {
+            const placed = await insertSessionOnBestDeployment(tx, {
+              orgId,
+              appName: 'prop',
+              versionName: `v${round}`,
+              seatsByKind: Object.fromEntries(SESSION_KINDS.map((kind) => [kind, request.seats])),
+              statusByDeploymentStatus: STATUS_TABLE,
+              ...criteria,
+              skipLocked: round % 2 === 0,
+              session: {
+                sessionId: `prop-${round}`,
+                users: [],
+                selectors: [],
+                placement: {},
+                customId: null,
+                webhookUrl: null,
+                now: new Date(),
+              },
+            });
+            assert.equal(placed.roomSeen, expected !== undefined);
+            assert.equal(placed.session?.deploymentId, placed.deployment?.id);
+            assert.equal(placed.session?.seats, placed.deployment ? request.seats : undefined);
+            throw new Rollback(placed.deployment);
+          })
+          .catch((error: unknown) => {
+            if (error instanceof Rollback) return error.picked;
+            throw error;
+          });
+        assert.equal(chosen?.id, expected?.id, JSON.stringify({ fleet, request }));
+        if (chosen && expected) assert.equal(chosen.socketsUsage, expected.socketsUsage + request.seats);
+      }),
+      { numRuns: 60 },
+    );
   });
 });

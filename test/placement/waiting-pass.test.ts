@@ -17,7 +17,8 @@ describe('session create waits for held deployments', { timeout: 60_000 }, () =>
   let orgId: number;
   before(async () => {
     t = await startTestService();
-    orgId = (await t.service.deps.db.query<{ id: number }>('SELECT id FROM organisations ORDER BY id LIMIT 1')).rows[0]!.id;
+    orgId = (await t.service.deps.db.query<{ id: number }>('SELECT id FROM organisations ORDER BY id LIMIT 1')).rows[0]!
+      .id;
     assert.ok((await createApp(t.service.deps, orgId, { name: 'held', isActive: true, image: '' })).ok);
   });
   after(() => t.close());
@@ -28,11 +29,36 @@ describe('session create waits for held deployments', { timeout: 60_000 }, () =>
     const version = await createVersion(deps, orgId, 'held', { name, session_config: { kind: 'Seat', sockets: 2 } });
     assert.ok(version.ok);
     const record = await insertDeployment(deps.db, {
-      requestId: `held-${name}`, orgId, appId: version.value.appId, versionId: version.value.id, provider: 'registered',
-      status: DeploymentStatus.ready, publicIp: '', fqdn: '', ports: {},
-      place: { city: 'Montreal', country: 'Canada', continent: 'North America', administrativeDivision: '', region: '', timezone: '', latitude: 45.5, longitude: -73.6 },
-      tags: [], sockets: 2, socketsUsage: 0, requestUserCount: 0, webhookUrl: null,
-      command: null, arguments: null, env: [], providerData: {}, heartbeatTimeoutSeconds: null, now: new Date(),
+      requestId: `held-${name}`,
+      orgId,
+      appId: version.value.appId,
+      versionId: version.value.id,
+      provider: 'registered',
+      status: DeploymentStatus.ready,
+      publicIp: '',
+      fqdn: '',
+      ports: {},
+      place: {
+        city: 'Montreal',
+        country: 'Canada',
+        continent: 'North America',
+        administrativeDivision: '',
+        region: '',
+        timezone: '',
+        latitude: 45.5,
+        longitude: -73.6,
+      },
+      tags: [],
+      sockets: 2,
+      socketsUsage: 0,
+      requestUserCount: 0,
+      webhookUrl: null,
+      command: null,
+      arguments: null,
+      env: [],
+      providerData: {},
+      heartbeatTimeoutSeconds: null,
+      now: new Date(),
     });
     return record.id;
   }
@@ -46,9 +72,13 @@ describe('session create waits for held deployments', { timeout: 60_000 }, () =>
       const created = createSession(deps, orgId, { app_name: 'held', version_name: version, ip_list: ['203.0.113.7'] });
       // A create that finishes without waiting never reached the waiting pass: fail at once.
       let settled: unknown;
-      void created.then((r) => { settled = r; });
+      void created.then((r) => {
+        settled = r;
+      });
       await eventually('the create to wait for the held deployment', async () => {
-        const { rows } = await deps.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'`);
+        const { rows } = await deps.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'`,
+        );
         if (settled) throw new Error(`create finished without waiting: ${JSON.stringify(settled)}`);
         return rows[0]!.n > 0;
       });

@@ -51,28 +51,40 @@ function slowPost(url: string, path: string, key: string, body: unknown, agent: 
   const half = Math.floor(text.length / 2);
   let req!: ReturnType<typeof request>;
   const response = new Promise<{ status: number; body: any }>((resolve, reject) => {
-    req = request(`${url}${path}`, {
-      method: 'POST', agent,
-      headers: {
-        authorization: `token ${key}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text),
-        expect: '100-continue',
+    req = request(
+      `${url}${path}`,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          authorization: `token ${key}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(text),
+          expect: '100-continue',
+        },
       },
-    }, (res) => {
-      let data = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (data += chunk)).on('end', () => {
-        try {
-          resolve({ status: res.statusCode ?? 0, body: JSON.parse(data) });
-        } catch (error) {
-          reject(new Error(`not JSON (${res.statusCode}): ${data}`, { cause: error }));
-        }
-      });
-    });
+      (res) => {
+        let data = '';
+        res
+          .setEncoding('utf8')
+          .on('data', (chunk: string) => (data += chunk))
+          .on('end', () => {
+            try {
+              resolve({ status: res.statusCode ?? 0, body: JSON.parse(data) });
+            } catch (error) {
+              reject(new Error(`not JSON (${res.statusCode}): ${data}`, { cause: error }));
+            }
+          });
+      },
+    );
     req.on('error', reject);
   });
-  const accepted = new Promise<void>((resolve) => req.once('continue', () => {
-    req.write(text.slice(0, half));
-    resolve();
-  }));
+  const accepted = new Promise<void>((resolve) =>
+    req.once('continue', () => {
+      req.write(text.slice(0, half));
+      resolve();
+    }),
+  );
   req.flushHeaders();
   return { accepted, finish: () => req.end(text.slice(half)), response };
 }
@@ -99,7 +111,8 @@ async function openConnections(databaseUrl: string): Promise<number> {
   try {
     const name = new URL(databaseUrl).pathname.slice(1);
     const { rows } = await sql.query<{ n: string }>(
-      'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name],
+      'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [name],
     );
     return Number(rows[0]!.n);
   } finally {
@@ -116,7 +129,9 @@ describe('graceful shutdown', () => {
 
     const agent = new Agent({ keepAlive: true });
     const names = Array.from({ length: 8 }, (_, i) => `drain-app-${i}`);
-    const inFlight = names.map((name) => slowPost(server.url, '/v1/app', key, { name, is_active: true, image: '' }, agent));
+    const inFlight = names.map((name) =>
+      slowPost(server.url, '/v1/app', key, { name, is_active: true, image: '' }, agent),
+    );
 
     await Promise.all(inFlight.map((r) => r.accepted));
     server.kill('SIGTERM');

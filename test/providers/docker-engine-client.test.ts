@@ -11,6 +11,9 @@ describe('docker engine client', () => {
       getImage: () => ({ inspect: () => Promise.reject(missing) }),
       pull: () => new Promise(() => undefined),
     } as unknown as Docker;
-    await assert.rejects(ensureImage(silent, 'example/never:1', undefined, 200), /example\/never:1 could not be pulled: pulling example\/never:1 did not answer within 200 ms/);
+    await assert.rejects(
+      ensureImage(silent, 'example/never:1', undefined, 200),
+      /example\/never:1 could not be pulled: pulling example\/never:1 did not answer within 200 ms/,
+    );
   });
 });

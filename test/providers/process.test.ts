@@ -28,12 +28,23 @@ describe('process provider', () => {
   before(async () => {
     t = await startTestService({
       geo: noGeo,
-      env: { PROVIDERS: 'registered,process', PROCESS_UDP_READY_MS: '200', PROCESS_LOG_DIR: mkdtempSync(join(tmpdir(), 'rp-proc-')) },
+      env: {
+        PROVIDERS: 'registered,process',
+        PROCESS_UDP_READY_MS: '200',
+        PROCESS_LOG_DIR: mkdtempSync(join(tmpdir(), 'rp-proc-')),
+      },
     });
     call = client(t.url, t.key);
     ({ app, version } = await seedVersion(call, {
-      kind: 'Match', sockets: 2, autodeploy: true,
-      extra: { command: 'node', arguments: 'examples/echo-server/server.mjs', ports: ECHO_PORTS, termination_grace_period_seconds: 5 },
+      kind: 'Match',
+      sockets: 2,
+      autodeploy: true,
+      extra: {
+        command: 'node',
+        arguments: 'examples/echo-server/server.mjs',
+        ports: ECHO_PORTS,
+        termination_grace_period_seconds: 5,
+      },
     }));
   });
   after(async () => {
@@ -47,7 +58,8 @@ describe('process provider', () => {
     pids.push(pid as number);
     return pid as number;
   };
-  const statusOf = async (requestId: string) => (await call('GET', `/v1/status/${requestId}`)).body.current_status as string;
+  const statusOf = async (requestId: string) =>
+    (await call('GET', `/v1/status/${requestId}`)).body.current_status as string;
 
   it('autodeploys the example server, turns the session Ready and echoes on the reported ports', async () => {
     const created = await call('POST', '/v1/session', { app_name: app, version_name: version, ip_list: ['1.2.3.4'] });
@@ -73,7 +85,12 @@ describe('process provider', () => {
     // The process dies: the deployment fails and its sessions follow.
     const requestId = created.body.deployment_request_id as string;
     process.kill(await pidOf(requestId), 'SIGKILL');
-    assert.equal(await eventually('deployment error', async () => ((await statusOf(requestId)) === 'Status.ERROR' ? true : undefined)), true);
+    assert.equal(
+      await eventually('deployment error', async () =>
+        (await statusOf(requestId)) === 'Status.ERROR' ? true : undefined,
+      ),
+      true,
+    );
     const failed = await call('GET', `/v1/session/${created.body.session_id}`);
     assert.equal(failed.body.status, 'Error');
     assert.equal(failed.body.ready, false);
@@ -85,7 +102,9 @@ describe('process provider', () => {
     assert.equal(deployed.body.city, 'Local');
     const requestId = deployed.body.request_id as string;
     await t.service.jobs.runDue();
-    await eventually('deployment ready', async () => ((await statusOf(requestId)) === 'Status.READY' ? true : undefined));
+    await eventually('deployment ready', async () =>
+      (await statusOf(requestId)) === 'Status.READY' ? true : undefined,
+    );
     const pid = await pidOf(requestId);
     assert.equal(isAlive(pid), true);
     const stopped = await call('DELETE', `/v1/stop/${requestId}`);
@@ -100,25 +119,38 @@ describe('process provider', () => {
     const deployed = await call('POST', '/v1/deploy', { app_name: app, version_name: version });
     const requestId = deployed.body.request_id as string;
     await t.service.jobs.runDue();
-    await eventually('deployment ready', async () => ((await statusOf(requestId)) === 'Status.READY' ? true : undefined));
+    await eventually('deployment ready', async () =>
+      (await statusOf(requestId)) === 'Status.READY' ? true : undefined,
+    );
     const pid = await pidOf(requestId);
-    const forged = await client(t.url, undefined)('DELETE', `/v1/self/stop/${requestId}`, undefined, { authorization: 'not-the-token' });
+    const forged = await client(t.url, undefined)('DELETE', `/v1/self/stop/${requestId}`, undefined, {
+      authorization: 'not-the-token',
+    });
     assert.equal(forged.status, 401);
     assert.equal(forged.body.code, 'UNAUTHORIZED');
     assert.equal(await statusOf(requestId), 'Status.READY');
     const status = await call('GET', `/v1/status/${requestId}`);
     await tcpExchange(status.body.ports.control.external, 'quit\n');
-    await eventually('self-stop', async () => ((await statusOf(requestId)) === 'Status.TERMINATING' ? true : undefined));
+    await eventually('self-stop', async () =>
+      (await statusOf(requestId)) === 'Status.TERMINATING' ? true : undefined,
+    );
     await t.service.jobs.runDue();
     assert.equal(isAlive(pid), false);
     assert.equal(await statusOf(requestId), 'Status.TERMINATED');
   });
 
   it('a game server reads its Edgegap environment and its context; its owner reads its output', async () => {
-    const deployed = await call('POST', '/v1/deploy', { app_name: app, version_name: version, tags: ['blue'], env_vars: [{ key: 'ARBITRIUM_PUBLIC_IP', value: 'forged' }] });
+    const deployed = await call('POST', '/v1/deploy', {
+      app_name: app,
+      version_name: version,
+      tags: ['blue'],
+      env_vars: [{ key: 'ARBITRIUM_PUBLIC_IP', value: 'forged' }],
+    });
     const requestId = deployed.body.request_id as string;
     await t.service.jobs.runDue();
-    await eventually('deployment ready', async () => ((await statusOf(requestId)) === 'Status.READY' ? true : undefined));
+    await eventually('deployment ready', async () =>
+      (await statusOf(requestId)) === 'Status.READY' ? true : undefined,
+    );
     const status = await call('GET', `/v1/status/${requestId}`);
     const control = status.body.ports.control.external as number;
     const env = JSON.parse(await tcpExchange(control, 'env'));
@@ -136,10 +168,30 @@ describe('process provider', () => {
     // The context token is worth nothing for another deployment, nor without its number.
     const anonymous = client(t.url, undefined);
     const contextPath = new URL(env.ARBITRIUM_CONTEXT_URL).pathname;
-    assert.equal((await anonymous('GET', contextPath, undefined, { authorization: env.ARBITRIUM_CONTEXT_TOKEN })).status, 200);
-    assert.equal((await anonymous('GET', contextPath.replace(/\d+$/, '1'), undefined, { authorization: env.ARBITRIUM_CONTEXT_TOKEN })).status, 401);
-    assert.equal((await anonymous('GET', contextPath, undefined, { authorization: env.ARBITRIUM_DELETE_TOKEN })).status, 401);
-    assert.equal((await anonymous('GET', contextPath.replace(/\d+$/, 'abc'), undefined, { authorization: env.ARBITRIUM_CONTEXT_TOKEN })).status, 400);
+    assert.equal(
+      (await anonymous('GET', contextPath, undefined, { authorization: env.ARBITRIUM_CONTEXT_TOKEN })).status,
+      200,
+    );
+    assert.equal(
+      (
+        await anonymous('GET', contextPath.replace(/\d+$/, '1'), undefined, {
+          authorization: env.ARBITRIUM_CONTEXT_TOKEN,
+        })
+      ).status,
+      401,
+    );
+    assert.equal(
+      (await anonymous('GET', contextPath, undefined, { authorization: env.ARBITRIUM_DELETE_TOKEN })).status,
+      401,
+    );
+    assert.equal(
+      (
+        await anonymous('GET', contextPath.replace(/\d+$/, 'abc'), undefined, {
+          authorization: env.ARBITRIUM_CONTEXT_TOKEN,
+        })
+      ).status,
+      400,
+    );
     const logs = await call('GET', `/v1/deployment/${requestId}/container-logs`);
     assert.equal(logs.status, 200);
     assert.match(logs.body.logs, /TCP echo on/);
@@ -148,15 +200,31 @@ describe('process provider', () => {
     assert.equal(metrics.body.code, 'DEPLOYMENT_DATA_UNAVAILABLE');
     // The self-stop number must be the one handed out; the (ext) path without it takes the token alone.
     const deletePath = new URL(env.ARBITRIUM_DELETE_URL).pathname;
-    assert.equal((await anonymous('DELETE', deletePath.replace(/\d+$/, '1'), undefined, { authorization: env.ARBITRIUM_DELETE_TOKEN })).status, 401);
-    assert.equal((await anonymous('DELETE', `/v1/self/stop/${requestId}`, undefined, { authorization: `token ${env.ARBITRIUM_DELETE_TOKEN}` })).status, 200);
+    assert.equal(
+      (
+        await anonymous('DELETE', deletePath.replace(/\d+$/, '1'), undefined, {
+          authorization: env.ARBITRIUM_DELETE_TOKEN,
+        })
+      ).status,
+      401,
+    );
+    assert.equal(
+      (
+        await anonymous('DELETE', `/v1/self/stop/${requestId}`, undefined, {
+          authorization: `token ${env.ARBITRIUM_DELETE_TOKEN}`,
+        })
+      ).status,
+      200,
+    );
     const again = await anonymous('DELETE', deletePath, undefined, { authorization: env.ARBITRIUM_DELETE_TOKEN });
     assert.equal(again.status, 410);
     assert.equal(again.body.code, 'ALREADY_TERMINATING');
     await t.service.jobs.runDue();
     assert.equal(await statusOf(requestId), 'Status.TERMINATED');
     // Output written on another server cannot be read from this one: a 4xx that says why.
-    await updateDeploymentProviderData(t.service.deps.db, (await deploymentNow(t.service.deps, requestId)).id, { providerData: { hostname: 'elsewhere' } });
+    await updateDeploymentProviderData(t.service.deps.db, (await deploymentNow(t.service.deps, requestId)).id, {
+      providerData: { hostname: 'elsewhere' },
+    });
     const elsewhere = await call('GET', `/v1/deployment/${requestId}/container-logs`);
     assert.equal(elsewhere.status, 400);
     assert.equal(elsewhere.body.code, 'DEPLOYMENT_DATA_UNAVAILABLE');
@@ -196,14 +264,19 @@ describe('process provider after a restart', () => {
     try {
       const call = client(first.url, first.key);
       const { app, version } = await seedVersion(call, {
-        kind: 'Match', sockets: 2, autodeploy: true,
+        kind: 'Match',
+        sockets: 2,
+        autodeploy: true,
         extra: { command: 'node', arguments: 'examples/echo-server/server.mjs', ports: ECHO_PORTS },
       });
       const ids: string[] = [];
-      for (let i = 0; i < 2; i++) ids.push((await call('POST', '/v1/deploy', { app_name: app, version_name: version })).body.request_id);
+      for (let i = 0; i < 2; i++)
+        ids.push((await call('POST', '/v1/deploy', { app_name: app, version_name: version })).body.request_id);
       await first.service.jobs.runDue();
       for (const id of ids) {
-        await eventually('ready', async () => ((await call('GET', `/v1/status/${id}`)).body.current_status === 'Status.READY' ? true : undefined));
+        await eventually('ready', async () =>
+          (await call('GET', `/v1/status/${id}`)).body.current_status === 'Status.READY' ? true : undefined,
+        );
         pids.push((await deploymentNow(first.service.deps, id)).providerData['pid'] as number);
       }
       await first.close();
@@ -218,7 +291,8 @@ describe('process provider after a restart', () => {
       assert.equal((await call2('GET', `/v1/status/${ids[1]}`)).body.current_status, 'Status.READY', 'adopted');
       process.kill(pids[1]!, 'SIGKILL');
       await eventually('adopted process death seen', async () =>
-        ((await call2('GET', `/v1/status/${ids[1]}`)).body.current_status === 'Status.ERROR' ? true : undefined));
+        (await call2('GET', `/v1/status/${ids[1]}`)).body.current_status === 'Status.ERROR' ? true : undefined,
+      );
     } finally {
       await second?.close();
       for (const pid of pids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');

@@ -13,7 +13,8 @@ function assertClean(answers: ApiResponse[], allowed: Record<number, string[]>, 
   for (const answer of answers) {
     assert.ok(answer.status in allowed, `${label}: ${answer.status} ${JSON.stringify(answer.body)}`);
     const codes = allowed[answer.status]!;
-    if (codes.length > 0) assert.ok(codes.includes(answer.body.code), `${label}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    if (codes.length > 0)
+      assert.ok(codes.includes(answer.body.code), `${label}: ${answer.status} ${JSON.stringify(answer.body)}`);
   }
 }
 
@@ -26,8 +27,11 @@ describe('racing requests', { timeout: 180_000 }, () => {
     for (let round = 0; round < ROUNDS; round++) {
       await seedVersion(call, { app, version: `a${round}` });
       await seedVersion(call, { app, version: `b${round}` });
-      const answers = await Promise.all([`a${round}`, `b${round}`].map((name) =>
-        call('PATCH', `/v1/app/${app}/version/${name}`, { name: `taken${round}` })));
+      const answers = await Promise.all(
+        [`a${round}`, `b${round}`].map((name) =>
+          call('PATCH', `/v1/app/${app}/version/${name}`, { name: `taken${round}` }),
+        ),
+      );
       assertClean(answers, { 200: [], 409: ['VERSION_EXISTS', 'CONFLICT'] }, `round ${round}`);
       assert.equal(answers.filter((a) => a.status === 200).length, 1, `round ${round}: exactly one rename wins`);
       conflicts += answers.filter((a) => a.body.code === 'CONFLICT').length;
@@ -43,12 +47,19 @@ describe('racing requests', { timeout: 180_000 }, () => {
       const answers = await Promise.all([
         call('DELETE', `/v1/app/${app}`),
         call('POST', '/v1/deployments/register', {
-          app_name: app, version_name: version, public_ip: '203.0.113.77', location: MONTREAL,
+          app_name: app,
+          version_name: version,
+          public_ip: '203.0.113.77',
+          location: MONTREAL,
           ports: [{ name: 'game', external: 7777, internal: 7777, protocol: 'UDP' }],
         }),
         call('POST', '/v1/session', { app_name: app, ip_list: ['198.51.100.1'] }),
       ]);
-      assertClean(answers, { 200: [], 400: ['UNKNOWN_APP', 'UNKNOWN_VERSION'], 404: ['APP_NOT_FOUND'], 409: ['APP_IN_USE', 'CONFLICT'] }, `round ${round}`);
+      assertClean(
+        answers,
+        { 200: [], 400: ['UNKNOWN_APP', 'UNKNOWN_VERSION'], 404: ['APP_NOT_FOUND'], 409: ['APP_IN_USE', 'CONFLICT'] },
+        `round ${round}`,
+      );
     }
   });
 });

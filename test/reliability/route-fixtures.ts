@@ -39,19 +39,31 @@ export function bodyFor(route: RouteEntry, seeded: Seeded): unknown {
     'POST /v1/session': { app_name: seeded.app, ip_list: ['198.51.100.8'] },
     'PUT /v1/session/:session_id/users': { ip_list: ['198.51.100.9'] },
     'DELETE /v1/session/:session_id/users': { ip_list: ['198.51.100.7'] },
-    'POST /v1/sessions/bulk-stop': { filters: [{ field: 'session_id', filter_type: 'any', values: [seeded.sessionId] }] },
+    'POST /v1/sessions/bulk-stop': {
+      filters: [{ field: 'session_id', filter_type: 'any', values: [seeded.sessionId] }],
+    },
     'POST /v1/app': { name: `${seeded.app}-2`, is_active: true, image: '' },
     'PATCH /v1/app/:app_name': { is_active: false },
     'POST /v1/app/:app_name/version': {
-      name: 'v2', docker_repository: 'r', docker_image: 'i', docker_tag: 't', req_cpu: 256, req_memory: 256,
+      name: 'v2',
+      docker_repository: 'r',
+      docker_image: 'i',
+      docker_tag: 't',
+      req_cpu: 256,
+      req_memory: 256,
       session_config: { kind: 'Seat', sockets: 4 },
     },
     'PATCH /v1/app/:app_name/version/:version_name': { is_active: false },
     'POST /v1/deploy': { app_name: seeded.app },
-    'POST /v1/deployments/bulk-stop': { filters: [{ field: 'request_id', filter_type: 'any', values: [seeded.requestId] }] },
+    'POST /v1/deployments/bulk-stop': {
+      filters: [{ field: 'request_id', filter_type: 'any', values: [seeded.requestId] }],
+    },
     'PATCH /v1/deployments/:request_id': { is_joinable_by_session: false },
     'POST /v1/deployments/register': {
-      app_name: seeded.app, version_name: seeded.version, public_ip: '203.0.113.99', ports: [{ name: 'game', external: 7000, protocol: 'UDP' }],
+      app_name: seeded.app,
+      version_name: seeded.version,
+      public_ip: '203.0.113.99',
+      ports: [{ name: 'game', external: 7000, protocol: 'UDP' }],
       location: { city: 'Lyon', country: 'France', continent: 'Europe', latitude: 45.76, longitude: 4.83 },
     },
     'POST /v1/keys': { name: 'another' },
@@ -63,7 +75,10 @@ export function bodyFor(route: RouteEntry, seeded: Seeded): unknown {
 }
 
 /** Routes that stream (server-sent events) are read for their status only. */
-export async function request(url: string, init: RequestInit): Promise<{ status: number; contentType: string; text: string }> {
+export async function request(
+  url: string,
+  init: RequestInit,
+): Promise<{ status: number; contentType: string; text: string }> {
   const response = await fetch(url, { ...init, signal: AbortSignal.timeout(15_000) });
   const contentType = response.headers.get('content-type') ?? '';
   if (contentType.startsWith('text/event-stream')) {

@@ -32,17 +32,22 @@ describe('tenancy and auth on every route of the route table', () => {
       const body = bodyFor(route, seeded);
       const res = await request(`${t.url}${pathFor(route.url, seeded)}`, {
         method: route.method,
-        headers: { authorization: `token ${otherKey}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          authorization: `token ${otherKey}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
       const label = `${route.method} ${route.url} → ${res.status} ${res.text.slice(0, 200)}`;
       assert.ok(res.status < 500, label);
       // Parameters that name a resource of the organisation must answer exactly as a missing one.
-      if (/:(session_id|request_id|app_name|version_name|key_id|delivery_id|id)\b/.test(route.url)) assert.equal(res.status, 404, label);
+      if (/:(session_id|request_id|app_name|version_name|key_id|delivery_id|id)\b/.test(route.url))
+        assert.equal(res.status, 404, label);
       const sent = `${pathFor(route.url, seeded)} ${JSON.stringify(body ?? '')}`;
       for (const secret of [seeded.sessionId, seeded.requestId, seeded.keyId, seeded.app]) {
         // An id the caller sent may be echoed in "X does not exist"; any other appearance is a leak.
-        if (!sent.includes(secret)) assert.ok(!res.text.includes(JSON.stringify(secret)), `leak of ${secret} in ${label}`);
+        if (!sent.includes(secret))
+          assert.ok(!res.text.includes(JSON.stringify(secret)), `leak of ${secret} in ${label}`);
       }
     }
     // The owner sees everything as it was.
@@ -54,7 +59,10 @@ describe('tenancy and auth on every route of the route table', () => {
     assert.equal(status.body.current_status, 'Status.READY');
     assert.equal(status.body.is_joinable_by_session, true);
     assert.equal((await owner('GET', `/v1/app/${seeded.app}`)).body.is_active, true);
-    assert.equal((await owner('GET', '/v1/keys')).body.keys.find((k: { key_id: string }) => k.key_id === seeded.keyId).revoked, false);
+    assert.equal(
+      (await owner('GET', '/v1/keys')).body.keys.find((k: { key_id: string }) => k.key_id === seeded.keyId).revoked,
+      false,
+    );
   });
   // Last: the wrong keys it sends spend this address's failed-lookup budget, which would hold
   // back the first use of another organisation's valid key in the test above.
@@ -64,7 +72,10 @@ describe('tenancy and auth on every route of the route table', () => {
         const body = bodyFor(route, seeded);
         const res = await request(`${t.url}${pathFor(route.url, seeded)}`, {
           method: route.method,
-          headers: { ...(authorization ? { authorization } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+          headers: {
+            ...(authorization ? { authorization } : {}),
+            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          },
           ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         });
         assert.equal(res.status, 401, `${route.method} ${route.url} with ${authorization ?? 'no key'}: ${res.status}`);

@@ -17,11 +17,15 @@ describe('the one backoff schedule', () => {
 
   it('never waits less than half or more than the cap, whatever the failure count and jitter', () => {
     fc.assert(
-      fc.property(fc.integer({ min: -5, max: 10_000 }), fc.double({ min: 0, max: 1, noNaN: true }), (failures, random) => {
-        const wait = backoffDelayMs(failures, backoff, random);
-        const full = Math.min(backoff.maxMs, backoff.firstMs * 2 ** Math.min(Math.max(failures - 1, 0), 30));
-        return wait >= full / 2 && wait <= backoff.maxMs;
-      }),
+      fc.property(
+        fc.integer({ min: -5, max: 10_000 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (failures, random) => {
+          const wait = backoffDelayMs(failures, backoff, random);
+          const full = Math.min(backoff.maxMs, backoff.firstMs * 2 ** Math.min(Math.max(failures - 1, 0), 30));
+          return wait >= full / 2 && wait <= backoff.maxMs;
+        },
+      ),
     );
   });
 

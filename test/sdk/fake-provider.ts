@@ -12,16 +12,28 @@ export function createFakeProvider(): FakeProvider {
   return {
     name: 'fake',
     started,
-    locations: () => [{
-      provider: 'fake', city: MONTREAL.city, country: MONTREAL.country, continent: MONTREAL.continent,
-      administrativeDivision: MONTREAL.administrative_division, region: '', timezone: MONTREAL.timezone,
-      latitude: MONTREAL.latitude, longitude: MONTREAL.longitude,
-    }],
+    locations: () => [
+      {
+        provider: 'fake',
+        city: MONTREAL.city,
+        country: MONTREAL.country,
+        continent: MONTREAL.continent,
+        administrativeDivision: MONTREAL.administrative_division,
+        region: '',
+        timezone: MONTREAL.timezone,
+        latitude: MONTREAL.latitude,
+        longitude: MONTREAL.longitude,
+      },
+    ],
     async start(deployment) {
       started.push(deployment);
       return {
-        publicIp: '198.51.100.20', fqdn: `${deployment.requestId}.fake.test`, providerData: {},
-        ports: { game: { name: 'game', internal: 7777, external: 31000, protocol: 'UDP', tlsUpgrade: false, link: '' } },
+        publicIp: '198.51.100.20',
+        fqdn: `${deployment.requestId}.fake.test`,
+        providerData: {},
+        ports: {
+          game: { name: 'game', internal: 7777, external: 31000, protocol: 'UDP', tlsUpgrade: false, link: '' },
+        },
       };
     },
     async stop() {},

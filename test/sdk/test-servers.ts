@@ -3,7 +3,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 function listen(server: Server): Promise<string> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+  );
 }
 
 function closeServer(server: Server): Promise<void> {
@@ -34,14 +36,19 @@ export async function startFlakyProxy(target: string): Promise<FlakyProxy> {
   let retryAfter: number | undefined;
   const log: FlakyProxy['log'] = [];
   // A failed upstream fetch drops the client's connection: the SDK then sees a network error.
-  const server = createServer((request, response) => { forward(request, response).catch(() => response.destroy()); });
+  const server = createServer((request, response) => {
+    forward(request, response).catch(() => response.destroy());
+  });
   async function forward(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readBody(request);
     const idempotencyKey = request.headers['idempotency-key'] as string | undefined;
     if (failuresLeft > 0) {
       failuresLeft--;
       log.push({ method: request.method ?? '', status: 503, idempotencyKey });
-      response.writeHead(503, { 'content-type': 'application/json', ...(retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {}) });
+      response.writeHead(503, {
+        'content-type': 'application/json',
+        ...(retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {}),
+      });
       response.end(JSON.stringify({ message: 'Briefly unavailable.', code: 'SERVICE_UNAVAILABLE' }));
       return;
     }
@@ -50,14 +57,19 @@ export async function startFlakyProxy(target: string): Promise<FlakyProxy> {
       const value = request.headers[name];
       if (typeof value === 'string') headers[name] = value;
     }
-    const upstream = await fetch(`${target}${request.url}`, { method: request.method ?? 'GET', headers, ...(body.length > 0 ? { body: new Uint8Array(body) } : {}) });
+    const upstream = await fetch(`${target}${request.url}`, {
+      method: request.method ?? 'GET',
+      headers,
+      ...(body.length > 0 ? { body: new Uint8Array(body) } : {}),
+    });
     log.push({ method: request.method ?? '', status: upstream.status, idempotencyKey });
     response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
     response.end(Buffer.from(await upstream.arrayBuffer()));
   }
   const url = await listen(server);
   return {
-    url, log,
+    url,
+    log,
     failNext(count, options = {}) {
       failuresLeft = count;
       retryAfter = options.retryAfterSeconds;

@@ -17,7 +17,9 @@ interface LockEntry {
 
 /** Lockfile paths (`node_modules/...`) of what `npm prune --omit=dev` would keep and this machine has. */
 export function productionPackagePaths(repoRoot: string): string[] {
-  const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
+  const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, LockEntry>;
+  };
   return Object.entries(lock.packages)
     .filter(([path, entry]) => path.startsWith('node_modules/') && entry.dev !== true)
     .map(([path]) => path)
@@ -26,9 +28,14 @@ export function productionPackagePaths(repoRoot: string): string[] {
 
 /** Directories of the workspace packages the production dependencies link to (`packages/sdk`). */
 export function workspacePaths(repoRoot: string): string[] {
-  const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
+  const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, LockEntry>;
+  };
   return Object.entries(lock.packages)
-    .filter(([path, entry]) => path.startsWith('node_modules/') && entry.dev !== true && entry.link === true && entry.resolved !== undefined)
+    .filter(
+      ([path, entry]) =>
+        path.startsWith('node_modules/') && entry.dev !== true && entry.link === true && entry.resolved !== undefined,
+    )
     .map(([, entry]) => entry.resolved!);
 }
 

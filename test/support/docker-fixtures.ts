@@ -16,19 +16,47 @@ import type { DeploymentRecord, HostEndpoint, HostRecord, PortRecord } from '../
 import { DeploymentStatus } from '../../src/domain/session-rules.js';
 
 /** The echo game server's ports, as a version declares them. */
-export const ECHO_PORTS = [{ port: 7777, protocol: 'UDP', name: 'game' }, { port: 7778, protocol: 'TCP', name: 'control' }];
+export const ECHO_PORTS = [
+  { port: 7777, protocol: 'UDP', name: 'game' },
+  { port: 7778, protocol: 'TCP', name: 'control' },
+];
 
 /** Version fields that run the echo image built by test/support/podman.ts. */
 export const ECHO_VERSION = {
-  docker_repository: 'localhost', docker_image: 'rallypoint-echo', docker_tag: 'test', req_cpu: 256, req_memory: 128,
-  ports: ECHO_PORTS, termination_grace_period_seconds: 5,
+  docker_repository: 'localhost',
+  docker_image: 'rallypoint-echo',
+  docker_tag: 'test',
+  req_cpu: 256,
+  req_memory: 128,
+  ports: ECHO_PORTS,
+  termination_grace_period_seconds: 5,
 };
 
-export async function addHost(deps: AppDeps, endpoint: HostEndpoint, overrides: { name?: string; portMin?: number; portMax?: number } = {}): Promise<HostRecord> {
+export async function addHost(
+  deps: AppDeps,
+  endpoint: HostEndpoint,
+  overrides: { name?: string; portMin?: number; portMax?: number } = {},
+): Promise<HostRecord> {
   const host = await insertHost(deps.db, {
-    name: overrides.name ?? `host-${randomBytes(3).toString('hex')}`, endpoint, publicIp: '127.0.0.1',
-    place: { city: 'Montreal', country: 'Canada', continent: 'North America', administrativeDivision: 'Quebec', region: '', timezone: 'America/Toronto', latitude: 45.5, longitude: -73.6 },
-    cpuUnits: 4096, memoryMb: 4096, portMin: overrides.portMin ?? 42000, portMax: overrides.portMax ?? 42999, tags: [], now: deps.clock.now(),
+    name: overrides.name ?? `host-${randomBytes(3).toString('hex')}`,
+    endpoint,
+    publicIp: '127.0.0.1',
+    place: {
+      city: 'Montreal',
+      country: 'Canada',
+      continent: 'North America',
+      administrativeDivision: 'Quebec',
+      region: '',
+      timezone: 'America/Toronto',
+      latitude: 45.5,
+      longitude: -73.6,
+    },
+    cpuUnits: 4096,
+    memoryMb: 4096,
+    portMin: overrides.portMin ?? 42000,
+    portMax: overrides.portMax ?? 42999,
+    tags: [],
+    now: deps.clock.now(),
   });
   if (!host) throw new Error('host name taken');
   return host;
@@ -38,10 +66,13 @@ export async function addHost(deps: AppDeps, endpoint: HostEndpoint, overrides: 
 export async function freeHostPort(): Promise<number> {
   for (;;) {
     const port = await new Promise<number>((resolve, reject) => {
-      const server = net.createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-        const chosen = (server.address() as net.AddressInfo).port;
-        server.close(() => resolve(chosen));
-      });
+      const server = net
+        .createServer()
+        .once('error', reject)
+        .listen(0, '127.0.0.1', () => {
+          const chosen = (server.address() as net.AddressInfo).port;
+          server.close(() => resolve(chosen));
+        });
     });
     const isUdpFree = await new Promise<boolean>((resolve) => {
       const socket = dgram.createSocket('udp4');
@@ -58,7 +89,15 @@ export async function freeHostPort(): Promise<number> {
  */
 export async function addContainerDeployment(
   deps: AppDeps,
-  options: { orgId: number; app: string; version: string; host: HostRecord; externalPorts?: number[]; tags?: string[]; sockets?: number },
+  options: {
+    orgId: number;
+    app: string;
+    version: string;
+    host: HostRecord;
+    externalPorts?: number[];
+    tags?: string[];
+    sockets?: number;
+  },
 ): Promise<DeploymentRecord> {
   const found = await selectAppVersion(deps.db, options.orgId, options.app, options.version);
   const version = found?.version;
@@ -67,16 +106,46 @@ export async function addContainerDeployment(
   const ports: Record<string, PortRecord> = {};
   for (const [i, p] of declared.entries()) {
     const external = options.externalPorts?.[i] ?? (await freeHostPort());
-    ports[p.name] = { name: p.name, internal: p.port, external, protocol: p.protocol, tlsUpgrade: false, link: `${options.host.publicIp}:${external}` };
+    ports[p.name] = {
+      name: p.name,
+      internal: p.port,
+      external,
+      protocol: p.protocol,
+      tlsUpgrade: false,
+      link: `${options.host.publicIp}:${external}`,
+    };
   }
   const now = deps.clock.now();
   const deployment = await insertDeployment(deps.db, {
-    requestId: randomBytes(6).toString('hex'), orgId: options.orgId, appId: version.appId, versionId: version.id, provider: 'docker',
-    status: DeploymentStatus.deploying, publicIp: options.host.publicIp, fqdn: options.host.publicIp, ports, place: options.host.place,
-    tags: options.tags ?? [], sockets: options.sockets ?? version.sockets ?? 1, socketsUsage: 0, requestUserCount: 0, webhookUrl: null,
-    command: null, arguments: null, env: [], providerData: {}, heartbeatTimeoutSeconds: null, now, hostId: options.host.id,
+    requestId: randomBytes(6).toString('hex'),
+    orgId: options.orgId,
+    appId: version.appId,
+    versionId: version.id,
+    provider: 'docker',
+    status: DeploymentStatus.deploying,
+    publicIp: options.host.publicIp,
+    fqdn: options.host.publicIp,
+    ports,
+    place: options.host.place,
+    tags: options.tags ?? [],
+    sockets: options.sockets ?? version.sockets ?? 1,
+    socketsUsage: 0,
+    requestUserCount: 0,
+    webhookUrl: null,
+    command: null,
+    arguments: null,
+    env: [],
+    providerData: {},
+    heartbeatTimeoutSeconds: null,
+    now,
+    hostId: options.host.id,
   });
-  await insertJob(deps.db, { kind: START_DEPLOYMENT_JOB, payload: { deploymentId: deployment.id }, runAt: now, dedupeKey: `start:${deployment.id}` });
+  await insertJob(deps.db, {
+    kind: START_DEPLOYMENT_JOB,
+    payload: { deploymentId: deployment.id },
+    runAt: now,
+    dedupeKey: `start:${deployment.id}`,
+  });
   return deployment;
 }
 
@@ -89,8 +158,15 @@ export async function deploymentNow(deps: AppDeps, requestId: string): Promise<D
 export function udpExchange(port: number, text: string, host = '127.0.0.1'): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = dgram.createSocket('udp4');
-    const timer = setTimeout(() => { socket.close(); reject(new Error(`no UDP answer from ${host}:${port}`)); }, 5000);
-    socket.on('message', (message) => { clearTimeout(timer); socket.close(); resolve(message.toString()); });
+    const timer = setTimeout(() => {
+      socket.close();
+      reject(new Error(`no UDP answer from ${host}:${port}`));
+    }, 5000);
+    socket.on('message', (message) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(message.toString());
+    });
     socket.send(text, port, host);
   });
 }
@@ -101,11 +177,17 @@ export function tcpExchange(port: number, text: string, host = '127.0.0.1'): Pro
     const socket = net.connect({ port, host }, () => socket.write(text));
     let received = '';
     let quiet: NodeJS.Timeout | undefined;
-    socket.setTimeout(10_000, () => { socket.destroy(); reject(new Error(`no TCP answer from ${host}:${port}`)); });
+    socket.setTimeout(10_000, () => {
+      socket.destroy();
+      reject(new Error(`no TCP answer from ${host}:${port}`));
+    });
     socket.on('data', (data) => {
       received += data.toString();
       clearTimeout(quiet);
-      quiet = setTimeout(() => { socket.end(); resolve(received); }, 200);
+      quiet = setTimeout(() => {
+        socket.end();
+        resolve(received);
+      }, 200);
     });
     socket.on('error', reject);
   });

@@ -48,9 +48,16 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
   const config = loadConfig({
     // Tests drive background jobs through service.jobs.runDue(): no poll, no wake on insert.
-    HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', RALLYPOINT_API_KEY: key, JOB_POLL_MS: '60000', JOB_WAKE_ON_INSERT: 'false',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    RALLYPOINT_API_KEY: key,
+    JOB_POLL_MS: '60000',
+    JOB_WAKE_ON_INSERT: 'false',
     // Off unless a test turns it on: a CPU-heavy test beside the service must not see 503s.
-    LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0', DATABASE_URL: databaseUrl, ...options.env,
+    LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
+    DATABASE_URL: databaseUrl,
+    ...options.env,
   });
   const { env: _env, databaseUrl: _url, listenHost, ...serviceOptions } = options;
   const service = await startService({ config, ...serviceOptions });
@@ -71,14 +78,22 @@ export function useTestService(options: TestServiceOptions = {}): { t: TestServi
   });
   after(() => running?.close());
   const current = (): TestService => {
-    if (!running) throw new Error('useTestService: the service starts in the suite\'s before hook');
+    if (!running) throw new Error("useTestService: the service starts in the suite's before hook");
     return running;
   };
   const t: TestService = {
-    get url() { return current().url; },
-    get key() { return current().key; },
-    get service() { return current().service; },
-    get databaseUrl() { return current().databaseUrl; },
+    get url() {
+      return current().url;
+    },
+    get key() {
+      return current().key;
+    },
+    get service() {
+      return current().service;
+    },
+    get databaseUrl() {
+      return current().databaseUrl;
+    },
     close: () => current().close(),
   };
   const call = ((method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
@@ -94,10 +109,19 @@ export interface ApiResponse<T = any> {
 
 /** A tiny HTTP client for tests: JSON in, JSON out, the key sent as `Authorization: token`. */
 export function client(url: string, key: string | undefined) {
-  return async function call<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
+  return async function call<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse<T>> {
     const response = await fetch(`${url}${path}`, {
       method,
-      headers: { ...(key ? { authorization: `token ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      headers: {
+        ...(key ? { authorization: `token ${key}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
       ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
     });
     const text = await response.text();
@@ -122,22 +146,63 @@ export class FakeClock implements Clock {
   }
 }
 
-export const MONTREAL = { city: 'Montreal', country: 'Canada', continent: 'North America', administrative_division: 'Quebec', timezone: 'America/Toronto', latitude: 45.5017, longitude: -73.5673 };
-export const FRANKFURT = { city: 'Frankfurt', country: 'Germany', continent: 'Europe', administrative_division: 'Hesse', timezone: 'Europe/Berlin', latitude: 50.1109, longitude: 8.6821 };
-export const TOKYO = { city: 'Tokyo', country: 'Japan', continent: 'Asia', administrative_division: 'Tokyo', timezone: 'Asia/Tokyo', latitude: 35.6762, longitude: 139.6503 };
+export const MONTREAL = {
+  city: 'Montreal',
+  country: 'Canada',
+  continent: 'North America',
+  administrative_division: 'Quebec',
+  timezone: 'America/Toronto',
+  latitude: 45.5017,
+  longitude: -73.5673,
+};
+export const FRANKFURT = {
+  city: 'Frankfurt',
+  country: 'Germany',
+  continent: 'Europe',
+  administrative_division: 'Hesse',
+  timezone: 'Europe/Berlin',
+  latitude: 50.1109,
+  longitude: 8.6821,
+};
+export const TOKYO = {
+  city: 'Tokyo',
+  country: 'Japan',
+  continent: 'Asia',
+  administrative_division: 'Tokyo',
+  timezone: 'Asia/Tokyo',
+  latitude: 35.6762,
+  longitude: 139.6503,
+};
 
 /** Creates an app and a session-based version; returns their names. */
 export async function seedVersion(
   call: ReturnType<typeof client>,
-  config: { app?: string; version?: string; kind?: 'Seat' | 'Match'; sockets?: number; autodeploy?: boolean; extra?: Record<string, unknown> } = {},
+  config: {
+    app?: string;
+    version?: string;
+    kind?: 'Seat' | 'Match';
+    sockets?: number;
+    autodeploy?: boolean;
+    extra?: Record<string, unknown>;
+  } = {},
 ): Promise<{ app: string; version: string }> {
   const app = config.app ?? `app-${randomBytes(3).toString('hex')}`;
   const version = config.version ?? 'v1';
   const created = await call('POST', '/v1/app', { name: app, is_active: true, image: '' });
-  if (created.status !== 200 && created.status !== 409) throw new Error(`app create: ${created.status} ${JSON.stringify(created.body)}`);
+  if (created.status !== 200 && created.status !== 409)
+    throw new Error(`app create: ${created.status} ${JSON.stringify(created.body)}`);
   const v = await call('POST', `/v1/app/${app}/version`, {
-    name: version, docker_repository: 'registry.local', docker_image: 'game', docker_tag: '1', req_cpu: 256, req_memory: 256,
-    session_config: { kind: config.kind ?? 'Seat', sockets: config.sockets ?? 10, autodeploy: config.autodeploy ?? false },
+    name: version,
+    docker_repository: 'registry.local',
+    docker_image: 'game',
+    docker_tag: '1',
+    req_cpu: 256,
+    req_memory: 256,
+    session_config: {
+      kind: config.kind ?? 'Seat',
+      sockets: config.sockets ?? 10,
+      autodeploy: config.autodeploy ?? false,
+    },
     ...config.extra,
   });
   if (v.status !== 200) throw new Error(`version create: ${v.status} ${JSON.stringify(v.body)}`);
@@ -150,9 +215,13 @@ export async function registerServer(
   config: { app: string; version: string; location?: typeof MONTREAL; sockets?: number; tags?: string[]; ip?: string },
 ): Promise<string> {
   const r = await call('POST', '/v1/deployments/register', {
-    app_name: config.app, version_name: config.version, public_ip: config.ip ?? '203.0.113.10',
-    ports: [{ name: 'game', external: 7777, internal: 7777, protocol: 'UDP' }], location: config.location ?? MONTREAL,
-    ...(config.sockets !== undefined ? { sockets: config.sockets } : {}), tags: config.tags ?? [],
+    app_name: config.app,
+    version_name: config.version,
+    public_ip: config.ip ?? '203.0.113.10',
+    ports: [{ name: 'game', external: 7777, internal: 7777, protocol: 'UDP' }],
+    location: config.location ?? MONTREAL,
+    ...(config.sockets !== undefined ? { sockets: config.sockets } : {}),
+    tags: config.tags ?? [],
   });
   if (r.status !== 200) throw new Error(`register: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body.request_id as string;

@@ -34,7 +34,9 @@ export interface TestPodman {
 export function requirePodman(): void {
   const found = spawnSync('podman', ['--version'], { encoding: 'utf8' });
   if (found.error || found.status !== 0) {
-    throw new Error('podman is not installed (the docker provider tests need a real engine): run `apt-get install podman runc`, as .ci/run does');
+    throw new Error(
+      'podman is not installed (the docker provider tests need a real engine): run `apt-get install podman runc`, as .ci/run does',
+    );
   }
 }
 
@@ -46,7 +48,8 @@ async function waitForPing(docker: Docker, service: ChildProcess, log: () => str
       await docker.ping();
       return;
     } catch {
-      if (Date.now() > deadline) throw new Error(`podman system service did not answer within ${withinMs} ms: ${log()}`);
+      if (Date.now() > deadline)
+        throw new Error(`podman system service did not answer within ${withinMs} ms: ${log()}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
@@ -65,7 +68,10 @@ export async function startPodman(options: { buildEcho?: boolean } = {}): Promis
   };
   const socketPath = join(dir, 'podman.sock');
   let output = '';
-  const service = spawn('podman', [...globals, 'system', 'service', '--time=0', `unix://${socketPath}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const service = spawn('podman', [...globals, 'system', 'service', '--time=0', `unix://${socketPath}`], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   service.stdout!.on('data', (d) => (output += d));
   service.stderr!.on('data', (d) => (output = (output + d).slice(-4000)));
   const docker = new Docker({ socketPath });
@@ -86,13 +92,27 @@ export async function startPodman(options: { buildEcho?: boolean } = {}): Promis
     throw error;
   }
   return {
-    socketPath, docker, cli, close,
+    socketPath,
+    docker,
+    cli,
+    close,
     containersLabelled: (label) => docker.listContainers({ all: true, filters: { label: [label] } }),
   };
 }
 
 function buildEchoImage(cli: (args: string[]) => string, globals: string[], env: NodeJS.ProcessEnv): void {
-  const base = spawnSync(process.execPath, [join(repoRoot, 'scripts/node-base-image.mjs'), '--', ...globals], { env, encoding: 'utf8' });
+  const base = spawnSync(process.execPath, [join(repoRoot, 'scripts/node-base-image.mjs'), '--', ...globals], {
+    env,
+    encoding: 'utf8',
+  });
   if (base.status !== 0) throw new Error(`node-base-image failed: ${base.stderr}`);
-  cli(['build', '--quiet', '--build-arg', `BASE=${base.stdout.trim()}`, '-t', ECHO_IMAGE, join(repoRoot, 'examples/echo-server')]);
+  cli([
+    'build',
+    '--quiet',
+    '--build-arg',
+    `BASE=${base.stdout.trim()}`,
+    '-t',
+    ECHO_IMAGE,
+    join(repoRoot, 'examples/echo-server'),
+  ]);
 }

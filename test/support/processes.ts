@@ -65,7 +65,11 @@ export async function spawnServer(options: SpawnServerOptions = {}): Promise<Ser
   const port = await freePort();
   const key = options.key === null ? undefined : (options.key ?? `rp_proc_${randomBytes(16).toString('hex')}`);
   const env: Record<string, string> = {
-    PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', JOB_POLL_MS: '200',
+    PATH: process.env['PATH'] ?? '',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    JOB_POLL_MS: '200',
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     ...(key ? { RALLYPOINT_API_KEY: key } : {}),
     ...options.env,
@@ -93,7 +97,9 @@ export async function spawnServer(options: SpawnServerOptions = {}): Promise<Ser
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return {
-    url, pid: child.pid!, key,
+    url,
+    pid: child.pid!,
+    key,
     stdout: () => out,
     stderr: () => err,
     kill: (signal = 'SIGTERM') => void (hasExited || child.kill(signal)),
@@ -103,10 +109,12 @@ export async function spawnServer(options: SpawnServerOptions = {}): Promise<Ser
 
 /** Stops processes a test started, SIGKILL if SIGTERM did not end them in time. */
 export async function stopAll(processes: readonly ServerProcess[], timeoutMs = 15_000): Promise<void> {
-  await Promise.all(processes.map(async (server) => {
-    server.kill('SIGTERM');
-    const timer = setTimeout(() => server.kill('SIGKILL'), timeoutMs);
-    await server.exited;
-    clearTimeout(timer);
-  }));
+  await Promise.all(
+    processes.map(async (server) => {
+      server.kill('SIGTERM');
+      const timer = setTimeout(() => server.kill('SIGKILL'), timeoutMs);
+      await server.exited;
+      clearTimeout(timer);
+    }),
+  );
 }

@@ -23,7 +23,11 @@ export interface ReplayOrg {
  * Organisations of `keysPerOrg.length`, each with that many keys and `events` events of a
  * session's usual size, written straight to the log (the server's sequencer numbers them).
  */
-export async function seedReplayOrgs(db: Db, keysPerOrg: number[], events: number): Promise<Array<Omit<ReplayOrg, 'latest'>>> {
+export async function seedReplayOrgs(
+  db: Db,
+  keysPerOrg: number[],
+  events: number,
+): Promise<Array<Omit<ReplayOrg, 'latest'>>> {
   const orgs: Array<Omit<ReplayOrg, 'latest'>> = [];
   for (const keyCount of keysPerOrg) {
     const name = `replay-${randomBytes(4).toString('hex')}`;
@@ -38,8 +42,19 @@ export async function seedReplayOrgs(db: Db, keysPerOrg: number[], events: numbe
       const batch = Array.from({ length: Math.min(500, events - written) }, (_, i) => {
         const sessionId = `${randomBytes(6).toString('hex')}-S`;
         return {
-          orgId: org.orgId, type: 'session.users_changed', sessionId, requestId: 'a1b2c3d4e5f6',
-          data: { session_id: sessionId, status: 'Ready', ready: true, linked: true, kind: 'Seat', user_count: (written + i) % 8, deployment_request_id: 'a1b2c3d4e5f6' },
+          orgId: org.orgId,
+          type: 'session.users_changed',
+          sessionId,
+          requestId: 'a1b2c3d4e5f6',
+          data: {
+            session_id: sessionId,
+            status: 'Ready',
+            ready: true,
+            linked: true,
+            kind: 'Seat',
+            user_count: (written + i) % 8,
+            deployment_request_id: 'a1b2c3d4e5f6',
+          },
           createdAt: new Date(),
         };
       });
@@ -51,7 +66,12 @@ export async function seedReplayOrgs(db: Db, keysPerOrg: number[], events: numbe
 }
 
 /** Waits until the server numbered every seeded event (its fallback poll finds them). */
-export async function waitNumbered(db: Db, orgs: Array<Omit<ReplayOrg, 'latest'>>, events: number, timeoutMs = 60_000): Promise<ReplayOrg[]> {
+export async function waitNumbered(
+  db: Db,
+  orgs: Array<Omit<ReplayOrg, 'latest'>>,
+  events: number,
+  timeoutMs = 60_000,
+): Promise<ReplayOrg[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const latest = await Promise.all(orgs.map((o) => selectLatestEventId(db, o.orgId)));
@@ -74,7 +94,8 @@ function rssMb(pid: number): number {
   return match ? Number(match[1]) / 1024 : 0;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
 
 /**
  * Opens `perKey` streams from Last-Event-ID 0 on every key of every organisation, all at once,
@@ -82,10 +103,23 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
  * organisation's last event; meanwhile sends `probePath` one request after another and samples
  * the server's RSS.
  */
-export async function runReplayLoad(options: { url: string; pid: number; orgs: ReplayOrg[]; perKey: number; probePath: string; probeKey: string; timeoutMs?: number }): Promise<ReplayLoadResult> {
+export async function runReplayLoad(options: {
+  url: string;
+  pid: number;
+  orgs: ReplayOrg[];
+  perKey: number;
+  probePath: string;
+  probeKey: string;
+  timeoutMs?: number;
+}): Promise<ReplayLoadResult> {
   let peakRssMb = rssMb(options.pid);
   const sampler = setInterval(() => (peakRssMb = Math.max(peakRssMb, rssMb(options.pid))), 50);
-  const input: ReplayStreamsInput = { url: options.url, orgs: options.orgs, perKey: options.perKey, timeoutMs: options.timeoutMs ?? 120_000 };
+  const input: ReplayStreamsInput = {
+    url: options.url,
+    orgs: options.orgs,
+    perKey: options.perKey,
+    timeoutMs: options.timeoutMs ?? 120_000,
+  };
   const worker = new Worker(new URL('./replay-streams-worker.js', import.meta.url), { workerData: input });
   let replaying = true;
   const outcome = new Promise<ReplayStreamsOutput>((resolve, reject) => {
@@ -96,7 +130,9 @@ export async function runReplayLoad(options: { url: string; pid: number; orgs: R
   // Probes run during the replays, and at least 50 of them.
   while (replaying || latencies.length < 50) {
     const t0 = performance.now();
-    const response = await fetch(`${options.url}${options.probePath}`, { headers: { authorization: `token ${options.probeKey}` } });
+    const response = await fetch(`${options.url}${options.probePath}`, {
+      headers: { authorization: `token ${options.probeKey}` },
+    });
     const body = await response.text();
     if (response.status !== 200) throw new Error(`probe ${options.probePath}: ${response.status} ${body}`);
     latencies.push(performance.now() - t0);
@@ -107,8 +143,12 @@ export async function runReplayLoad(options: { url: string; pid: number; orgs: R
   latencies.sort((a, b) => a - b);
   const round = (n: number) => Math.round(n * 10) / 10;
   return {
-    ...streams, seconds: round(streams.seconds),
-    requests: latencies.length, p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)), maxMs: round(latencies.at(-1) ?? 0),
+    ...streams,
+    seconds: round(streams.seconds),
+    requests: latencies.length,
+    p50Ms: round(percentile(latencies, 50)),
+    p99Ms: round(percentile(latencies, 99)),
+    maxMs: round(latencies.at(-1) ?? 0),
     peakRssMb: Math.round(peakRssMb),
   };
 }

@@ -1,7 +1,14 @@
 import { after, before, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { client, FakeClock, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
+import {
+  client,
+  FakeClock,
+  registerServer,
+  seedVersion,
+  startTestService,
+  type TestService,
+} from '../support/harness.js';
 import { verifySignature } from '../../src/jobs/webhooks/signature.js';
 import { ofDelivery, startReceiver, type Receiver } from './receiver.js';
 
@@ -43,7 +50,12 @@ describe('webhook delivery', () => {
     return listed.body.deliveries as any[];
   }
   async function newSession(url: string, extra: Record<string, unknown> = {}) {
-    const created = await call('POST', '/v1/session', { app_name: app, ip_list: ['1.2.3.4', '5.6.7.8'], webhook_url: url, ...extra });
+    const created = await call('POST', '/v1/session', {
+      app_name: app,
+      ip_list: ['1.2.3.4', '5.6.7.8'],
+      webhook_url: url,
+      ...extra,
+    });
     assert.equal(created.status, 200, JSON.stringify(created.body));
     return created.body.session_id as string;
   }
@@ -60,8 +72,15 @@ describe('webhook delivery', () => {
     assert.equal(r.received.length, 1);
     const got = r.received[0]!;
     assert.deepEqual(JSON.parse(got.body), {
-      session_id: sessionId, status: 'Ready', ready: true, linked: true, kind: 'Seat', user_count: 2,
-      deployment_request_id: requestId, webhook_url: r.url, custom_id: 'match-7',
+      session_id: sessionId,
+      status: 'Ready',
+      ready: true,
+      linked: true,
+      kind: 'Seat',
+      user_count: 2,
+      deployment_request_id: requestId,
+      webhook_url: r.url,
+      custom_id: 'match-7',
     });
     assert.equal(got.headers['content-type'], 'application/json');
     assert.equal(got.headers['rallypoint-event'], 'session.ready');
@@ -72,7 +91,14 @@ describe('webhook delivery', () => {
     const secret = (await call('GET', '/v1/webhooks/secret')).body.webhook_secret as string;
     assert.ok(readmeVerify(secret, header, got.body));
     assert.ok(verifySignature({ secret, header, body: got.body, nowSeconds: clock.now().getTime() / 1000 }));
-    assert.ok(!verifySignature({ secret, header, body: got.body.replace('match-7', 'match-8'), nowSeconds: clock.now().getTime() / 1000 }));
+    assert.ok(
+      !verifySignature({
+        secret,
+        header,
+        body: got.body.replace('match-7', 'match-8'),
+        nowSeconds: clock.now().getTime() / 1000,
+      }),
+    );
 
     const [done] = await deliveriesOf(sessionId);
     assert.equal(done.state, 'delivered');
@@ -94,7 +120,10 @@ describe('webhook delivery', () => {
       assert.equal(d.last_status, 500);
       assert.equal(d.last_error, 'HTTP 500');
       const dueInMs = new Date(`${d.next_attempt.replace(' ', 'T')}Z`).getTime() - clock.now().getTime();
-      assert.ok(dueInMs >= waitMs / 2 && dueInMs <= waitMs, `attempt ${i + 1}: retry in ${dueInMs} ms, expected ${waitMs / 2}..${waitMs}`);
+      assert.ok(
+        dueInMs >= waitMs / 2 && dueInMs <= waitMs,
+        `attempt ${i + 1}: retry in ${dueInMs} ms, expected ${waitMs / 2}..${waitMs}`,
+      );
       clock.advance(waitMs / 2 - 1);
       assert.equal(await t.service.webhooks.runDue(), 0, 'not retried before its time');
       clock.advance(waitMs / 2 + 1);
@@ -102,10 +131,20 @@ describe('webhook delivery', () => {
     assert.equal(await t.service.webhooks.runDue(), 1);
     clock.advance(3_600_000);
     assert.equal(await t.service.webhooks.runDue(), 0);
-    assert.deepEqual(r.received.map((x) => x.answered), [500, 500, 500, 200]);
+    assert.deepEqual(
+      r.received.map((x) => x.answered),
+      [500, 500, 500, 200],
+    );
     const [d] = await deliveriesOf(sessionId);
-    assert.deepEqual(r.received.map((x) => x.headers['rallypoint-delivery-id']), Array(4).fill(d.delivery_id), 'one id across retries');
-    assert.deepEqual(r.received.map((x) => x.headers['rallypoint-attempt']), ['1', '2', '3', '4']);
+    assert.deepEqual(
+      r.received.map((x) => x.headers['rallypoint-delivery-id']),
+      Array(4).fill(d.delivery_id),
+      'one id across retries',
+    );
+    assert.deepEqual(
+      r.received.map((x) => x.headers['rallypoint-attempt']),
+      ['1', '2', '3', '4'],
+    );
     assert.equal(d.state, 'delivered');
     assert.equal(d.attempts, 4);
   });
@@ -140,22 +179,34 @@ describe('webhook delivery', () => {
     assert.equal((await deliveriesOf(sessionId))[0].state, 'delivered');
   });
 
-  it('sends one session\'s deliveries in the order of its transitions', async () => {
+  it("sends one session's deliveries in the order of its transitions", async () => {
     const r = await receiver(({ index }) => (index === 0 ? 500 : 200));
     const own = await registerServer(call, { app, version, sockets: 5, tags: ['ordered'] });
     const sessionId = await newSession(r.url, { deployment_request_id: own });
     const stopped = await call('DELETE', `/v1/stop/${own}`);
     assert.equal(stopped.status, 200);
     assert.equal(await t.service.webhooks.runDue(), 1, 'the error event waits behind the failed ready event');
-    assert.deepEqual(r.received.map((x) => x.headers['rallypoint-event']), ['session.ready']);
+    assert.deepEqual(
+      r.received.map((x) => x.headers['rallypoint-event']),
+      ['session.ready'],
+    );
     clock.advance(5_000);
     assert.equal(await t.service.webhooks.runDue(), 2);
-    assert.deepEqual(r.received.map((x) => x.headers['rallypoint-event']), ['session.ready', 'session.ready', 'session.error']);
+    assert.deepEqual(
+      r.received.map((x) => x.headers['rallypoint-event']),
+      ['session.ready', 'session.ready', 'session.error'],
+    );
     const last = JSON.parse(r.received[2]!.body);
     assert.equal(last.status, 'Error');
     assert.equal(last.ready, false);
     const listed = await deliveriesOf(sessionId);
-    assert.deepEqual(listed.map((d) => [d.event, d.state]), [['session.error', 'delivered'], ['session.ready', 'delivered']]);
+    assert.deepEqual(
+      listed.map((d) => [d.event, d.state]),
+      [
+        ['session.error', 'delivered'],
+        ['session.ready', 'delivered'],
+      ],
+    );
   });
 
   it('signs with the new secret after a rotation', async () => {
@@ -209,13 +260,22 @@ describe('webhook delivery', () => {
   });
 
   it('refuses metadata and link-local webhook URLs with a 400', async () => {
-    for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://metadata.google.internal/x', 'http://[::ffff:169.254.169.254]/', 'http://[fe80::1]/']) {
+    for (const url of [
+      'http://169.254.169.254/latest/meta-data/',
+      'http://metadata.google.internal/x',
+      'http://[::ffff:169.254.169.254]/',
+      'http://[fe80::1]/',
+    ]) {
       const created = await call('POST', '/v1/session', { app_name: app, ip_list: ['1.2.3.4'], webhook_url: url });
       assert.equal(created.status, 400, url);
       assert.equal(created.body.code, 'VALIDATION_FAILED');
       assert.match(created.body.message, /not allowed/);
     }
-    const deploy = await call('POST', '/v1/deploy', { app_name: app, version_name: version, webhook_url: 'http://169.254.169.254/' });
+    const deploy = await call('POST', '/v1/deploy', {
+      app_name: app,
+      version_name: version,
+      webhook_url: 'http://169.254.169.254/',
+    });
     assert.equal(deploy.status, 400);
     assert.equal(deploy.body.code, 'VALIDATION_FAILED');
   });

@@ -1,7 +1,14 @@
 import { after, before, describe, eventually, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { client, FakeClock, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
+import {
+  client,
+  FakeClock,
+  registerServer,
+  seedVersion,
+  startTestService,
+  type TestService,
+} from '../support/harness.js';
 import { createOrganisation } from '../../src/app/keys.js';
 import type { Queryable } from '../../src/db/db.js';
 import {
@@ -10,16 +17,36 @@ import {
   rescheduleWebhookDelivery,
   selectWebhookTarget,
 } from '../../src/db/queries/webhooks.js';
-import { DELIVERY_CONCURRENCY, TARGET_FAILURES_BEFORE_BACKOFF, webhookTarget } from '../../src/domain/webhook-targets.js';
+import {
+  DELIVERY_CONCURRENCY,
+  TARGET_FAILURES_BEFORE_BACKOFF,
+  webhookTarget,
+} from '../../src/domain/webhook-targets.js';
 import { newDeliveryId } from '../../src/jobs/webhooks/outbox.js';
 import { startBlackHole, startReceiver, type BlackHole, type Receiver } from './receiver.js';
 
 /** Pending deliveries as the outbox writes them, without going through a thousand session creates. */
-async function insertPending(db: Queryable, orgId: number, url: string, count: number, now: Date, prefix: string): Promise<void> {
+async function insertPending(
+  db: Queryable,
+  orgId: number,
+  url: string,
+  count: number,
+  now: Date,
+  prefix: string,
+): Promise<void> {
   for (let i = 0; i < count; i++) {
     await insertWebhookDelivery(db, {
-      deliveryId: newDeliveryId(), orgId, subject: `session:${prefix}-${i}`, sessionId: null, requestId: null,
-      event: 'session.ready', url, target: webhookTarget(url), body: '{}', now, retryUntil: new Date(now.getTime() + 3_600_000),
+      deliveryId: newDeliveryId(),
+      orgId,
+      subject: `session:${prefix}-${i}`,
+      sessionId: null,
+      requestId: null,
+      event: 'session.ready',
+      url,
+      target: webhookTarget(url),
+      body: '{}',
+      now,
+      retryUntil: new Date(now.getTime() + 3_600_000),
     });
   }
 }
@@ -61,12 +88,18 @@ describe("one organisation's dead receiver does not delay another's webhooks", (
     const sent = new Map<string, number>();
     for (let i = 0; i < count; i++) {
       const startedAt = performance.now();
-      const created = await call('POST', '/v1/session', { app_name: app, ip_list: [`10.1.${i}.1`], webhook_url: a.url });
+      const created = await call('POST', '/v1/session', {
+        app_name: app,
+        ip_list: [`10.1.${i}.1`],
+        webhook_url: a.url,
+      });
       assert.equal(created.status, 200, JSON.stringify(created.body));
       sent.set(created.body.session_id as string, startedAt);
       await delay(50); // pacing: A's events spread over seconds of the other organisation's timeouts and back-offs
     }
-    await eventually("all of A's webhooks", () => [...sent.keys()].every((id) => arrivals.has(id)), { withinMs: 120_000 });
+    await eventually("all of A's webhooks", () => [...sent.keys()].every((id) => arrivals.has(id)), {
+      withinMs: 120_000,
+    });
     return [...sent].map(([id, at]) => arrivals.get(id)! - at);
   }
 
@@ -79,7 +112,8 @@ describe("one organisation's dead receiver does not delay another's webhooks", (
     await eventually("B's receiver holding connections", () => hole.connections.open > 0, { withinMs: 120_000 });
 
     const latencies = await measureA(100);
-    const figures = `A: ${latencies.length} webhooks, p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms; ` +
+    const figures =
+      `A: ${latencies.length} webhooks, p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms; ` +
       `B's receiver: ${hole.connections.total} connections, at most ${hole.connections.max} at once`;
     console.log(`# webhook fairness, one dead receiver: ${figures}`);
     assert.ok(percentile(latencies, 99) < 1000, figures);
@@ -95,10 +129,13 @@ describe("one organisation's dead receiver does not delay another's webhooks", (
       for (const [i, h] of holes.entries()) await insertPending(tx, c.orgId, h.url, 4, new Date(), `c${i}`);
     });
     await t.service.deps.db.query('ANALYZE webhook_deliveries');
-    await eventually("C's receivers holding connections", () => connections.open >= DELIVERY_CONCURRENCY.perOrg, { withinMs: 120_000 });
+    await eventually("C's receivers holding connections", () => connections.open >= DELIVERY_CONCURRENCY.perOrg, {
+      withinMs: 120_000,
+    });
 
     const latencies = await measureA(100);
-    const figures = `A: ${latencies.length} webhooks, p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms; ` +
+    const figures =
+      `A: ${latencies.length} webhooks, p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms; ` +
       `C's receivers: ${connections.total} connections, at most ${connections.max} at once`;
     console.log(`# webhook fairness, 250 dead origins: ${figures}`);
     assert.ok(percentile(latencies, 99) < 1000, figures);
@@ -120,7 +157,8 @@ describe('the claim skips targets and organisations at their cap', () => {
     const c = await createOrganisation(t.service.deps, 'c');
     const limits = { perTarget: 4, perOrg: 16, workerId: 'test' };
     await insertPending(db, b.orgId, 'http://hole.example/hook', 1000, clock.now(), 'b');
-    for (let port = 1; port <= 10; port++) await insertPending(db, b.orgId, `http://b.example:${port}/hook`, 4, clock.now(), `b${port}`);
+    for (let port = 1; port <= 10; port++)
+      await insertPending(db, b.orgId, `http://b.example:${port}/hook`, 4, clock.now(), `b${port}`);
     clock.advance(1);
     await insertPending(db, c.orgId, 'http://c.example/hook', 3, clock.now(), 'c');
 
@@ -129,20 +167,43 @@ describe('the claim skips targets and organisations at their cap', () => {
     const byTarget = new Map<string, number>();
     for (const d of first) byTarget.set(d.target, (byTarget.get(d.target) ?? 0) + 1);
     assert.equal(byTarget.get('http://hole.example'), 4, 'the head target gets its cap, no more');
-    assert.ok([...byTarget.values()].every((n) => n <= 4), JSON.stringify([...byTarget]));
+    assert.ok(
+      [...byTarget.values()].every((n) => n <= 4),
+      JSON.stringify([...byTarget]),
+    );
     assert.equal(first.filter((d) => d.orgId === b.orgId).length, 16, "B gets its organisation's cap, no more");
     assert.equal(first.filter((d) => d.orgId === c.orgId).length, 3, 'C is served beside B, in the same claim');
 
-    assert.deepEqual(await claimDueWebhookDeliveries(db, clock.now(), lease, 32, limits), [], 'everyone at the cap: nothing more');
+    assert.deepEqual(
+      await claimDueWebhookDeliveries(db, clock.now(), lease, 32, limits),
+      [],
+      'everyone at the cap: nothing more',
+    );
     const done = first.find((d) => d.target === 'http://hole.example')!;
-    await rescheduleWebhookDelivery(db, { id: done.id, attempts: done.attempts, status: null, error: 'x', nextAttemptAt: lease });
+    await rescheduleWebhookDelivery(db, {
+      id: done.id,
+      attempts: done.attempts,
+      status: null,
+      error: 'x',
+      nextAttemptAt: lease,
+    });
     const refill = await claimDueWebhookDeliveries(db, clock.now(), lease, 32, limits);
     assert.equal(refill.length, 1, 'a freed slot is taken again at once');
     assert.equal(refill[0]!.orgId, b.orgId);
 
     clock.advance(60_000);
-    const afterLease = await claimDueWebhookDeliveries(db, clock.now(), new Date(clock.now().getTime() + 60_000), 32, limits);
-    assert.equal(afterLease.filter((d) => d.orgId === b.orgId).length, 16, 'expired leases (a dead process) hold no slot');
+    const afterLease = await claimDueWebhookDeliveries(
+      db,
+      clock.now(),
+      new Date(clock.now().getTime() + 60_000),
+      32,
+      limits,
+    );
+    assert.equal(
+      afterLease.filter((d) => d.orgId === b.orgId).length,
+      16,
+      'expired leases (a dead process) hold no slot',
+    );
   });
 });
 
@@ -178,13 +239,19 @@ describe('a target that stops answering waits as a whole', () => {
   it('gets no attempt until its wait passes, is probed one attempt at a time, and a success resets it', async () => {
     await newSessions(6);
     assert.equal(await t.service.webhooks.runDue(), 6);
-    assert.ok(r.connections.max <= DELIVERY_CONCURRENCY.perTarget, `at most ${DELIVERY_CONCURRENCY.perTarget} at once, saw ${r.connections.max}`);
+    assert.ok(
+      r.connections.max <= DELIVERY_CONCURRENCY.perTarget,
+      `at most ${DELIVERY_CONCURRENCY.perTarget} at once, saw ${r.connections.max}`,
+    );
     let state = await target();
     assert.equal(state.consecutiveFailures, 6);
     assert.equal(state.backoffs, 1, 'attempts already in flight when it started waiting do not deepen the wait');
     assert.equal(state.lastError, 'timed out after 300 ms');
     const waitMs = state.blockedUntil!.getTime() - clock.now().getTime();
-    assert.ok(waitMs >= 2_500 && waitMs <= 5_000, `first wait ${waitMs} ms, expected 2500..5000 (WEBHOOK_RETRY_BASE_MS, equal jitter)`);
+    assert.ok(
+      waitMs >= 2_500 && waitMs <= 5_000,
+      `first wait ${waitMs} ms, expected 2500..5000 (WEBHOOK_RETRY_BASE_MS, equal jitter)`,
+    );
 
     down = false;
     await newSessions(1); // due now, but its target waits
@@ -210,7 +277,11 @@ describe('a target that stops answering waits as a whole', () => {
     clock.advance(secondWaitMs + 10_000);
     assert.equal(await t.service.webhooks.runDue(), 7);
     state = await target();
-    assert.deepEqual([state.consecutiveFailures, state.backoffs, state.blockedUntil], [0, 0, null], 'a success resets the target');
+    assert.deepEqual(
+      [state.consecutiveFailures, state.backoffs, state.blockedUntil],
+      [0, 0, null],
+      'a success resets the target',
+    );
     assert.ok(state.lastSuccessAt);
     const listed = (await call('GET', '/v1/webhooks/deliveries?limit=7')).body.deliveries as Array<{ state: string }>;
     assert.deepEqual(new Set(listed.map((d) => d.state)), new Set(['delivered']));

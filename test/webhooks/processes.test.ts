@@ -1,6 +1,13 @@
 import { after, before, describe, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
-import { client, FakeClock, registerServer, seedVersion, startTestService, type TestService } from '../support/harness.js';
+import {
+  client,
+  FakeClock,
+  registerServer,
+  seedVersion,
+  startTestService,
+  type TestService,
+} from '../support/harness.js';
 import { claimDueWebhookDeliveries } from '../../src/db/queries/webhooks.js';
 import { startReceiver, type Receiver } from './receiver.js';
 
@@ -38,11 +45,18 @@ describe('webhook delivery across server processes', () => {
     clock.advance(5_000);
     assert.equal(await b.service.webhooks.runDue(), 1);
     const got = r.received.slice(before);
-    assert.deepEqual(got.map((x) => x.answered), [500, 200]);
+    assert.deepEqual(
+      got.map((x) => x.answered),
+      [500, 200],
+    );
     assert.equal(JSON.parse(got[1]!.body).session_id, created.body.session_id);
 
     // A process that claimed an attempt and died mid-POST: the lease runs out and another process retries.
-    const second = await client(b.url, b.key)('POST', '/v1/session', { app_name: app, ip_list: ['1.2.3.5'], webhook_url: r.url });
+    const second = await client(b.url, b.key)('POST', '/v1/session', {
+      app_name: app,
+      ip_list: ['1.2.3.5'],
+      webhook_url: r.url,
+    });
     const now = clock.now();
     const claimed = await claimDueWebhookDeliveries(b.service.deps.db, now, new Date(now.getTime() + 40_000), 10);
     assert.equal(claimed.length, 1);
@@ -64,7 +78,11 @@ describe('webhook delivery across server processes', () => {
     await registerServer(call, { app, version, sockets: 1000 });
     const sessionIds = new Set<string>();
     for (let i = 0; i < 40; i++) {
-      const created = await call('POST', '/v1/session', { app_name: app, ip_list: [`10.0.${i}.1`], webhook_url: r.url });
+      const created = await call('POST', '/v1/session', {
+        app_name: app,
+        ip_list: [`10.0.${i}.1`],
+        webhook_url: r.url,
+      });
       assert.equal(created.status, 200);
       sessionIds.add(created.body.session_id);
     }
@@ -81,6 +99,9 @@ describe('webhook delivery across server processes', () => {
     const accepted = got.filter((x) => x.answered === 200).map((x) => JSON.parse(x.body).session_id as string);
     assert.deepEqual(new Set(accepted), sessionIds);
     assert.equal(accepted.length, 40, 'exactly one accepted delivery per session');
-    assert.equal((await Promise.all([a.service.webhooks.runDue(), b.service.webhooks.runDue()])).reduce((m, n) => m + n), 0);
+    assert.equal(
+      (await Promise.all([a.service.webhooks.runDue(), b.service.webhooks.runDue()])).reduce((m, n) => m + n),
+      0,
+    );
   });
 });

@@ -33,7 +33,9 @@ export async function startReceiver(answer: Receiver['answer'] = () => 200): Pro
       const answered = receiver.answer({ headers: req.headers, body, index: received.length });
       received.push({ headers: req.headers, body, answered });
       if (answered === 'hang') return;
-      res.writeHead(answered, answered >= 300 && answered < 400 ? { location: 'http://169.254.169.254/' } : {}).end('ok');
+      res
+        .writeHead(answered, answered >= 300 && answered < 400 ? { location: 'http://169.254.169.254/' } : {})
+        .end('ok');
     });
   });
   countConnections(server, receiver.connections);

@@ -1,7 +1,16 @@
 import { Transport, type RallypointConfig, type RequestOptions } from './transport.js';
 import type {
-  AppDeleteResponse, Application, ApplicationList, ApplicationPatch, ApplicationPost, AppVersion, AppVersionDelete, AppVersionList,
-  AppVersionPayload, AppVersionUpdatePayload, AppVersionWriteResponse,
+  AppDeleteResponse,
+  Application,
+  ApplicationList,
+  ApplicationPatch,
+  ApplicationPost,
+  AppVersion,
+  AppVersionDelete,
+  AppVersionList,
+  AppVersionPayload,
+  AppVersionUpdatePayload,
+  AppVersionWriteResponse,
 } from './types.js';
 
 const enc = encodeURIComponent;
@@ -70,7 +79,11 @@ export class AppsApi {
    * @example const version = await apps.appVersionGet('my-game', 'v1');
    */
   appVersionGet(appName: string, versionName: string, options?: RequestOptions): Promise<AppVersion> {
-    return this.transport.request({ method: 'GET', path: `/v1/app/${enc(appName)}/version/${enc(versionName)}`, options });
+    return this.transport.request({
+      method: 'GET',
+      path: `/v1/app/${enc(appName)}/version/${enc(versionName)}`,
+      options,
+    });
   }
 
   /**
@@ -85,8 +98,18 @@ export class AppsApi {
    * Changes a version.
    * @example await apps.appVersionPatch('my-game', 'v1', { session_config: { sockets: 20 } });
    */
-  appVersionPatch(appName: string, versionName: string, body: AppVersionUpdatePayload, options?: RequestOptions): Promise<AppVersionWriteResponse> {
-    return this.transport.request({ method: 'PATCH', path: `/v1/app/${enc(appName)}/version/${enc(versionName)}`, body, options });
+  appVersionPatch(
+    appName: string,
+    versionName: string,
+    body: AppVersionUpdatePayload,
+    options?: RequestOptions,
+  ): Promise<AppVersionWriteResponse> {
+    return this.transport.request({
+      method: 'PATCH',
+      path: `/v1/app/${enc(appName)}/version/${enc(versionName)}`,
+      body,
+      options,
+    });
   }
 
   /**
@@ -94,6 +117,10 @@ export class AppsApi {
    * @example await apps.appVersionDelete('my-game', 'v1');
    */
   appVersionDelete(appName: string, versionName: string, options?: RequestOptions): Promise<AppVersionDelete> {
-    return this.transport.request({ method: 'DELETE', path: `/v1/app/${enc(appName)}/version/${enc(versionName)}`, options });
+    return this.transport.request({
+      method: 'DELETE',
+      path: `/v1/app/${enc(appName)}/version/${enc(versionName)}`,
+      options,
+    });
   }
 }

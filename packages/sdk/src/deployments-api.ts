@@ -1,7 +1,17 @@
 import { Transport, type RallypointConfig, type RequestOptions } from './transport.js';
 import type {
-  DeploymentBulkStopPayload, DeploymentBulkStopResponse, DeploymentDeleteRequestReceived, DeploymentDeleteResponse, DeploymentList,
-  DeploymentListItem, DeploymentRequest, DeploymentStatus, DeploymentUpdatePayload, DeploymentUpdateResponse, DeployModel, PageQuery,
+  DeploymentBulkStopPayload,
+  DeploymentBulkStopResponse,
+  DeploymentDeleteRequestReceived,
+  DeploymentDeleteResponse,
+  DeploymentList,
+  DeploymentListItem,
+  DeploymentRequest,
+  DeploymentStatus,
+  DeploymentUpdatePayload,
+  DeploymentUpdateResponse,
+  DeployModel,
+  PageQuery,
   RegisterServerPayload,
 } from './types.js';
 
@@ -38,7 +48,10 @@ export class DeploymentsApi {
    * Stops a deployment; its sessions end. A deployment not yet ready answers only a message.
    * @example await deployments.deploymentDelete('a1b2c3d4e5f6');
    */
-  deploymentDelete(requestId: string, options?: RequestOptions): Promise<DeploymentDeleteResponse | DeploymentDeleteRequestReceived> {
+  deploymentDelete(
+    requestId: string,
+    options?: RequestOptions,
+  ): Promise<DeploymentDeleteResponse | DeploymentDeleteRequestReceived> {
     return this.transport.request({ method: 'DELETE', path: `/v1/stop/${enc(requestId)}`, options });
   }
 
@@ -47,7 +60,12 @@ export class DeploymentsApi {
    * @example const { data, total_count } = await deployments.deploymentsGet({ page: 1 });
    */
   deploymentsGet(query: PageQuery = {}, options?: RequestOptions): Promise<DeploymentList> {
-    return this.transport.request({ method: 'GET', path: '/v1/deployments', query: { page: query.page, limit: query.limit }, options });
+    return this.transport.request({
+      method: 'GET',
+      path: '/v1/deployments',
+      query: { page: query.page, limit: query.limit },
+      options,
+    });
   }
 
   /**
@@ -62,7 +80,11 @@ export class DeploymentsApi {
    * Changes whether new sessions may join a deployment.
    * @example await deployments.deploymentUpdate('a1b2c3d4e5f6', { is_joinable_by_session: false });
    */
-  deploymentUpdate(requestId: string, body: DeploymentUpdatePayload, options?: RequestOptions): Promise<DeploymentUpdateResponse> {
+  deploymentUpdate(
+    requestId: string,
+    body: DeploymentUpdatePayload,
+    options?: RequestOptions,
+  ): Promise<DeploymentUpdateResponse> {
     return this.transport.request({ method: 'PATCH', path: `/v1/deployments/${enc(requestId)}`, body, options });
   }
 
@@ -86,10 +108,16 @@ export class DeploymentsApi {
    * Every deployment of the organisation, page after page.
    * @example for await (const d of deployments.iterateDeployments()) console.log(d.request_id, d.ready);
    */
-  async *iterateDeployments(query: { limit?: number } = {}, options?: RequestOptions): AsyncGenerator<DeploymentListItem, void, undefined> {
+  async *iterateDeployments(
+    query: { limit?: number } = {},
+    options?: RequestOptions,
+  ): AsyncGenerator<DeploymentListItem, void, undefined> {
     let page: number | null = 1;
     while (page !== null) {
-      const result: DeploymentList = await this.deploymentsGet({ page, ...(query.limit !== undefined ? { limit: query.limit } : {}) }, options);
+      const result: DeploymentList = await this.deploymentsGet(
+        { page, ...(query.limit !== undefined ? { limit: query.limit } : {}) },
+        options,
+      );
       yield* result.data;
       page = result.pagination.next_page_number;
     }

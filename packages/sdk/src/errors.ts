@@ -42,7 +42,10 @@ export class RallypointNetworkError extends Error {
  */
 export class RallypointTimeoutError extends Error {
   override readonly name = 'RallypointTimeoutError';
-  constructor(message: string, readonly timeoutMs: number) {
+  constructor(
+    message: string,
+    readonly timeoutMs: number,
+  ) {
     super(message);
   }
 }

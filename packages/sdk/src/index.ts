@@ -43,5 +43,11 @@ export { SessionsApi, type WaitForReadyOptions } from './sessions-api.js';
 export { RallypointError, RallypointNetworkError, RallypointTimeoutError } from './errors.js';
 export { backoffDelayMs, type Backoff } from './backoff.js';
 export { readSseBlocks } from './session-events.js';
-export { Transport, type HttpMethod, type HttpRequest, type RallypointConfig, type RequestOptions } from './transport.js';
+export {
+  Transport,
+  type HttpMethod,
+  type HttpRequest,
+  type RallypointConfig,
+  type RequestOptions,
+} from './transport.js';
 export type * from './types.js';

@@ -38,7 +38,11 @@ export async function readSseBlocks(body: ReadableStream<Uint8Array>, onBlock: (
   }
 }
 
-export async function watchSessionEvents(config: RallypointConfig, sessionId: string, signal: AbortSignal): Promise<SessionEventWatch | undefined> {
+export async function watchSessionEvents(
+  config: RallypointConfig,
+  sessionId: string,
+  signal: AbortSignal,
+): Promise<SessionEventWatch | undefined> {
   const fetchFn = config.fetch ?? (globalThis as { fetch?: typeof fetch }).fetch?.bind(globalThis);
   if (!fetchFn) return undefined;
   const controller = new AbortController();
@@ -54,7 +58,11 @@ export async function watchSessionEvents(config: RallypointConfig, sessionId: st
     signal.removeEventListener('abort', onAbort);
     return undefined;
   }
-  if (response.status !== 200 || !response.body || !(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+  if (
+    response.status !== 200 ||
+    !response.body ||
+    !(response.headers.get('content-type') ?? '').startsWith('text/event-stream')
+  ) {
     signal.removeEventListener('abort', onAbort);
     controller.abort();
     return undefined;

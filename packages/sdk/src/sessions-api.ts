@@ -2,8 +2,16 @@ import { RallypointError, RallypointTimeoutError } from './errors.js';
 import { Transport, type RallypointConfig, type RequestOptions } from './transport.js';
 import { watchSessionEvents, type SessionEventWatch } from './session-events.js';
 import type {
-  PageQuery, SessionBulkStopPayload, SessionBulkStopResponse, SessionContext, SessionDelete, SessionGet, SessionList, SessionModel,
-  SessionRequest, SessionUserContext,
+  PageQuery,
+  SessionBulkStopPayload,
+  SessionBulkStopResponse,
+  SessionContext,
+  SessionDelete,
+  SessionGet,
+  SessionList,
+  SessionModel,
+  SessionRequest,
+  SessionUserContext,
 } from './types.js';
 
 export interface WaitForReadyOptions {
@@ -26,7 +34,11 @@ export interface WaitForReadyOptions {
 const EVENT_SAFETY_POLL_MS = 15_000;
 
 /** Statuses after which a session will never become ready. */
-const FAILED_STATUSES: Record<string, string> = { Unprocessable: 'SESSION_UNPROCESSABLE', Error: 'SESSION_ERROR', Terminating: 'SESSION_TERMINATING' };
+const FAILED_STATUSES: Record<string, string> = {
+  Unprocessable: 'SESSION_UNPROCESSABLE',
+  Error: 'SESSION_ERROR',
+  Terminating: 'SESSION_TERMINATING',
+};
 
 const enc = encodeURIComponent;
 
@@ -91,7 +103,11 @@ export class SessionsApi {
    * Adds users (a set: adding a present IP changes nothing); answers the users after the change.
    * @example await sessions.putUsersSession('950dd2eaff09-S', { ip_list: ['198.51.100.4'] });
    */
-  putUsersSession(sessionId: string, body: { ip_list: string[] }, options?: RequestOptions): Promise<SessionUserContext> {
+  putUsersSession(
+    sessionId: string,
+    body: { ip_list: string[] },
+    options?: RequestOptions,
+  ): Promise<SessionUserContext> {
     return this.transport.request({ method: 'PUT', path: `/v1/session/${enc(sessionId)}/users`, body, options });
   }
 
@@ -99,7 +115,11 @@ export class SessionsApi {
    * Removes users; answers the users after the change.
    * @example await sessions.deleteUsersSession('950dd2eaff09-S', { ip_list: ['198.51.100.4'] });
    */
-  deleteUsersSession(sessionId: string, body: { ip_list: string[] }, options?: RequestOptions): Promise<SessionUserContext> {
+  deleteUsersSession(
+    sessionId: string,
+    body: { ip_list: string[] },
+    options?: RequestOptions,
+  ): Promise<SessionUserContext> {
     return this.transport.request({ method: 'DELETE', path: `/v1/session/${enc(sessionId)}/users`, body, options });
   }
 
@@ -108,7 +128,12 @@ export class SessionsApi {
    * @example const { data, pagination } = await sessions.listSessions({ page: 1, limit: 50 });
    */
   listSessions(query: PageQuery = {}, options?: RequestOptions): Promise<SessionList> {
-    return this.transport.request({ method: 'GET', path: '/v1/sessions', query: { page: query.page, limit: query.limit }, options });
+    return this.transport.request({
+      method: 'GET',
+      path: '/v1/sessions',
+      query: { page: query.page, limit: query.limit },
+      options,
+    });
   }
 
   /**
@@ -123,10 +148,16 @@ export class SessionsApi {
    * Every session of the organisation, page after page.
    * @example for await (const s of sessions.iterateSessions()) console.log(s.session_id, s.status);
    */
-  async *iterateSessions(query: { limit?: number } = {}, options?: RequestOptions): AsyncGenerator<SessionContext, void, undefined> {
+  async *iterateSessions(
+    query: { limit?: number } = {},
+    options?: RequestOptions,
+  ): AsyncGenerator<SessionContext, void, undefined> {
     let page: number | null = 1;
     while (page !== null) {
-      const result: SessionList = await this.listSessions({ page, ...(query.limit !== undefined ? { limit: query.limit } : {}) }, options);
+      const result: SessionList = await this.listSessions(
+        { page, ...(query.limit !== undefined ? { limit: query.limit } : {}) },
+        options,
+      );
       yield* result.data;
       page = result.pagination.next_page_number;
     }
@@ -152,7 +183,8 @@ export class SessionsApi {
     options.signal?.addEventListener('abort', onAbort, { once: true });
     let watch: SessionEventWatch | undefined;
     const giveUp = (): never => {
-      if (timedOut) throw new RallypointTimeoutError(`Session ${sessionId} was not ready within ${timeoutMs} ms`, timeoutMs);
+      if (timedOut)
+        throw new RallypointTimeoutError(`Session ${sessionId} was not ready within ${timeoutMs} ms`, timeoutMs);
       throw options.signal?.reason;
     };
     try {
@@ -170,7 +202,13 @@ export class SessionsApi {
         if (session.ready) return session;
         const failedCode = FAILED_STATUSES[session.status];
         if (failedCode) {
-          throw new RallypointError(422, failedCode, session.error ?? `Session ${sessionId} is ${session.status} and will not become ready.`, undefined, session);
+          throw new RallypointError(
+            422,
+            failedCode,
+            session.error ?? `Session ${sessionId} is ${session.status} and will not become ready.`,
+            undefined,
+            session,
+          );
         }
         if (watch?.isOpen) await watch.next(EVENT_SAFETY_POLL_MS);
         else await pause(intervalMs, stop.signal);

@@ -120,7 +120,11 @@ export class Transport {
     if (this.config.apiKey) headers['authorization'] = `token ${this.config.apiKey}`;
     if (request.body !== undefined) headers['content-type'] = 'application/json';
     if (idempotencyKey !== undefined && isChange) headers['idempotency-key'] = idempotencyKey;
-    const init: RequestInit = { method: request.method, headers, ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}) };
+    const init: RequestInit = {
+      method: request.method,
+      headers,
+      ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}),
+    };
     const url = this.urlOf(request);
 
     for (let attempt = 0; ; attempt++) {
@@ -141,8 +145,13 @@ export class Transport {
   }
 
   private urlOf(request: HttpRequest): string {
-    const params = Object.entries(request.query ?? {}).filter((entry): entry is [string, string | number] => entry[1] !== undefined);
-    const search = params.length > 0 ? `?${params.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&')}` : '';
+    const params = Object.entries(request.query ?? {}).filter(
+      (entry): entry is [string, string | number] => entry[1] !== undefined,
+    );
+    const search =
+      params.length > 0
+        ? `?${params.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&')}`
+        : '';
     return `${this.baseUrl}${request.path}${search}`;
   }
 
@@ -154,7 +163,8 @@ export class Transport {
 
   private apiError(response: Response, body: unknown): RallypointError {
     const fields = (typeof body === 'object' && body !== null ? body : {}) as { message?: unknown; code?: unknown };
-    const message = typeof fields.message === 'string' ? fields.message : `HTTP ${response.status} ${response.statusText}`.trim();
+    const message =
+      typeof fields.message === 'string' ? fields.message : `HTTP ${response.status} ${response.statusText}`.trim();
     const code = typeof fields.code === 'string' ? fields.code : `HTTP_${response.status}`;
     return new RallypointError(response.status, code, message, response.headers.get('x-request-id') ?? undefined, body);
   }
@@ -178,11 +188,20 @@ export class Transport {
       return { kind: 'answer', response, text };
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      if (timedOut) return { kind: 'failure', error: new RallypointTimeoutError(`${init.method} ${url} got no answer within ${timeoutMs} ms`, timeoutMs) };
+      if (timedOut)
+        return {
+          kind: 'failure',
+          error: new RallypointTimeoutError(`${init.method} ${url} got no answer within ${timeoutMs} ms`, timeoutMs),
+        };
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       const reason = cause?.code ?? cause?.message;
       const detail = reason ? ` (${reason})` : '';
-      return { kind: 'failure', error: new RallypointNetworkError(`${init.method} ${url} failed: ${(error as Error).message}${detail}`, { cause: error }) };
+      return {
+        kind: 'failure',
+        error: new RallypointNetworkError(`${init.method} ${url} failed: ${(error as Error).message}${detail}`, {
+          cause: error,
+        }),
+      };
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);

@@ -32,7 +32,10 @@ export class WebhooksApi {
    * Recent deliveries, newest first, optionally of one session or deployment.
    * @example const { deliveries } = await webhooks.listWebhookDeliveries({ session_id: '950dd2eaff09-S' });
    */
-  listWebhookDeliveries(query: { session_id?: string; request_id?: string; limit?: number } = {}, options?: RequestOptions): Promise<WebhookDeliveryList> {
+  listWebhookDeliveries(
+    query: { session_id?: string; request_id?: string; limit?: number } = {},
+    options?: RequestOptions,
+  ): Promise<WebhookDeliveryList> {
     return this.transport.request({ method: 'GET', path: '/v1/webhooks/deliveries', query: { ...query }, options });
   }
 
@@ -41,6 +44,10 @@ export class WebhooksApi {
    * @example await webhooks.replayWebhookDelivery('d_123');
    */
   replayWebhookDelivery(deliveryId: string, options?: RequestOptions): Promise<WebhookDelivery> {
-    return this.transport.request({ method: 'POST', path: `/v1/webhooks/deliveries/${encodeURIComponent(deliveryId)}/replay`, options });
+    return this.transport.request({
+      method: 'POST',
+      path: `/v1/webhooks/deliveries/${encodeURIComponent(deliveryId)}/replay`,
+      options,
+    });
   }
 }

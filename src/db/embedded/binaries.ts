@@ -56,7 +56,16 @@ export async function serverUser(): Promise<ServerUser> {
     return { uid: await idOf('-u'), gid: await idOf('-g') };
   } catch {
     try {
-      await run('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', 'postgres']);
+      await run('useradd', [
+        '--system',
+        '--user-group',
+        '--no-create-home',
+        '--home-dir',
+        '/nonexistent',
+        '--shell',
+        '/usr/sbin/nologin',
+        'postgres',
+      ]);
       return { uid: await idOf('-u'), gid: await idOf('-g') };
     } catch (error) {
       throw new EmbeddedPostgresError(
@@ -76,10 +85,17 @@ export interface ToolResult {
  * Runs one of the binaries as the server's user and returns its exit code and output. English
  * messages (LC_MESSAGES=C) because startup failures are recognised by their text.
  */
-export async function runTool(bin: string, args: string[], user: ServerUser, options: { detached?: boolean } = {}): Promise<ToolResult> {
+export async function runTool(
+  bin: string,
+  args: string[],
+  user: ServerUser,
+  options: { detached?: boolean } = {},
+): Promise<ToolResult> {
   try {
     const { stdout, stderr } = await run(bin, args, {
-      ...user, env: { ...process.env, LC_MESSAGES: 'C', LC_ALL: 'C' }, ...(options.detached ? { detached: true } : {}),
+      ...user,
+      env: { ...process.env, LC_MESSAGES: 'C', LC_ALL: 'C' },
+      ...(options.detached ? { detached: true } : {}),
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -91,5 +107,10 @@ export async function runTool(bin: string, args: string[], user: ServerUser, opt
 
 export function firstLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n').find((line) => line.trim() !== '')?.trim() ?? text;
+  return (
+    text
+      .split('\n')
+      .find((line) => line.trim() !== '')
+      ?.trim() ?? text
+  );
 }

@@ -33,7 +33,9 @@ export function inspectDataDir(dir: string): DataDirState {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return 'fresh';
     const why = code === 'ENOTDIR' ? 'it is a file, not a directory' : (error as Error).message;
-    throw new EmbeddedPostgresError(`the data directory ${dir} is not usable: ${why}; set RALLYPOINT_DATA_DIR to an empty or Rallypoint data directory`);
+    throw new EmbeddedPostgresError(
+      `the data directory ${dir} is not usable: ${why}; set RALLYPOINT_DATA_DIR to an empty or Rallypoint data directory`,
+    );
   }
   if (entries.includes(MARKER_FILE)) return 'ours';
   // A run that died between taking the lock and writing the marker leaves only the lock.
@@ -50,7 +52,9 @@ export function readMarker(dir: string): Marker {
   } catch {
     /* reported below */
   }
-  throw new EmbeddedPostgresError(`${join(dir, MARKER_FILE)} is damaged; restore it from a backup or move the directory away`);
+  throw new EmbeddedPostgresError(
+    `${join(dir, MARKER_FILE)} is damaged; restore it from a backup or move the directory away`,
+  );
 }
 
 export function writeMarker(dir: string): Marker {
@@ -107,5 +111,7 @@ export function lockDataDir(dir: string): () => void {
       throw inUse(dir, moved);
     }
   }
-  throw new EmbeddedPostgresError(`could not lock RALLYPOINT_DATA_DIR ${dir}; another process keeps changing ${LOCK_FILE}`);
+  throw new EmbeddedPostgresError(
+    `could not lock RALLYPOINT_DATA_DIR ${dir}; another process keeps changing ${LOCK_FILE}`,
+  );
 }

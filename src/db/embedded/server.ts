@@ -13,7 +13,14 @@
 import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
-import { EmbeddedPostgresError, findBinaries, runTool, serverUser, type PgBinaries, type ServerUser } from './binaries.js';
+import {
+  EmbeddedPostgresError,
+  findBinaries,
+  runTool,
+  serverUser,
+  type PgBinaries,
+  type ServerUser,
+} from './binaries.js';
 import { inspectDataDir, lockDataDir, MARKER_FILE, readMarker, writeMarker, type Marker } from './data-dir.js';
 
 export { EmbeddedPostgresError } from './binaries.js';
@@ -57,7 +64,9 @@ function refuseUnusable(dir: string): void {
     );
   }
   if (state === 'foreign') {
-    throw new EmbeddedPostgresError(`RALLYPOINT_DATA_DIR ${dir} exists and is not a Rallypoint data directory (no ${MARKER_FILE}); choose an empty or new directory`);
+    throw new EmbeddedPostgresError(
+      `RALLYPOINT_DATA_DIR ${dir} exists and is not a Rallypoint data directory (no ${MARKER_FILE}); choose an empty or new directory`,
+    );
   }
 }
 
@@ -70,14 +79,30 @@ async function initialise(cluster: Cluster, marker: Marker): Promise<void> {
   writeFileSync(passwordFile, `${marker.password}\n`, { mode: 0o600 });
   if (cluster.user.uid !== undefined) chownSync(passwordFile, cluster.user.uid, cluster.user.gid!);
   // initdb refuses a non-empty directory; it gets a subdirectory and we move it up afterwards.
-  const result = await runTool(cluster.bins.initdb, [
-    '-D', join(staging, 'cluster'), '-U', 'postgres', `--pwfile=${passwordFile}`, '--auth-local=trust', '--auth-host=scram-sha-256',
-    '-E', 'UTF8', '--locale=C',
-  ], cluster.user);
+  const result = await runTool(
+    cluster.bins.initdb,
+    [
+      '-D',
+      join(staging, 'cluster'),
+      '-U',
+      'postgres',
+      `--pwfile=${passwordFile}`,
+      '--auth-local=trust',
+      '--auth-host=scram-sha-256',
+      '-E',
+      'UTF8',
+      '--locale=C',
+    ],
+    cluster.user,
+  );
   if (result.code !== 0) throw new EmbeddedPostgresError(`initdb failed in ${staging}: ${lastError(result.stderr)}`);
   renameSync(join(staging, 'cluster'), cluster.pgdata);
   rmSync(staging, { recursive: true, force: true });
-  writeFileSync(join(cluster.pgdata, 'postgresql.conf'), "\n# Rallypoint's settings, rewritten on every start\ninclude_if_exists = 'rallypoint.conf'\n", { flag: 'a' });
+  writeFileSync(
+    join(cluster.pgdata, 'postgresql.conf'),
+    "\n# Rallypoint's settings, rewritten on every start\ninclude_if_exists = 'rallypoint.conf'\n",
+    { flag: 'a' },
+  );
 }
 
 function quote(value: string): string {
@@ -91,7 +116,9 @@ function writeSettings(cluster: Cluster): void {
     `unix_socket_directories = ${quote(cluster.pgdata)}`,
     'unix_socket_permissions = 0700',
     // Durable: a commit Rallypoint acknowledged survives a power cut.
-    'fsync = on', 'synchronous_commit = on', 'full_page_writes = on',
+    'fsync = on',
+    'synchronous_commit = on',
+    'full_page_writes = on',
   ];
   const path = join(cluster.pgdata, 'rallypoint.conf');
   writeFileSync(path, `${settings.join('\n')}\n`);
@@ -100,7 +127,10 @@ function writeSettings(cluster: Cluster): void {
 
 /** The most useful line of a failed start or init: the first FATAL/ERROR, else the last line. */
 function lastError(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.find((l) => /FATAL|ERROR|error:/.test(l)) ?? lines.at(-1) ?? 'no output';
 }
 
@@ -122,18 +152,32 @@ async function stopLeftover(cluster: Cluster, log: (message: string) => void): P
   // Not running: PostgreSQL clears a stale postmaster.pid itself.
   if (status.code !== 0 || !isOurPostmaster(cluster)) return;
   log('stopping the embedded PostgreSQL an earlier run left running');
-  const stopped = await runTool(cluster.bins.pgCtl, ['stop', '-D', cluster.pgdata, '-m', 'fast', '-w', '-t', '120'], cluster.user);
-  if (stopped.code !== 0) throw new EmbeddedPostgresError(`could not stop the PostgreSQL left running in ${cluster.pgdata}: ${lastError(stopped.stderr)}`);
+  const stopped = await runTool(
+    cluster.bins.pgCtl,
+    ['stop', '-D', cluster.pgdata, '-m', 'fast', '-w', '-t', '120'],
+    cluster.user,
+  );
+  if (stopped.code !== 0)
+    throw new EmbeddedPostgresError(
+      `could not stop the PostgreSQL left running in ${cluster.pgdata}: ${lastError(stopped.stderr)}`,
+    );
 }
 
 function startFailure(cluster: Cluster, serverLog: string): EmbeddedPostgresError {
   const recent = serverLog.split('\n').slice(-30).join('\n');
   if (/could not bind .*Address already in use/i.test(recent)) {
-    return new EmbeddedPostgresError(`port ${cluster.tcpPort} on 127.0.0.1 is in use; choose another RALLYPOINT_EMBEDDED_PORT or unset it (the unix socket needs no port)`);
+    return new EmbeddedPostgresError(
+      `port ${cluster.tcpPort} on 127.0.0.1 is in use; choose another RALLYPOINT_EMBEDDED_PORT or unset it (the unix socket needs no port)`,
+    );
   }
   const socket = /lock file "([^"]*\.s\.PGSQL\.\d+\.lock)" already exists/.exec(recent);
-  if (socket) return new EmbeddedPostgresError(`socket ${socket[1]!.replace(/\.lock$/, '')} is in use by another PostgreSQL; stop it or choose another RALLYPOINT_EMBEDDED_PORT`);
-  return new EmbeddedPostgresError(`the embedded PostgreSQL did not start: ${lastError(recent)} (log: ${join(cluster.pgdata, 'server.log')})`);
+  if (socket)
+    return new EmbeddedPostgresError(
+      `socket ${socket[1]!.replace(/\.lock$/, '')} is in use by another PostgreSQL; stop it or choose another RALLYPOINT_EMBEDDED_PORT`,
+    );
+  return new EmbeddedPostgresError(
+    `the embedded PostgreSQL did not start: ${lastError(recent)} (log: ${join(cluster.pgdata, 'server.log')})`,
+  );
 }
 
 async function startServer(cluster: Cluster): Promise<void> {
@@ -142,8 +186,14 @@ async function startServer(cluster: Cluster): Promise<void> {
   const before = existsSync(logFile) ? readFileSync(logFile, 'utf8').length : 0;
   // Its own session (detached): Ctrl-C in a terminal reaches Rallypoint, which then drains and
   // stops the server in order, instead of reaching both at once.
-  const started = await runTool(cluster.bins.pgCtl, ['start', '-D', cluster.pgdata, '-l', logFile, '-w', '-t', '120'], cluster.user, { detached: true });
-  if (started.code !== 0) throw startFailure(cluster, existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(before) : started.stderr);
+  const started = await runTool(
+    cluster.bins.pgCtl,
+    ['start', '-D', cluster.pgdata, '-l', logFile, '-w', '-t', '120'],
+    cluster.user,
+    { detached: true },
+  );
+  if (started.code !== 0)
+    throw startFailure(cluster, existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(before) : started.stderr);
 }
 
 function connectionString(cluster: Cluster, database: string): string {
@@ -167,7 +217,9 @@ async function prepareCluster(options: EmbeddedPostgresOptions): Promise<Cluster
   const port = options.tcpPort ?? SOCKET_ONLY_PORT;
   const socketPath = join(pgdata, `.s.PGSQL.${port}`);
   if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
-    throw new EmbeddedPostgresError(`RALLYPOINT_DATA_DIR ${dir} is too long for the server's unix socket (${socketPath} is over ${MAX_SOCKET_PATH} bytes); choose a shorter path`);
+    throw new EmbeddedPostgresError(
+      `RALLYPOINT_DATA_DIR ${dir} is too long for the server's unix socket (${socketPath} is over ${MAX_SOCKET_PATH} bytes); choose a shorter path`,
+    );
   }
   refuseUnusable(dir);
   const bins = await findBinaries();
@@ -229,7 +281,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 }
 
 async function stopServer(cluster: Cluster): Promise<void> {
-  const stopped = await runTool(cluster.bins.pgCtl, ['stop', '-D', cluster.pgdata, '-m', 'fast', '-w', '-t', '120'], cluster.user);
+  const stopped = await runTool(
+    cluster.bins.pgCtl,
+    ['stop', '-D', cluster.pgdata, '-m', 'fast', '-w', '-t', '120'],
+    cluster.user,
+  );
   // Already stopped (by hand, or by a signal to its process group) is fine.
   if (stopped.code !== 0 && !/Is server running\?/.test(stopped.stderr)) {
     throw new EmbeddedPostgresError(`could not stop the embedded PostgreSQL: ${lastError(stopped.stderr)}`);

@@ -9,7 +9,9 @@ export function quoteIdent(name: string): string {
 }
 
 /** Ordinary tables of the current schema, and which table each one's foreign keys point at. */
-export async function selectTablesWithReferences(db: Queryable): Promise<Array<{ table: string; references: string[] }>> {
+export async function selectTablesWithReferences(
+  db: Queryable,
+): Promise<Array<{ table: string; references: string[] }>> {
   const { rows } = await db.query<{ table_name: string; refs: string[] | null }>(
     `SELECT c.relname AS table_name,
        (SELECT array_agg(DISTINCT r.relname::text) FROM pg_constraint k JOIN pg_class r ON r.oid = k.confrelid
@@ -30,7 +32,12 @@ export async function selectWritableColumns(db: Queryable, table: string): Promi
 }
 
 /** Up to `limit` rows as JSON text, after the row at `afterCtid` (physical order inside one snapshot). */
-export async function selectRowsAsJson(db: Queryable, table: string, afterCtid: string, limit: number): Promise<Array<{ ctid: string; json: string }>> {
+export async function selectRowsAsJson(
+  db: Queryable,
+  table: string,
+  afterCtid: string,
+  limit: number,
+): Promise<Array<{ ctid: string; json: string }>> {
   const { rows } = await db.query<{ ctid: string; json: string }>(
     `SELECT t.ctid::text AS ctid, row_to_json(t)::text AS json FROM ${quoteIdent(table)} t WHERE t.ctid > $1::tid ORDER BY t.ctid LIMIT $2`,
     [afterCtid, limit],
@@ -38,7 +45,9 @@ export async function selectRowsAsJson(db: Queryable, table: string, afterCtid: 
   return rows;
 }
 
-export async function selectSequences(db: Queryable): Promise<Array<{ name: string; lastValue: number | null; isCalled: boolean }>> {
+export async function selectSequences(
+  db: Queryable,
+): Promise<Array<{ name: string; lastValue: number | null; isCalled: boolean }>> {
   const { rows } = await db.query<{ name: string; last_value: number | null }>(
     'SELECT sequencename AS name, last_value FROM pg_sequences WHERE schemaname = current_schema() ORDER BY sequencename',
   );
@@ -50,7 +59,9 @@ export async function setSequenceValue(tx: Queryable, name: string, value: numbe
 }
 
 export async function selectTableHasRows(db: Queryable, table: string): Promise<boolean> {
-  const { rows } = await db.query<{ present: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${quoteIdent(table)}) AS present`);
+  const { rows } = await db.query<{ present: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM ${quoteIdent(table)}) AS present`,
+  );
   return rows[0]?.present === true;
 }
 
@@ -60,7 +71,12 @@ export async function setUserTriggers(tx: Queryable, table: string, isEnabled: b
 }
 
 /** Inserts rows given as a JSON array of objects, identities included, typed by the table's own columns. */
-export async function insertRowsFromJson(tx: Queryable, table: string, columns: readonly string[], rowsJson: string): Promise<void> {
+export async function insertRowsFromJson(
+  tx: Queryable,
+  table: string,
+  columns: readonly string[],
+  rowsJson: string,
+): Promise<void> {
   const list = columns.map(quoteIdent).join(', ');
   await tx.query(
     `INSERT INTO ${quoteIdent(table)} (${list}) OVERRIDING SYSTEM VALUE SELECT ${list} FROM json_populate_recordset(NULL::${quoteIdent(table)}, $1::json)`,

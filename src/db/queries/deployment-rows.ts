@@ -2,21 +2,81 @@
 import type { DeploymentRecord, PortRecord } from '../../domain/records.js';
 
 export interface DeploymentRow {
-  id: number; request_id: string; org_id: number; app_id: number; app_name: string; version_id: number; version_name: string;
-  provider: string; status: string; last_status: string | null; is_joinable: boolean; public_ip: string; fqdn: string;
-  ports: Record<string, PortRecord>; city: string; country: string; continent: string; administrative_division: string;
-  region: string; timezone: string; latitude: number | null; longitude: number | null; tags: string[]; sockets: number;
-  sockets_usage: number; request_user_count: number; webhook_url: string | null; error_detail: string | null;
-  command: string | null; arguments: string | null; provider_data: Record<string, unknown>;
-  heartbeat_timeout_seconds: number | null; heartbeat_at: Date | null; created_at: Date; ready_at: Date | null; ended_at: Date | null;
+  id: number;
+  request_id: string;
+  org_id: number;
+  app_id: number;
+  app_name: string;
+  version_id: number;
+  version_name: string;
+  provider: string;
+  status: string;
+  last_status: string | null;
+  is_joinable: boolean;
+  public_ip: string;
+  fqdn: string;
+  ports: Record<string, PortRecord>;
+  city: string;
+  country: string;
+  continent: string;
+  administrative_division: string;
+  region: string;
+  timezone: string;
+  latitude: number | null;
+  longitude: number | null;
+  tags: string[];
+  sockets: number;
+  sockets_usage: number;
+  request_user_count: number;
+  webhook_url: string | null;
+  error_detail: string | null;
+  command: string | null;
+  arguments: string | null;
+  provider_data: Record<string, unknown>;
+  heartbeat_timeout_seconds: number | null;
+  heartbeat_at: Date | null;
+  created_at: Date;
+  ready_at: Date | null;
+  ended_at: Date | null;
   host_id: number | null;
 }
 
 const TABLE_COLUMNS = [
-  'id', 'request_id', 'org_id', 'app_id', 'version_id', 'provider', 'status', 'last_status', 'is_joinable', 'public_ip', 'fqdn',
-  'ports', 'city', 'country', 'continent', 'administrative_division', 'region', 'timezone', 'latitude', 'longitude', 'tags',
-  'sockets', 'sockets_usage', 'request_user_count', 'webhook_url', 'error_detail', 'command', 'arguments', 'provider_data',
-  'heartbeat_timeout_seconds', 'heartbeat_at', 'created_at', 'ready_at', 'ended_at', 'host_id',
+  'id',
+  'request_id',
+  'org_id',
+  'app_id',
+  'version_id',
+  'provider',
+  'status',
+  'last_status',
+  'is_joinable',
+  'public_ip',
+  'fqdn',
+  'ports',
+  'city',
+  'country',
+  'continent',
+  'administrative_division',
+  'region',
+  'timezone',
+  'latitude',
+  'longitude',
+  'tags',
+  'sockets',
+  'sockets_usage',
+  'request_user_count',
+  'webhook_url',
+  'error_detail',
+  'command',
+  'arguments',
+  'provider_data',
+  'heartbeat_timeout_seconds',
+  'heartbeat_at',
+  'created_at',
+  'ready_at',
+  'ended_at',
+  'host_id',
 ] as const;
 
 /** The deployment columns of `d` plus the app and version names, each named `${prefix}column`. */
@@ -44,16 +104,44 @@ export function toPrefixedDeployment(row: Record<string, unknown>): DeploymentRe
 
 export function toDeployment(row: DeploymentRow): DeploymentRecord {
   return {
-    id: row.id, requestId: row.request_id, orgId: row.org_id, appId: row.app_id, appName: row.app_name,
-    versionId: row.version_id, versionName: row.version_name, provider: row.provider, status: row.status,
-    lastStatus: row.last_status, isJoinable: row.is_joinable, publicIp: row.public_ip, fqdn: row.fqdn, ports: row.ports,
+    id: row.id,
+    requestId: row.request_id,
+    orgId: row.org_id,
+    appId: row.app_id,
+    appName: row.app_name,
+    versionId: row.version_id,
+    versionName: row.version_name,
+    provider: row.provider,
+    status: row.status,
+    lastStatus: row.last_status,
+    isJoinable: row.is_joinable,
+    publicIp: row.public_ip,
+    fqdn: row.fqdn,
+    ports: row.ports,
     place: {
-      city: row.city, country: row.country, continent: row.continent, administrativeDivision: row.administrative_division,
-      region: row.region, timezone: row.timezone, latitude: row.latitude, longitude: row.longitude,
+      city: row.city,
+      country: row.country,
+      continent: row.continent,
+      administrativeDivision: row.administrative_division,
+      region: row.region,
+      timezone: row.timezone,
+      latitude: row.latitude,
+      longitude: row.longitude,
     },
-    tags: row.tags, sockets: row.sockets, socketsUsage: row.sockets_usage, requestUserCount: row.request_user_count,
-    webhookUrl: row.webhook_url, errorDetail: row.error_detail, command: row.command, arguments: row.arguments,
-    providerData: row.provider_data, heartbeatTimeoutSeconds: row.heartbeat_timeout_seconds, heartbeatAt: row.heartbeat_at,
-    createdAt: row.created_at, readyAt: row.ready_at, endedAt: row.ended_at, hostId: row.host_id ?? null,
+    tags: row.tags,
+    sockets: row.sockets,
+    socketsUsage: row.sockets_usage,
+    requestUserCount: row.request_user_count,
+    webhookUrl: row.webhook_url,
+    errorDetail: row.error_detail,
+    command: row.command,
+    arguments: row.arguments,
+    providerData: row.provider_data,
+    heartbeatTimeoutSeconds: row.heartbeat_timeout_seconds,
+    heartbeatAt: row.heartbeat_at,
+    createdAt: row.created_at,
+    readyAt: row.ready_at,
+    endedAt: row.ended_at,
+    hostId: row.host_id ?? null,
   };
 }

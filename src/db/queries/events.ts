@@ -12,16 +12,26 @@ export interface EventRecord {
 }
 
 interface EventRow {
-  id: number; org_id: number; type: string; session_id: string | null; request_id: string | null;
-  data: Record<string, unknown>; created_at: Date;
+  id: number;
+  org_id: number;
+  type: string;
+  session_id: string | null;
+  request_id: string | null;
+  data: Record<string, unknown>;
+  created_at: Date;
 }
 
 const COLUMNS = 'position AS id, org_id, type, session_id, request_id, data, created_at';
 
 function toEvent(row: EventRow): EventRecord {
   return {
-    id: row.id, orgId: row.org_id, type: row.type, sessionId: row.session_id, requestId: row.request_id,
-    data: row.data, createdAt: row.created_at,
+    id: row.id,
+    orgId: row.org_id,
+    type: row.type,
+    sessionId: row.session_id,
+    requestId: row.request_id,
+    data: row.data,
+    createdAt: row.created_at,
   };
 }
 
@@ -47,8 +57,12 @@ export async function insertEvents(db: Queryable, events: readonly NewEvent[]): 
      FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[]) WITH ORDINALITY AS e(o, t, s, r, d, c, n)
      ORDER BY n`,
     [
-      events.map((e) => e.orgId), events.map((e) => e.type), events.map((e) => e.sessionId), events.map((e) => e.requestId),
-      events.map((e) => JSON.stringify(e.data)), events.map((e) => e.createdAt),
+      events.map((e) => e.orgId),
+      events.map((e) => e.type),
+      events.map((e) => e.sessionId),
+      events.map((e) => e.requestId),
+      events.map((e) => JSON.stringify(e.data)),
+      events.map((e) => e.createdAt),
     ],
   );
 }
@@ -83,7 +97,11 @@ export async function selectEventsAfter(
  * Events of the given organisations after each one's position, oldest first per organisation, for
  * a process catching up after a lost LISTEN.
  */
-export async function selectEventsAfterPositions(db: Queryable, after: ReadonlyMap<number, number>, limit: number): Promise<EventRecord[]> {
+export async function selectEventsAfterPositions(
+  db: Queryable,
+  after: ReadonlyMap<number, number>,
+  limit: number,
+): Promise<EventRecord[]> {
   if (after.size === 0) return [];
   const { rows } = await db.query<EventRow>(
     `SELECT ${COLUMNS} FROM unnest($1::bigint[], $2::bigint[]) AS a(org, top)
@@ -94,8 +112,15 @@ export async function selectEventsAfterPositions(db: Queryable, after: ReadonlyM
   return rows.map(toEvent);
 }
 
-export async function selectEventByPosition(db: Queryable, orgId: number, position: number): Promise<EventRecord | undefined> {
-  const { rows } = await db.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE org_id = $1 AND position = $2`, [orgId, position]);
+export async function selectEventByPosition(
+  db: Queryable,
+  orgId: number,
+  position: number,
+): Promise<EventRecord | undefined> {
+  const { rows } = await db.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE org_id = $1 AND position = $2`, [
+    orgId,
+    position,
+  ]);
   return rows[0] ? toEvent(rows[0]) : undefined;
 }
 
@@ -157,13 +182,18 @@ export async function sequencePendingEvents(tx: Queryable, channel: string, limi
  * its log, so it is kept in event_positions rather than read from the log.
  */
 export async function selectLatestEventId(db: Queryable, orgId: number): Promise<number> {
-  const { rows } = await db.query<{ id: number | null }>('SELECT last_position AS id FROM event_positions WHERE org_id = $1', [orgId]);
+  const { rows } = await db.query<{ id: number | null }>(
+    'SELECT last_position AS id FROM event_positions WHERE org_id = $1',
+    [orgId],
+  );
   return rows[0]?.id ?? 0;
 }
 
 /** Every organisation's highest position, for a process starting to follow the log. */
 export async function selectLatestEventIds(db: Queryable): Promise<Map<number, number>> {
-  const { rows } = await db.query<{ org_id: number; last_position: number }>('SELECT org_id, last_position FROM event_positions');
+  const { rows } = await db.query<{ org_id: number; last_position: number }>(
+    'SELECT org_id, last_position FROM event_positions',
+  );
   return new Map(rows.map((r) => [r.org_id, r.last_position]));
 }
 
@@ -171,7 +201,10 @@ export async function selectLatestEventIds(db: Queryable): Promise<Map<number, n
  * Where a replay after `afterId` stands for the organisation: its last position and the oldest
  * position still in its log (null when the log holds none of its events).
  */
-export async function selectReplayWindow(db: Queryable, orgId: number): Promise<{ latest: number; oldest: number | null }> {
+export async function selectReplayWindow(
+  db: Queryable,
+  orgId: number,
+): Promise<{ latest: number; oldest: number | null }> {
   const { rows } = await db.query<{ latest: number | null; oldest: number | null }>(
     `SELECT (SELECT last_position FROM event_positions WHERE org_id = $1) AS latest,
             (SELECT min(position) FROM events WHERE org_id = $1) AS oldest`,

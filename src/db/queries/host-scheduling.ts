@@ -17,7 +17,11 @@ const HAS_ROOM = `h.state = 'active' AND h.used_cpu_units + $2 <= h.cpu_units AN
  * holds; undefined when each is full or held. Skipping held rows lets concurrent deploys go to
  * the next best host instead of queueing behind one another.
  */
-export async function lockFirstFreeHostWithRoom(db: Queryable, rankedIds: readonly number[], demand: HostDemand): Promise<HostRecord | undefined> {
+export async function lockFirstFreeHostWithRoom(
+  db: Queryable,
+  rankedIds: readonly number[],
+  demand: HostDemand,
+): Promise<HostRecord | undefined> {
   const { rows } = await db.query<HostRow>(
     `SELECT ${HOST_COLUMNS} FROM hosts h WHERE h.id = ANY($1::bigint[]) AND ${HAS_ROOM}
      ORDER BY array_position($1::bigint[], h.id) LIMIT 1 FOR UPDATE SKIP LOCKED`,

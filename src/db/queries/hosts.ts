@@ -3,11 +3,31 @@ import type { Queryable } from '../db.js';
 import type { HostEndpoint, HostRecord, HostState } from '../../domain/records.js';
 
 export interface HostRow {
-  id: number; name: string; endpoint: HostEndpoint; public_ip: string; city: string; country: string; continent: string;
-  administrative_division: string; region: string; timezone: string; latitude: number | null; longitude: number | null;
-  cpu_units: number; memory_mb: number; port_min: number; port_max: number; tags: string[]; state: HostState;
-  state_detail: string | null; unreachable_since: Date | null; used_cpu_units: number; used_memory_mb: number;
-  used_ports: number; created_at: Date; updated_at: Date;
+  id: number;
+  name: string;
+  endpoint: HostEndpoint;
+  public_ip: string;
+  city: string;
+  country: string;
+  continent: string;
+  administrative_division: string;
+  region: string;
+  timezone: string;
+  latitude: number | null;
+  longitude: number | null;
+  cpu_units: number;
+  memory_mb: number;
+  port_min: number;
+  port_max: number;
+  tags: string[];
+  state: HostState;
+  state_detail: string | null;
+  unreachable_since: Date | null;
+  used_cpu_units: number;
+  used_memory_mb: number;
+  used_ports: number;
+  created_at: Date;
+  updated_at: Date;
 }
 
 export const HOST_COLUMNS = `h.id, h.name, h.endpoint, h.public_ip, h.city, h.country, h.continent, h.administrative_division,
@@ -16,20 +36,41 @@ export const HOST_COLUMNS = `h.id, h.name, h.endpoint, h.public_ip, h.city, h.co
 
 export function toHost(row: HostRow): HostRecord {
   return {
-    id: row.id, name: row.name, endpoint: row.endpoint, publicIp: row.public_ip,
+    id: row.id,
+    name: row.name,
+    endpoint: row.endpoint,
+    publicIp: row.public_ip,
     place: {
-      city: row.city, country: row.country, continent: row.continent, administrativeDivision: row.administrative_division,
-      region: row.region, timezone: row.timezone, latitude: row.latitude, longitude: row.longitude,
+      city: row.city,
+      country: row.country,
+      continent: row.continent,
+      administrativeDivision: row.administrative_division,
+      region: row.region,
+      timezone: row.timezone,
+      latitude: row.latitude,
+      longitude: row.longitude,
     },
-    cpuUnits: row.cpu_units, memoryMb: row.memory_mb, portMin: row.port_min, portMax: row.port_max, tags: row.tags,
-    state: row.state, stateDetail: row.state_detail, unreachableSince: row.unreachable_since,
-    usedCpuUnits: row.used_cpu_units, usedMemoryMb: row.used_memory_mb, usedPorts: row.used_ports,
-    createdAt: row.created_at, updatedAt: row.updated_at,
+    cpuUnits: row.cpu_units,
+    memoryMb: row.memory_mb,
+    portMin: row.port_min,
+    portMax: row.port_max,
+    tags: row.tags,
+    state: row.state,
+    stateDetail: row.state_detail,
+    unreachableSince: row.unreachable_since,
+    usedCpuUnits: row.used_cpu_units,
+    usedMemoryMb: row.used_memory_mb,
+    usedPorts: row.used_ports,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
   };
 }
 
 /** A host as it is added: the record's own fields, without what the database assigns or counts. */
-export type NewHost = Pick<HostRecord, 'name' | 'endpoint' | 'publicIp' | 'place' | 'cpuUnits' | 'memoryMb' | 'portMin' | 'portMax' | 'tags'> & {
+export type NewHost = Pick<
+  HostRecord,
+  'name' | 'endpoint' | 'publicIp' | 'place' | 'cpuUnits' | 'memoryMb' | 'portMin' | 'portMax' | 'tags'
+> & {
   now: Date;
 };
 
@@ -42,8 +83,25 @@ export async function insertHost(db: Queryable, host: NewHost): Promise<HostReco
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)
      ON CONFLICT (name) DO NOTHING
      RETURNING ${HOST_COLUMNS}`,
-    [host.name, JSON.stringify(host.endpoint), host.publicIp, p.city, p.country, p.continent, p.administrativeDivision, p.region,
-      p.timezone, p.latitude, p.longitude, host.cpuUnits, host.memoryMb, host.portMin, host.portMax, host.tags, host.now],
+    [
+      host.name,
+      JSON.stringify(host.endpoint),
+      host.publicIp,
+      p.city,
+      p.country,
+      p.continent,
+      p.administrativeDivision,
+      p.region,
+      p.timezone,
+      p.latitude,
+      p.longitude,
+      host.cpuUnits,
+      host.memoryMb,
+      host.portMin,
+      host.portMax,
+      host.tags,
+      host.now,
+    ],
   );
   return rows[0] ? toHost(rows[0]) : undefined;
 }
@@ -76,7 +134,14 @@ export async function lockHost(db: Queryable, id: number): Promise<HostRecord | 
  */
 export async function updateHostState(
   db: Queryable,
-  change: { id: number; state: HostState; detail: string | null; now: Date; fromStates?: HostState[]; unreachableSince?: Date | null },
+  change: {
+    id: number;
+    state: HostState;
+    detail: string | null;
+    now: Date;
+    fromStates?: HostState[];
+    unreachableSince?: Date | null;
+  },
 ): Promise<HostRecord | undefined> {
   const { rows } = await db.query<HostRow>(
     `UPDATE hosts h SET state = $2, state_detail = $3, updated_at = $4,
@@ -84,8 +149,15 @@ export async function updateHostState(
          ELSE COALESCE(h.unreachable_since, $7::timestamptz) END
      WHERE h.id = $1 AND ($5::text[] IS NULL OR h.state = ANY($5::text[]))
      RETURNING ${HOST_COLUMNS}`,
-    [change.id, change.state, change.detail, change.now, change.fromStates ?? null, change.unreachableSince === undefined,
-      change.unreachableSince ?? null],
+    [
+      change.id,
+      change.state,
+      change.detail,
+      change.now,
+      change.fromStates ?? null,
+      change.unreachableSince === undefined,
+      change.unreachableSince ?? null,
+    ],
   );
   return rows[0] ? toHost(rows[0]) : undefined;
 }
@@ -97,7 +169,11 @@ export async function deleteHost(db: Queryable, id: number): Promise<boolean> {
 }
 
 /** Ids of the host's deployments in one of `statuses`, oldest first. */
-export async function selectDeploymentIdsOnHost(db: Queryable, hostId: number, statuses: readonly string[]): Promise<number[]> {
+export async function selectDeploymentIdsOnHost(
+  db: Queryable,
+  hostId: number,
+  statuses: readonly string[],
+): Promise<number[]> {
   const { rows } = await db.query<{ id: number }>(
     'SELECT id FROM deployments WHERE host_id = $1 AND status = ANY($2::text[]) ORDER BY id',
     [hostId, statuses],
@@ -141,13 +217,17 @@ export async function selectOperatorOrgId(db: Queryable): Promise<number | undef
 
 /** Deployments holding capacity on each host (live or still being stopped), of every organisation. */
 export async function selectHostAllocationCounts(db: Queryable): Promise<Map<number, number>> {
-  const { rows } = await db.query<{ host_id: number; n: number }>('SELECT host_id, count(*)::int AS n FROM host_allocations GROUP BY host_id');
+  const { rows } = await db.query<{ host_id: number; n: number }>(
+    'SELECT host_id, count(*)::int AS n FROM host_allocations GROUP BY host_id',
+  );
   return new Map(rows.map((row) => [row.host_id, row.n]));
 }
 
 /** Deployments holding capacity on one host (live or still being stopped), of every organisation. */
 export async function countHostAllocations(db: Queryable, hostId: number): Promise<number> {
-  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM host_allocations WHERE host_id = $1', [hostId]);
+  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM host_allocations WHERE host_id = $1', [
+    hostId,
+  ]);
   return rows[0]?.n ?? 0;
 }
 
@@ -162,8 +242,20 @@ export interface HostDeploymentRow {
 }
 
 /** One organisation's deployments holding capacity on a host, newest first. */
-export async function selectHostDeploymentsOfOrg(db: Queryable, hostId: number, orgId: number): Promise<HostDeploymentRow[]> {
-  const { rows } = await db.query<{ request_id: string; status: string; app_name: string; version_name: string; cpu_units: number; memory_mb: number; ports: number[] }>(
+export async function selectHostDeploymentsOfOrg(
+  db: Queryable,
+  hostId: number,
+  orgId: number,
+): Promise<HostDeploymentRow[]> {
+  const { rows } = await db.query<{
+    request_id: string;
+    status: string;
+    app_name: string;
+    version_name: string;
+    cpu_units: number;
+    memory_mb: number;
+    ports: number[];
+  }>(
     `SELECT d.request_id, d.status, ap.name AS app_name, v.name AS version_name, a.cpu_units, a.memory_mb,
        ARRAY(SELECT p.port FROM host_ports p WHERE p.deployment_id = d.id ORDER BY p.port) AS ports
      FROM host_allocations a JOIN deployments d ON d.id = a.deployment_id
@@ -172,7 +264,12 @@ export async function selectHostDeploymentsOfOrg(db: Queryable, hostId: number, 
     [hostId, orgId],
   );
   return rows.map((r) => ({
-    requestId: r.request_id, status: r.status, appName: r.app_name, versionName: r.version_name, cpuUnits: r.cpu_units,
-    memoryMb: r.memory_mb, ports: r.ports,
+    requestId: r.request_id,
+    status: r.status,
+    appName: r.app_name,
+    versionName: r.version_name,
+    cpuUnits: r.cpu_units,
+    memoryMb: r.memory_mb,
+    ports: r.ports,
   }));
 }

@@ -128,7 +128,11 @@ export async function failJob(
 }
 
 /** Running jobs whose lock is older than `lockedBefore`: their worker died or stalled. */
-export async function selectExpiredJobLocks(db: Queryable, lockedBefore: Date, limit: number): Promise<Array<JobRecord & { lockedAt: Date }>> {
+export async function selectExpiredJobLocks(
+  db: Queryable,
+  lockedBefore: Date,
+  limit: number,
+): Promise<Array<JobRecord & { lockedAt: Date }>> {
   const { rows } = await db.query<JobRecord & { lockedAt: Date }>(
     `SELECT id, kind, payload, attempts, max_attempts AS "maxAttempts", locked_by AS "lockedBy", locked_at AS "lockedAt" FROM jobs
      WHERE state = 'running' AND locked_at <= $1 ORDER BY locked_at, id LIMIT $2`,
@@ -141,7 +145,9 @@ export async function selectExpiredJobLocks(db: Queryable, lockedBefore: Date, l
  * When the next job work falls due: the earliest run_at of a waiting job and the earliest lock
  * of a running one (it expires a lease later). Two reads of the partial indexes of migration 009.
  */
-export async function selectNextJobTimes(db: Queryable): Promise<{ waitingRunAt: Date | null; runningLockedAt: Date | null }> {
+export async function selectNextJobTimes(
+  db: Queryable,
+): Promise<{ waitingRunAt: Date | null; runningLockedAt: Date | null }> {
   const { rows } = await db.query<{ waitingRunAt: Date | null; runningLockedAt: Date | null }>(
     `SELECT (SELECT min(run_at) FROM jobs WHERE state IN ('pending', 'failed')) AS "waitingRunAt",
             (SELECT min(locked_at) FROM jobs WHERE state = 'running') AS "runningLockedAt"`,
@@ -183,7 +189,9 @@ export async function countDueJobs(db: Queryable, now: Date): Promise<number> {
 }
 
 export async function countJobsByState(db: Queryable): Promise<Array<{ state: JobState; count: number }>> {
-  const { rows } = await db.query<{ state: JobState; count: number }>('SELECT state, count(*) AS count FROM jobs GROUP BY state');
+  const { rows } = await db.query<{ state: JobState; count: number }>(
+    'SELECT state, count(*) AS count FROM jobs GROUP BY state',
+  );
   return rows;
 }
 

@@ -7,7 +7,10 @@ import type { Queryable } from '../db.js';
 import { LIVE_DEPLOYMENT_STATUSES } from '../../domain/session-rules.js';
 
 /** Live deployments whose heartbeat is older than their timeout. */
-export async function selectStaleHeartbeatDeploymentIds(db: Queryable, query: { now: Date; limit: number; deploymentId?: number }): Promise<number[]> {
+export async function selectStaleHeartbeatDeploymentIds(
+  db: Queryable,
+  query: { now: Date; limit: number; deploymentId?: number },
+): Promise<number[]> {
   const { rows } = await db.query<{ id: number }>(
     `SELECT id FROM deployments
      WHERE heartbeat_timeout_seconds IS NOT NULL AND status = ANY($2::text[])
@@ -25,7 +28,10 @@ export async function selectStaleHeartbeatDeploymentIds(db: Queryable, query: { 
  * zero, when it was created, and when its last session ended (a Seat session with no user
  * holds no seat, so emptied_at alone could be older than the last session).
  */
-export async function selectExpiredEmptyDeploymentIds(db: Queryable, query: { now: Date; limit: number; deploymentId?: number }): Promise<number[]> {
+export async function selectExpiredEmptyDeploymentIds(
+  db: Queryable,
+  query: { now: Date; limit: number; deploymentId?: number },
+): Promise<number[]> {
   const { rows } = await db.query<{ id: number }>(
     `SELECT d.id FROM deployments d JOIN versions v ON v.id = d.version_id
      WHERE v.empty_ttl_minutes IS NOT NULL AND d.status = ANY($2::text[]) AND d.sockets_usage = 0

@@ -30,8 +30,18 @@ export async function selectOrganisationByName(db: Queryable, name: string): Pro
   return rows[0] ? { id: rows[0].id, name: rows[0].name, webhookSecret: rows[0].webhook_secret } : undefined;
 }
 
-export async function selectOrganisationSummaries(db: Queryable, liveStatuses: readonly string[]): Promise<OrgSummaryRow[]> {
-  const { rows } = await db.query<{ id: number; name: string; created_at: Date; active_keys: number; apps: number; live_deployments: number }>(
+export async function selectOrganisationSummaries(
+  db: Queryable,
+  liveStatuses: readonly string[],
+): Promise<OrgSummaryRow[]> {
+  const { rows } = await db.query<{
+    id: number;
+    name: string;
+    created_at: Date;
+    active_keys: number;
+    apps: number;
+    live_deployments: number;
+  }>(
     `SELECT o.id, o.name, o.created_at,
        (SELECT count(*) FROM api_keys k WHERE k.org_id = o.id AND k.revoked_at IS NULL) AS active_keys,
        (SELECT count(*) FROM apps a WHERE a.org_id = o.id) AS apps,
@@ -39,15 +49,29 @@ export async function selectOrganisationSummaries(db: Queryable, liveStatuses: r
      FROM organisations o ORDER BY o.id`,
     [liveStatuses],
   );
-  return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at, activeKeys: r.active_keys, apps: r.apps, liveDeployments: r.live_deployments }));
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    createdAt: r.created_at,
+    activeKeys: r.active_keys,
+    apps: r.apps,
+    liveDeployments: r.live_deployments,
+  }));
 }
 
 export async function updateOrganisationName(db: Queryable, orgId: number, name: string): Promise<void> {
   await db.query('UPDATE organisations SET name = $2 WHERE id = $1', [orgId, name]);
 }
 
-export async function countLiveDeploymentsOfOrganisation(db: Queryable, orgId: number, liveStatuses: readonly string[]): Promise<number> {
-  const { rows } = await db.query<{ n: number }>('SELECT count(*) AS n FROM deployments WHERE org_id = $1 AND status = ANY($2::text[])', [orgId, liveStatuses]);
+export async function countLiveDeploymentsOfOrganisation(
+  db: Queryable,
+  orgId: number,
+  liveStatuses: readonly string[],
+): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    'SELECT count(*) AS n FROM deployments WHERE org_id = $1 AND status = ANY($2::text[])',
+    [orgId, liveStatuses],
+  );
   return rows[0]?.n ?? 0;
 }
 
@@ -65,15 +89,30 @@ export async function selectHostHoldingDeploymentsOfOrganisation(db: Queryable, 
  * Tables whose rows belong to one organisation, children before parents. Tables added later
  * that reference organisations are found by deleteOrganisationRowsElsewhere.
  */
-const OWNED_TABLES = ['sessions', 'webhook_deliveries', 'events', 'idempotency_keys', 'deployments', 'versions', 'apps', 'api_keys'] as const;
+const OWNED_TABLES = [
+  'sessions',
+  'webhook_deliveries',
+  'events',
+  'idempotency_keys',
+  'deployments',
+  'versions',
+  'apps',
+  'api_keys',
+] as const;
 
-export async function deleteOrganisationRowsIn(tx: Queryable, table: (typeof OWNED_TABLES)[number], orgId: number): Promise<void> {
+export async function deleteOrganisationRowsIn(
+  tx: Queryable,
+  table: (typeof OWNED_TABLES)[number],
+  orgId: number,
+): Promise<void> {
   await tx.query(`DELETE FROM ${table} WHERE org_id = $1`, [orgId]);
 }
 export const ORGANISATION_OWNED_TABLES = OWNED_TABLES;
 
 /** Other tables with a foreign key to organisations (added by later migrations). */
-export async function selectOtherTablesReferencingOrganisations(db: Queryable): Promise<Array<{ table: string; column: string }>> {
+export async function selectOtherTablesReferencingOrganisations(
+  db: Queryable,
+): Promise<Array<{ table: string; column: string }>> {
   const { rows } = await db.query<{ table_name: string; column_name: string }>(
     `SELECT c.conrelid::regclass::text AS table_name, a.attname AS column_name
      FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
@@ -84,8 +123,16 @@ export async function selectOtherTablesReferencingOrganisations(db: Queryable): 
 }
 
 /** `table` and `column` come from the catalogue (selectOtherTablesReferencingOrganisations), quoted here. */
-export async function deleteOrganisationRowsElsewhere(tx: Queryable, target: { table: string; column: string }, orgId: number): Promise<void> {
-  const quote = (name: string) => name.split('.').map((part) => `"${part.replace(/^"|"$/g, '').replace(/"/g, '""')}"`).join('.');
+export async function deleteOrganisationRowsElsewhere(
+  tx: Queryable,
+  target: { table: string; column: string },
+  orgId: number,
+): Promise<void> {
+  const quote = (name: string) =>
+    name
+      .split('.')
+      .map((part) => `"${part.replace(/^"|"$/g, '').replace(/"/g, '""')}"`)
+      .join('.');
   await tx.query(`DELETE FROM ${quote(target.table)} WHERE ${quote(target.column)} = $1`, [orgId]);
 }
 
@@ -95,6 +142,9 @@ export async function deleteOrganisationRow(tx: Queryable, orgId: number): Promi
 
 /** The organisation's active keys, locked, so two revokes cannot both leave it with none. */
 export async function selectActiveKeyIdsForUpdate(tx: Queryable, orgId: number): Promise<string[]> {
-  const { rows } = await tx.query<{ key_id: string }>('SELECT key_id FROM api_keys WHERE org_id = $1 AND revoked_at IS NULL ORDER BY id FOR UPDATE', [orgId]);
+  const { rows } = await tx.query<{ key_id: string }>(
+    'SELECT key_id FROM api_keys WHERE org_id = $1 AND revoked_at IS NULL ORDER BY id FOR UPDATE',
+    [orgId],
+  );
   return rows.map((r) => r.key_id);
 }

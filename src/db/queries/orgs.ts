@@ -1,12 +1,28 @@
 import type { Queryable } from '../db.js';
 import type { ApiKeyRecord, OrgRecord } from '../../domain/records.js';
 
-interface OrgRow { id: number; name: string; webhook_secret: string }
-interface KeyRow { id: number; key_id: string; org_id: number; name: string; created_at: Date; revoked_at: Date | null }
+interface OrgRow {
+  id: number;
+  name: string;
+  webhook_secret: string;
+}
+interface KeyRow {
+  id: number;
+  key_id: string;
+  org_id: number;
+  name: string;
+  created_at: Date;
+  revoked_at: Date | null;
+}
 
 const toOrg = (row: OrgRow): OrgRecord => ({ id: row.id, name: row.name, webhookSecret: row.webhook_secret });
 const toKey = (row: KeyRow): ApiKeyRecord => ({
-  id: row.id, keyId: row.key_id, orgId: row.org_id, name: row.name, createdAt: row.created_at, revokedAt: row.revoked_at,
+  id: row.id,
+  keyId: row.key_id,
+  orgId: row.org_id,
+  name: row.name,
+  createdAt: row.created_at,
+  revokedAt: row.revoked_at,
 });
 
 export async function countOrganisations(db: Queryable): Promise<number> {
@@ -44,7 +60,10 @@ export async function insertApiKey(
 }
 
 /** The key with this hash, if it exists and is not revoked, with the stored hash to compare. */
-export async function selectActiveKeyByHash(db: Queryable, keyHash: string): Promise<{ orgId: number; keyHash: string } | undefined> {
+export async function selectActiveKeyByHash(
+  db: Queryable,
+  keyHash: string,
+): Promise<{ orgId: number; keyHash: string } | undefined> {
   const { rows } = await db.query<{ org_id: number; key_hash: string }>(
     'SELECT org_id, key_hash FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
     [keyHash],
@@ -60,7 +79,12 @@ export async function selectApiKeys(db: Queryable, orgId: number): Promise<ApiKe
   return rows.map(toKey);
 }
 
-export async function revokeApiKey(db: Queryable, orgId: number, keyId: string, now: Date): Promise<ApiKeyRecord | undefined> {
+export async function revokeApiKey(
+  db: Queryable,
+  orgId: number,
+  keyId: string,
+  now: Date,
+): Promise<ApiKeyRecord | undefined> {
   const { rows } = await db.query<KeyRow>(
     `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3) WHERE org_id = $1 AND key_id = $2
      RETURNING id, key_id, org_id, name, created_at, revoked_at`,

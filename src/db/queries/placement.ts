@@ -13,7 +13,11 @@ import { COLUMNS as SESSION_COLUMNS, toSession, type SessionRow } from './sessio
 import { appVersionSql, readAppVersion, type AppVersion, type VersionRowWithApp } from './versions.js';
 
 const CONSTRAINT_COLUMN: Record<LocationField, string> = {
-  city: 'city', country: 'country', continent: 'continent', administrative_division: 'administrative_division', region: 'region',
+  city: 'city',
+  country: 'country',
+  continent: 'continent',
+  administrative_division: 'administrative_division',
+  region: 'region',
 };
 
 // These fragments repeat the predicate and expressions of the index of migration 004 word for
@@ -25,8 +29,14 @@ const FREE_SEATS = `(sockets - sockets_usage)`;
  * and the rows of version_places (migration 012) key it. Constraints read only names.
  */
 const PLACE_KEY = [
-  ['ready', `(status = 'Status.READY')`], ['lat', `(coalesce(latitude, 'NaN'::float8))`], ['lon', `(coalesce(longitude, 'NaN'::float8))`],
-  ['city', 'city'], ['country', 'country'], ['continent', 'continent'], ['administrative_division', 'administrative_division'], ['region', 'region'],
+  ['ready', `(status = 'Status.READY')`],
+  ['lat', `(coalesce(latitude, 'NaN'::float8))`],
+  ['lon', `(coalesce(longitude, 'NaN'::float8))`],
+  ['city', 'city'],
+  ['country', 'country'],
+  ['continent', 'continent'],
+  ['administrative_division', 'administrative_division'],
+  ['region', 'region'],
 ] as const;
 const PLACE_LIST = PLACE_KEY.map(([, expression]) => expression).join(', ');
 const placeOf = (alias: string) => `(${PLACE_KEY.map(([name]) => `${alias}.${name}`).join(', ')})`;
@@ -71,16 +81,32 @@ export interface PlacedSession {
 
 /** Fixed parameters of the statement; location constraints follow from $15. */
 const P = {
-  orgId: '$1', appName: '$2', versionName: '$3', seatsByKind: '$4::jsonb', tags: '$5::text[]', lat: '$6::float8', lon: '$7::float8',
-  sessionId: '$8::text', users: '$9::jsonb', selectors: '$10::jsonb', placement: '$11::jsonb', customId: '$12::text',
-  webhookUrl: '$13::text', now: '$14::timestamptz', statusByDeploymentStatus: '$15::jsonb',
+  orgId: '$1',
+  appName: '$2',
+  versionName: '$3',
+  seatsByKind: '$4::jsonb',
+  tags: '$5::text[]',
+  lat: '$6::float8',
+  lon: '$7::float8',
+  sessionId: '$8::text',
+  users: '$9::jsonb',
+  selectors: '$10::jsonb',
+  placement: '$11::jsonb',
+  customId: '$12::text',
+  webhookUrl: '$13::text',
+  now: '$14::timestamptz',
+  statusByDeploymentStatus: '$15::jsonb',
 } as const;
 const FIRST_CONSTRAINT_PARAM = 16;
 
 function constraintSql(constraint: LocationConstraint, param: number): string {
   const column = `lower(p.${CONSTRAINT_COLUMN[constraint.field]})`;
   const p = `$${param}::text[]`;
-  return constraint.type === 'any' ? `${column} = ANY(${p})` : constraint.type === 'all' ? `${column} = ALL(${p})` : `NOT (${column} = ANY(${p}))`;
+  return constraint.type === 'any'
+    ? `${column} = ANY(${p})`
+    : constraint.type === 'all'
+      ? `${column} = ALL(${p})`
+      : `NOT (${column} = ANY(${p}))`;
 }
 
 /**
@@ -196,12 +222,26 @@ function placeSessionStatement(constraints: readonly LocationConstraint[], skipL
  * by another transaction.
  * @example const placed = await insertSessionOnBestDeployment(tx, { orgId, appName: 'game', versionName: undefined, ... });
  */
-export async function insertSessionOnBestDeployment(db: Queryable, request: SessionPlacementRequest): Promise<PlacedSession> {
+export async function insertSessionOnBestDeployment(
+  db: Queryable,
+  request: SessionPlacementRequest,
+): Promise<PlacedSession> {
   const s = request.session;
   const params = [
-    request.orgId, request.appName, request.versionName ?? null, JSON.stringify(request.seatsByKind), request.requiredTags,
-    request.position?.latitude ?? null, request.position?.longitude ?? null,
-    s.sessionId, JSON.stringify(s.users), JSON.stringify(s.selectors), JSON.stringify(s.placement), s.customId, s.webhookUrl, s.now,
+    request.orgId,
+    request.appName,
+    request.versionName ?? null,
+    JSON.stringify(request.seatsByKind),
+    request.requiredTags,
+    request.position?.latitude ?? null,
+    request.position?.longitude ?? null,
+    s.sessionId,
+    JSON.stringify(s.users),
+    JSON.stringify(s.selectors),
+    JSON.stringify(s.placement),
+    s.customId,
+    s.webhookUrl,
+    s.now,
     JSON.stringify(request.statusByDeploymentStatus),
     ...request.constraints.map((c) => c.values),
   ];
@@ -210,7 +250,8 @@ export async function insertSessionOnBestDeployment(db: Queryable, request: Sess
   if (!row) return { appVersion: undefined, roomSeen: false, deployment: undefined, session: undefined };
   const { room_seen: roomSeen, deployment, session, ...appVersion } = row;
   return {
-    appVersion: readAppVersion(appVersion), roomSeen,
+    appVersion: readAppVersion(appVersion),
+    roomSeen,
     deployment: deployment ? toDeployment(withDates(deployment, DEPLOYMENT_DATES)) : undefined,
     session: session ? toSession(withDates(session, SESSION_DATES)) : undefined,
   };
@@ -221,11 +262,17 @@ export async function insertSessionOnBestDeployment(db: Queryable, request: Sess
  * one JSON column (or NULL). Two JSON columns instead of some 60 plain ones spare the driver a
  * parser per column and the mapping a pass over every name for each create.
  */
-type PlacementRow = VersionRowWithApp & { room_seen: boolean; deployment: Json<DeploymentRow> | null; session: Json<SessionRow> | null };
+type PlacementRow = VersionRowWithApp & {
+  room_seen: boolean;
+  deployment: Json<DeploymentRow> | null;
+  session: Json<SessionRow> | null;
+};
 /** A row as to_json writes it: timestamps are ISO 8601 text. */
 type Json<Row> = { [K in keyof Row]: Row[K] extends Date | null ? string | null : Row[K] };
 
-const DEPLOYMENT_DATES = ['heartbeat_at', 'created_at', 'ready_at', 'ended_at'] as const satisfies ReadonlyArray<keyof DeploymentRow>;
+const DEPLOYMENT_DATES = ['heartbeat_at', 'created_at', 'ready_at', 'ended_at'] as const satisfies ReadonlyArray<
+  keyof DeploymentRow
+>;
 const SESSION_DATES = ['created_at', 'ended_at', 'deleted_at'] as const satisfies ReadonlyArray<keyof SessionRow>;
 
 /** The row with its timestamp columns read as Dates (to millisecond precision, as the driver reads them). */

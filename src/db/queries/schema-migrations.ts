@@ -37,7 +37,9 @@ export async function addMigrationsChecksumColumn(tx: Queryable): Promise<void> 
 
 /** Whether the bookkeeping table exists (read-only status on a database never migrated). */
 export async function selectMigrationsTableExists(db: Queryable): Promise<boolean> {
-  const { rows } = await db.query<{ present: boolean }>("SELECT to_regclass('schema_migrations') IS NOT NULL AS present");
+  const { rows } = await db.query<{ present: boolean }>(
+    "SELECT to_regclass('schema_migrations') IS NOT NULL AS present",
+  );
   return rows[0]?.present === true;
 }
 
@@ -49,7 +51,10 @@ export async function selectMigrationsHaveChecksums(db: Queryable): Promise<bool
   return rows.length > 0;
 }
 
-export async function selectAppliedMigrations(db: Queryable, options: { withChecksums: boolean }): Promise<AppliedMigrationRow[]> {
+export async function selectAppliedMigrations(
+  db: Queryable,
+  options: { withChecksums: boolean },
+): Promise<AppliedMigrationRow[]> {
   const { rows } = await db.query<{ id: number; name: string; checksum: string | null; applied_at: Date }>(
     `SELECT id, name, ${options.withChecksums ? 'checksum' : 'NULL::text AS checksum'}, applied_at FROM schema_migrations ORDER BY id`,
   );
@@ -60,6 +65,13 @@ export async function updateMigrationChecksum(tx: Queryable, id: number, checksu
   await tx.query('UPDATE schema_migrations SET checksum = $2 WHERE id = $1 AND checksum IS NULL', [id, checksum]);
 }
 
-export async function insertAppliedMigration(tx: Queryable, migration: { id: number; name: string; checksum: string }): Promise<void> {
-  await tx.query('INSERT INTO schema_migrations (id, name, checksum) VALUES ($1, $2, $3)', [migration.id, migration.name, migration.checksum]);
+export async function insertAppliedMigration(
+  tx: Queryable,
+  migration: { id: number; name: string; checksum: string },
+): Promise<void> {
+  await tx.query('INSERT INTO schema_migrations (id, name, checksum) VALUES ($1, $2, $3)', [
+    migration.id,
+    migration.name,
+    migration.checksum,
+  ]);
 }

@@ -4,15 +4,47 @@ import { PREFIXED_COLUMNS as PREFIXED_DEPLOYMENT_COLUMNS, toPrefixedDeployment }
 import type { SessionKind, SessionUser } from '../../domain/session-rules.js';
 
 export interface SessionRow {
-  id: number; session_id: string; org_id: number; app_id: number; app_name: string; version_id: number; version_name: string;
-  kind: SessionKind; status: string; deployment_id: number | null; seats: number; users: SessionUser[];
-  selectors: SessionRecord['selectors']; placement: Record<string, unknown>; custom_id: string | null;
-  webhook_url: string | null; error: string | null; created_at: Date; ended_at: Date | null; deleted_at: Date | null;
+  id: number;
+  session_id: string;
+  org_id: number;
+  app_id: number;
+  app_name: string;
+  version_id: number;
+  version_name: string;
+  kind: SessionKind;
+  status: string;
+  deployment_id: number | null;
+  seats: number;
+  users: SessionUser[];
+  selectors: SessionRecord['selectors'];
+  placement: Record<string, unknown>;
+  custom_id: string | null;
+  webhook_url: string | null;
+  error: string | null;
+  created_at: Date;
+  ended_at: Date | null;
+  deleted_at: Date | null;
 }
 
 const TABLE_COLUMNS = [
-  'id', 'session_id', 'org_id', 'app_id', 'version_id', 'kind', 'status', 'deployment_id', 'seats', 'users', 'selectors',
-  'placement', 'custom_id', 'webhook_url', 'error', 'created_at', 'ended_at', 'deleted_at',
+  'id',
+  'session_id',
+  'org_id',
+  'app_id',
+  'version_id',
+  'kind',
+  'status',
+  'deployment_id',
+  'seats',
+  'users',
+  'selectors',
+  'placement',
+  'custom_id',
+  'webhook_url',
+  'error',
+  'created_at',
+  'ended_at',
+  'deleted_at',
 ] as const;
 
 /** The columns of `s` (sessions) plus the app and version names, each named `${prefix}column`. */
@@ -28,11 +60,26 @@ export const COLUMNS = columnsNamed('');
 
 export function toSession(row: SessionRow): SessionRecord {
   return {
-    id: row.id, sessionId: row.session_id, orgId: row.org_id, appId: row.app_id, appName: row.app_name,
-    versionId: row.version_id, versionName: row.version_name, kind: row.kind, status: row.status,
-    deploymentId: row.deployment_id, seats: row.seats, users: row.users, selectors: row.selectors, placement: row.placement,
-    customId: row.custom_id, webhookUrl: row.webhook_url, error: row.error, createdAt: row.created_at,
-    endedAt: row.ended_at, deletedAt: row.deleted_at,
+    id: row.id,
+    sessionId: row.session_id,
+    orgId: row.org_id,
+    appId: row.app_id,
+    appName: row.app_name,
+    versionId: row.version_id,
+    versionName: row.version_name,
+    kind: row.kind,
+    status: row.status,
+    deploymentId: row.deployment_id,
+    seats: row.seats,
+    users: row.users,
+    selectors: row.selectors,
+    placement: row.placement,
+    customId: row.custom_id,
+    webhookUrl: row.webhook_url,
+    error: row.error,
+    createdAt: row.created_at,
+    endedAt: row.ended_at,
+    deletedAt: row.deleted_at,
   };
 }
 
@@ -60,9 +107,25 @@ export async function insertSession(db: Queryable, s: NewSession): Promise<Sessi
        selectors, placement, custom_id, webhook_url, error, created_at, ended_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, CASE WHEN $17 THEN $16::timestamptz END)
      RETURNING ${COLUMNS}`,
-    [s.sessionId, s.orgId, s.appId, s.versionId, s.kind, s.status, s.deploymentId, s.seats, JSON.stringify(s.users),
-      s.users.length, JSON.stringify(s.selectors), JSON.stringify(s.placement), s.customId, s.webhookUrl, s.error, s.now,
-      s.status === 'Unprocessable'],
+    [
+      s.sessionId,
+      s.orgId,
+      s.appId,
+      s.versionId,
+      s.kind,
+      s.status,
+      s.deploymentId,
+      s.seats,
+      JSON.stringify(s.users),
+      s.users.length,
+      JSON.stringify(s.selectors),
+      JSON.stringify(s.placement),
+      s.customId,
+      s.webhookUrl,
+      s.error,
+      s.now,
+      s.status === 'Unprocessable',
+    ],
   );
   return toSession(rows[0]!);
 }
@@ -83,8 +146,15 @@ export async function selectSessionWithDeployment(
 }
 
 /** A session the organisation can see (not deleted). */
-export async function selectSession(db: Queryable, orgId: number, sessionId: string): Promise<SessionRecord | undefined> {
-  const { rows } = await db.query<SessionRow>(`SELECT ${COLUMNS} FROM sessions s WHERE s.session_id = $1 AND s.org_id = $2`, [sessionId, orgId]);
+export async function selectSession(
+  db: Queryable,
+  orgId: number,
+  sessionId: string,
+): Promise<SessionRecord | undefined> {
+  const { rows } = await db.query<SessionRow>(
+    `SELECT ${COLUMNS} FROM sessions s WHERE s.session_id = $1 AND s.org_id = $2`,
+    [sessionId, orgId],
+  );
   return rows[0] ? toSession(rows[0]) : undefined;
 }
 
@@ -93,8 +163,18 @@ export async function lockSession(db: Queryable, id: number): Promise<SessionRec
   return rows[0] ? toSession(rows[0]) : undefined;
 }
 
-export async function updateSessionUsers(db: Queryable, id: number, users: SessionUser[], seats: number): Promise<void> {
-  await db.query('UPDATE sessions SET users = $2, user_count = $3, seats = $4 WHERE id = $1', [id, JSON.stringify(users), users.length, seats]);
+export async function updateSessionUsers(
+  db: Queryable,
+  id: number,
+  users: SessionUser[],
+  seats: number,
+): Promise<void> {
+  await db.query('UPDATE sessions SET users = $2, user_count = $3, seats = $4 WHERE id = $1', [
+    id,
+    JSON.stringify(users),
+    users.length,
+    seats,
+  ]);
 }
 
 /** Deleted sessions answer 404 to reads and 410 to a second delete until they are purged. */
@@ -108,7 +188,10 @@ export async function markSessionDeleted(db: Queryable, id: number, now: Date): 
 export async function selectSessionsPage(
   db: Queryable,
   query: { orgId: number; offset: number; limit: number },
-): Promise<{ sessions: Array<SessionRecord & { deploymentRequestId: string | null; deploymentStatus: string | null }>; total: number }> {
+): Promise<{
+  sessions: Array<SessionRecord & { deploymentRequestId: string | null; deploymentStatus: string | null }>;
+  total: number;
+}> {
   const [page, count] = await Promise.all([
     db.query<SessionRow & { request_id: string | null; deployment_status: string | null }>(
       `SELECT ${COLUMNS}, d.request_id, d.status AS deployment_status FROM sessions s
@@ -116,10 +199,16 @@ export async function selectSessionsPage(
        WHERE s.org_id = $1 AND s.deleted_at IS NULL ORDER BY s.created_at DESC, s.id DESC OFFSET $2 LIMIT $3`,
       [query.orgId, query.offset, query.limit],
     ),
-    db.query<{ n: number }>('SELECT count(*) AS n FROM sessions WHERE org_id = $1 AND deleted_at IS NULL', [query.orgId]),
+    db.query<{ n: number }>('SELECT count(*) AS n FROM sessions WHERE org_id = $1 AND deleted_at IS NULL', [
+      query.orgId,
+    ]),
   ]);
   return {
-    sessions: page.rows.map((row) => ({ ...toSession(row), deploymentRequestId: row.request_id, deploymentStatus: row.deployment_status })),
+    sessions: page.rows.map((row) => ({
+      ...toSession(row),
+      deploymentRequestId: row.request_id,
+      deploymentStatus: row.deployment_status,
+    })),
     total: count.rows[0]?.n ?? 0,
   };
 }
@@ -144,7 +233,12 @@ export async function markSessionsReady(db: Queryable, deploymentId: number): Pr
 }
 
 /** The sessions of an ended deployment turn Error and give back their seats; returns them. */
-export async function markSessionsFailed(db: Queryable, deploymentId: number, error: string, now: Date): Promise<SessionRecord[]> {
+export async function markSessionsFailed(
+  db: Queryable,
+  deploymentId: number,
+  error: string,
+  now: Date,
+): Promise<SessionRecord[]> {
   const { rows } = await db.query<SessionRow>(
     `UPDATE sessions s SET status = 'Error', error = $2, seats = 0, ended_at = COALESCE(s.ended_at, $3)
      WHERE s.deployment_id = $1 AND s.deleted_at IS NULL AND s.status IN ('Seeking', 'Waiting', 'Ready')
@@ -154,10 +248,17 @@ export async function markSessionsFailed(db: Queryable, deploymentId: number, er
   return rows.map(toSession);
 }
 
-export type SessionFilter = { field: 'session_id' | 'request_id' | 'deployment_tags'; type: 'any' | 'all' | 'not'; values: string[] };
+export type SessionFilter = {
+  field: 'session_id' | 'request_id' | 'deployment_tags';
+  type: 'any' | 'all' | 'not';
+  values: string[];
+};
 
 /** Session ids of the organisation's visible sessions matching every filter (bulk stop). */
-export async function selectSessionIdsMatching(db: Queryable, query: { orgId: number; filters: SessionFilter[] }): Promise<string[]> {
+export async function selectSessionIdsMatching(
+  db: Queryable,
+  query: { orgId: number; filters: SessionFilter[] },
+): Promise<string[]> {
   const params: unknown[] = [query.orgId];
   const where = query.filters.map((filter) => {
     params.push(filter.values);
@@ -165,7 +266,11 @@ export async function selectSessionIdsMatching(db: Queryable, query: { orgId: nu
     if (filter.field === 'deployment_tags') {
       // A session with no deployment has no tags: it matches `not` and never `any`/`all` (unless values is empty).
       const tags = 'COALESCE(d.tags, ARRAY[]::text[])';
-      return filter.type === 'any' ? `${tags} && ${p}` : filter.type === 'all' ? `${tags} @> ${p}` : `NOT (${tags} && ${p})`;
+      return filter.type === 'any'
+        ? `${tags} && ${p}`
+        : filter.type === 'all'
+          ? `${tags} @> ${p}`
+          : `NOT (${tags} && ${p})`;
     }
     const column = filter.field === 'session_id' ? 's.session_id' : 'd.request_id';
     if (filter.type === 'any') return `${column} = ANY(${p})`;

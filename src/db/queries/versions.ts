@@ -3,10 +3,21 @@ import type { VersionRecord } from '../../domain/records.js';
 import type { SessionKind } from '../../domain/session-rules.js';
 
 interface VersionRow {
-  id: number; org_id: number; app_id: number; app_name: string; name: string; is_active: boolean;
-  spec: Record<string, unknown>; session_kind: SessionKind; sockets: number | null; autodeploy: boolean;
-  empty_ttl_minutes: number | null; session_max_duration_minutes: number; has_session_config: boolean;
-  created_at: Date; updated_at: Date;
+  id: number;
+  org_id: number;
+  app_id: number;
+  app_name: string;
+  name: string;
+  is_active: boolean;
+  spec: Record<string, unknown>;
+  session_kind: SessionKind;
+  sockets: number | null;
+  autodeploy: boolean;
+  empty_ttl_minutes: number | null;
+  session_max_duration_minutes: number;
+  has_session_config: boolean;
+  created_at: Date;
+  updated_at: Date;
 }
 
 const COLUMNS = `v.id, v.org_id, v.app_id, a.name AS app_name, v.name, v.is_active, v.spec, v.session_kind, v.sockets,
@@ -15,10 +26,21 @@ const COLUMNS = `v.id, v.org_id, v.app_id, a.name AS app_name, v.name, v.is_acti
 const SELECT = `SELECT ${COLUMNS} FROM versions v JOIN apps a ON a.id = v.app_id`;
 
 const toVersion = (row: VersionRow): VersionRecord => ({
-  id: row.id, orgId: row.org_id, appId: row.app_id, appName: row.app_name, name: row.name, isActive: row.is_active,
-  spec: row.spec, sessionKind: row.session_kind, sockets: row.sockets, autodeploy: row.autodeploy,
-  emptyTtlMinutes: row.empty_ttl_minutes, sessionMaxDurationMinutes: row.session_max_duration_minutes,
-  hasSessionConfig: row.has_session_config, createdAt: row.created_at, updatedAt: row.updated_at,
+  id: row.id,
+  orgId: row.org_id,
+  appId: row.app_id,
+  appName: row.app_name,
+  name: row.name,
+  isActive: row.is_active,
+  spec: row.spec,
+  sessionKind: row.session_kind,
+  sockets: row.sockets,
+  autodeploy: row.autodeploy,
+  emptyTtlMinutes: row.empty_ttl_minutes,
+  sessionMaxDurationMinutes: row.session_max_duration_minutes,
+  hasSessionConfig: row.has_session_config,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
 });
 
 export interface VersionWrite {
@@ -41,8 +63,19 @@ export async function insertVersion(
     `INSERT INTO versions (org_id, app_id, name, is_active, spec, session_kind, sockets, autodeploy, empty_ttl_minutes,
        session_max_duration_minutes, created_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) ON CONFLICT (app_id, name) DO NOTHING RETURNING id`,
-    [version.orgId, version.appId, version.name, version.isActive, JSON.stringify(version.spec), version.sessionKind,
-      version.sockets, version.autodeploy, version.emptyTtlMinutes, version.sessionMaxDurationMinutes, version.now],
+    [
+      version.orgId,
+      version.appId,
+      version.name,
+      version.isActive,
+      JSON.stringify(version.spec),
+      version.sessionKind,
+      version.sockets,
+      version.autodeploy,
+      version.emptyTtlMinutes,
+      version.sessionMaxDurationMinutes,
+      version.now,
+    ],
   );
   return rows[0] ? selectVersionById(db, rows[0].id) : undefined;
 }
@@ -89,8 +122,17 @@ export function readAppVersion(row: VersionRowWithApp): AppVersion {
  * The app named `appName` with the version named `versionName`, or without a name its newest
  * active version; undefined when there is no such app.
  */
-export async function selectAppVersion(db: Queryable, orgId: number, appName: string, versionName: string | undefined): Promise<AppVersion | undefined> {
-  const { rows } = await db.query<VersionRowWithApp>(appVersionSql('$1', '$2', '$3'), [orgId, appName, versionName ?? null]);
+export async function selectAppVersion(
+  db: Queryable,
+  orgId: number,
+  appName: string,
+  versionName: string | undefined,
+): Promise<AppVersion | undefined> {
+  const { rows } = await db.query<VersionRowWithApp>(appVersionSql('$1', '$2', '$3'), [
+    orgId,
+    appName,
+    versionName ?? null,
+  ]);
   return rows[0] ? readAppVersion(rows[0]) : undefined;
 }
 
@@ -98,8 +140,17 @@ export async function selectAppVersion(db: Queryable, orgId: number, appName: st
  * As selectAppVersion, for a session create: without a name, the newest active version that
  * takes sessions (plain versions are skipped).
  */
-export async function selectAppSessionVersion(db: Queryable, orgId: number, appName: string, versionName: string | undefined): Promise<AppVersion | undefined> {
-  const { rows } = await db.query<VersionRowWithApp>(appVersionSql('$1', '$2', '$3', true), [orgId, appName, versionName ?? null]);
+export async function selectAppSessionVersion(
+  db: Queryable,
+  orgId: number,
+  appName: string,
+  versionName: string | undefined,
+): Promise<AppVersion | undefined> {
+  const { rows } = await db.query<VersionRowWithApp>(appVersionSql('$1', '$2', '$3', true), [
+    orgId,
+    appName,
+    versionName ?? null,
+  ]);
   return rows[0] ? readAppVersion(rows[0]) : undefined;
 }
 
@@ -109,19 +160,37 @@ export async function selectVersions(db: Queryable, appId: number): Promise<Vers
 }
 
 /** Returns undefined when the new name is taken by another version of the app. */
-export async function updateVersion(db: Queryable, id: number, version: VersionWrite & { now: Date }): Promise<VersionRecord | undefined> {
+export async function updateVersion(
+  db: Queryable,
+  id: number,
+  version: VersionWrite & { now: Date },
+): Promise<VersionRecord | undefined> {
   const { rows } = await db.query<{ id: number }>(
     `UPDATE versions SET name = $2, is_active = $3, spec = $4, session_kind = $5, sockets = $6, autodeploy = $7,
        empty_ttl_minutes = $8, session_max_duration_minutes = $9, updated_at = $10
      WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM versions o WHERE o.app_id = versions.app_id AND o.name = $2 AND o.id <> $1)
      RETURNING id`,
-    [id, version.name, version.isActive, JSON.stringify(version.spec), version.sessionKind, version.sockets,
-      version.autodeploy, version.emptyTtlMinutes, version.sessionMaxDurationMinutes, version.now],
+    [
+      id,
+      version.name,
+      version.isActive,
+      JSON.stringify(version.spec),
+      version.sessionKind,
+      version.sockets,
+      version.autodeploy,
+      version.emptyTtlMinutes,
+      version.sessionMaxDurationMinutes,
+      version.now,
+    ],
   );
   return rows[0] ? selectVersionById(db, rows[0].id) : undefined;
 }
 
-export async function deleteVersionIfNoLiveDeployment(db: Queryable, id: number, liveStatuses: readonly string[]): Promise<boolean> {
+export async function deleteVersionIfNoLiveDeployment(
+  db: Queryable,
+  id: number,
+  liveStatuses: readonly string[],
+): Promise<boolean> {
   const { rows } = await db.query<{ n: number }>(
     'SELECT count(*) AS n FROM deployments WHERE version_id = $1 AND status = ANY($2::text[])',
     [id, liveStatuses],

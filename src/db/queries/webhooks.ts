@@ -1,5 +1,9 @@
 import type { Db, Queryable } from '../db.js';
-import { DELIVERY_CONCURRENCY, TARGET_FAILURES_BEFORE_BACKOFF, type DeliveryConcurrency } from '../../domain/webhook-targets.js';
+import {
+  DELIVERY_CONCURRENCY,
+  TARGET_FAILURES_BEFORE_BACKOFF,
+  type DeliveryConcurrency,
+} from '../../domain/webhook-targets.js';
 
 export type WebhookDeliveryState = 'pending' | 'delivered' | 'dead';
 
@@ -32,10 +36,25 @@ export interface ClaimedWebhookDelivery extends WebhookDeliveryRecord {
 }
 
 interface DeliveryRow {
-  id: number; delivery_id: string; org_id: number; subject: string; session_id: string | null; request_id: string | null;
-  event: string; url: string; target: string; body: string; state: WebhookDeliveryState; attempts: number; next_attempt_at: Date;
-  retry_until: Date; last_status: number | null; last_error: string | null; last_attempt_at: Date | null;
-  delivered_at: Date | null; created_at: Date;
+  id: number;
+  delivery_id: string;
+  org_id: number;
+  subject: string;
+  session_id: string | null;
+  request_id: string | null;
+  event: string;
+  url: string;
+  target: string;
+  body: string;
+  state: WebhookDeliveryState;
+  attempts: number;
+  next_attempt_at: Date;
+  retry_until: Date;
+  last_status: number | null;
+  last_error: string | null;
+  last_attempt_at: Date | null;
+  delivered_at: Date | null;
+  created_at: Date;
 }
 
 const COLUMNS = `id, delivery_id, org_id, subject, session_id, request_id, event, url, target, body, state, attempts, next_attempt_at,
@@ -43,10 +62,25 @@ const COLUMNS = `id, delivery_id, org_id, subject, session_id, request_id, event
 
 function toDelivery(row: DeliveryRow): WebhookDeliveryRecord {
   return {
-    id: row.id, deliveryId: row.delivery_id, orgId: row.org_id, subject: row.subject, sessionId: row.session_id,
-    requestId: row.request_id, event: row.event, url: row.url, target: row.target, body: row.body, state: row.state, attempts: row.attempts,
-    nextAttemptAt: row.next_attempt_at, retryUntil: row.retry_until, lastStatus: row.last_status, lastError: row.last_error,
-    lastAttemptAt: row.last_attempt_at, deliveredAt: row.delivered_at, createdAt: row.created_at,
+    id: row.id,
+    deliveryId: row.delivery_id,
+    orgId: row.org_id,
+    subject: row.subject,
+    sessionId: row.session_id,
+    requestId: row.request_id,
+    event: row.event,
+    url: row.url,
+    target: row.target,
+    body: row.body,
+    state: row.state,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    retryUntil: row.retry_until,
+    lastStatus: row.last_status,
+    lastError: row.last_error,
+    lastAttemptAt: row.last_attempt_at,
+    deliveredAt: row.delivered_at,
+    createdAt: row.created_at,
   };
 }
 
@@ -72,7 +106,11 @@ export type ClaimLimits = Pick<DeliveryConcurrency, 'perTarget' | 'perOrg'> & {
   workerId: string;
 };
 
-const DEFAULT_LIMITS: ClaimLimits = { perTarget: DELIVERY_CONCURRENCY.perTarget, perOrg: DELIVERY_CONCURRENCY.perOrg, workerId: 'unnamed' };
+const DEFAULT_LIMITS: ClaimLimits = {
+  perTarget: DELIVERY_CONCURRENCY.perTarget,
+  perOrg: DELIVERY_CONCURRENCY.perOrg,
+  workerId: 'unnamed',
+};
 
 /** Claimers take this lock one at a time, so two cannot both fill a target's last free slot. */
 const CLAIM_LOCK = 7_011_011_011;
@@ -153,7 +191,10 @@ export async function claimDueWebhookDeliveries(
  * Records a 2xx, unless the delivery was claimed again since (its attempts moved on); the
  * target answered, so its failure count and any back-off are reset in the same statement.
  */
-export async function markWebhookDelivered(db: Queryable, d: { id: number; attempts: number; status: number; now: Date }): Promise<boolean> {
+export async function markWebhookDelivered(
+  db: Queryable,
+  d: { id: number; attempts: number; status: number; now: Date },
+): Promise<boolean> {
   const { rows } = await db.query<{ delivered: number }>(
     `WITH delivered AS (
        UPDATE webhook_deliveries SET state = 'delivered', last_status = $3, last_error = NULL, delivered_at = $4,
@@ -183,7 +224,10 @@ export async function rescheduleWebhookDelivery(
 }
 
 /** Gives up on a delivery: no more attempts until someone replays it. */
-export async function markWebhookDead(db: Queryable, d: { id: number; attempts: number; status: number | null; error: string }): Promise<boolean> {
+export async function markWebhookDead(
+  db: Queryable,
+  d: { id: number; attempts: number; status: number | null; error: string },
+): Promise<boolean> {
   const { rowCount } = await db.query(
     `UPDATE webhook_deliveries SET state = 'dead', last_status = $3, last_error = $4, leased_until = NULL, leased_by = NULL
      WHERE id = $1 AND attempts = $2 AND state = 'pending'`,
@@ -204,19 +248,32 @@ export interface WebhookTargetRecord {
 }
 
 interface TargetRow {
-  target: string; consecutive_failures: number; backoffs: number; blocked_until: Date | null; last_error: string | null;
-  last_failure_at: Date | null; last_success_at: Date | null;
+  target: string;
+  consecutive_failures: number;
+  backoffs: number;
+  blocked_until: Date | null;
+  last_error: string | null;
+  last_failure_at: Date | null;
+  last_success_at: Date | null;
 }
 
 function toTarget(row: TargetRow): WebhookTargetRecord {
   return {
-    target: row.target, consecutiveFailures: row.consecutive_failures, backoffs: row.backoffs, blockedUntil: row.blocked_until,
-    lastError: row.last_error, lastFailureAt: row.last_failure_at, lastSuccessAt: row.last_success_at,
+    target: row.target,
+    consecutiveFailures: row.consecutive_failures,
+    backoffs: row.backoffs,
+    blockedUntil: row.blocked_until,
+    lastError: row.last_error,
+    lastFailureAt: row.last_failure_at,
+    lastSuccessAt: row.last_success_at,
   };
 }
 
 /** Counts one more unanswered attempt of `target`; returns the target as it now stands. */
-export async function recordWebhookTargetFailure(db: Queryable, d: { target: string; error: string; now: Date }): Promise<WebhookTargetRecord> {
+export async function recordWebhookTargetFailure(
+  db: Queryable,
+  d: { target: string; error: string; now: Date },
+): Promise<WebhookTargetRecord> {
   const { rows } = await db.query<TargetRow>(
     `INSERT INTO webhook_targets AS t (target, consecutive_failures, last_error, last_failure_at) VALUES ($1, 1, $2, $3)
      ON CONFLICT (target) DO UPDATE SET consecutive_failures = t.consecutive_failures + 1, last_error = $2, last_failure_at = $3
@@ -261,8 +318,15 @@ export async function selectWebhookDeliveries(
   return rows.map(toDelivery);
 }
 
-export async function selectWebhookDelivery(db: Queryable, orgId: number, deliveryId: string): Promise<WebhookDeliveryRecord | undefined> {
-  const { rows } = await db.query<DeliveryRow>(`SELECT ${COLUMNS} FROM webhook_deliveries WHERE org_id = $1 AND delivery_id = $2`, [orgId, deliveryId]);
+export async function selectWebhookDelivery(
+  db: Queryable,
+  orgId: number,
+  deliveryId: string,
+): Promise<WebhookDeliveryRecord | undefined> {
+  const { rows } = await db.query<DeliveryRow>(
+    `SELECT ${COLUMNS} FROM webhook_deliveries WHERE org_id = $1 AND delivery_id = $2`,
+    [orgId, deliveryId],
+  );
   return rows[0] ? toDelivery(rows[0]) : undefined;
 }
 

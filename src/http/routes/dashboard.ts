@@ -16,7 +16,8 @@ const ASSETS = new Map<string, string>([
   ['hosts-panel.js', 'text/javascript; charset=utf-8'],
 ]);
 // The page only talks to this origin; the key lives in sessionStorage, so no inline script may run.
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /** Unauthenticated: the static page, which asks for an API key and calls /v1 with it. */
 export async function registerDashboardPage(app: FastifyInstance): Promise<void> {
@@ -29,18 +30,31 @@ export async function registerDashboardPage(app: FastifyInstance): Promise<void>
       body = await readFile(new URL(file, ASSET_DIR));
       cache.set(file, body);
     }
-    return reply.header('content-type', type).header('content-security-policy', CSP).header('cache-control', 'no-cache').send(body);
+    return reply
+      .header('content-type', type)
+      .header('content-security-policy', CSP)
+      .header('cache-control', 'no-cache')
+      .send(body);
   }
   app.get('/dashboard', { schema: { hide: true } }, (_request, reply) => serve('index.html', reply));
-  app.get<{ Params: { file: string } }>('/dashboard/:file', { schema: { hide: true } }, (request, reply) => serve(request.params.file, reply));
+  app.get<{ Params: { file: string } }>('/dashboard/:file', { schema: { hide: true } }, (request, reply) =>
+    serve(request.params.file, reply),
+  );
 }
 
 /** (ext) GET /v1/dashboard/state: what the dashboard shows before following /v1/events. */
 export function registerDashboardState(app: FastifyInstance, deps: AppDeps): void {
-  app.get('/v1/dashboard/state', {
-    schema: {
-      tags: ['Events (ext)'], operationId: 'dashboard-state', response: errors(),
-      description: '(ext) Live deployments and sessions (up to 500 each) with positions, and the latest event id to follow /v1/events from.',
+  app.get(
+    '/v1/dashboard/state',
+    {
+      schema: {
+        tags: ['Events (ext)'],
+        operationId: 'dashboard-state',
+        response: errors(),
+        description:
+          '(ext) Live deployments and sessions (up to 500 each) with positions, and the latest event id to follow /v1/events from.',
+      },
     },
-  }, async (request) => loadFleetSnapshot(deps, request.orgId));
+    async (request) => loadFleetSnapshot(deps, request.orgId),
+  );
 }

@@ -51,8 +51,10 @@ function createStreamCounts(limits: { perKey: number; perOrg: number }) {
 const EVENT_ID = /^\d{1,15}$/;
 
 const EventsQuery = Type.Object({
-  session_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Only this session\'s events.' })),
-  last_event_id: Type.Optional(Type.String({ pattern: EVENT_ID.source, description: 'Same as the Last-Event-ID header.' })),
+  session_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "Only this session's events." })),
+  last_event_id: Type.Optional(
+    Type.String({ pattern: EVENT_ID.source, description: 'Same as the Last-Event-ID header.' }),
+  ),
 });
 
 /**
@@ -71,38 +73,59 @@ export function eventRoutes(options: EventRoutesOptions) {
       for (const stream of open) stream.end();
     });
 
-    app.get('/v1/events', {
-      schema: {
-        tags: ['Events (ext)'], operationId: 'events-stream', querystring: EventsQuery, response: errors(429),
-        description: '(ext) text/event-stream of session.* and deployment.* events. Send Last-Event-ID (or ?last_event_id=) to replay what was missed (kept one hour); a `resync` event says it cannot be. 429 TOO_MANY_STREAMS past the open-stream limits.',
+    app.get(
+      '/v1/events',
+      {
+        schema: {
+          tags: ['Events (ext)'],
+          operationId: 'events-stream',
+          querystring: EventsQuery,
+          response: errors(429),
+          description:
+            '(ext) text/event-stream of session.* and deployment.* events. Send Last-Event-ID (or ?last_event_id=) to replay what was missed (kept one hour); a `resync` event says it cannot be. 429 TOO_MANY_STREAMS past the open-stream limits.',
+        },
       },
-    }, async (request, reply) => {
-      const header = request.headers['last-event-id'];
-      const given = request.query.last_event_id ?? (typeof header === 'string' && header !== '' ? header : undefined);
-      if (given !== undefined && !EVENT_ID.test(given)) {
-        return sendFailure(reply, { code: 'VALIDATION_FAILED', message: 'Last-Event-ID must be an event id (a non-negative integer).' });
-      }
-      // The key's hash, never the key itself, like the rate limiter.
-      const keyHash = createHash('sha256').update(keyFromAuthorization(request.headers.authorization) ?? '').digest('base64url');
-      const slot = counts.take(keyHash, request.orgId);
-      if (typeof slot === 'string') {
-        const limit = slot === 'key' ? `${options.perKey} per API key` : `${options.perOrg} per organisation`;
-        return sendFailure(reply, { code: 'TOO_MANY_STREAMS', message: `Too many open event streams (at most ${limit}); close one before opening another.` });
-      }
-      reply.hijack();
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(reply.getHeaders())) if (typeof value === 'string') headers[name] = value;
-      const stream = openEventStream(reply.raw, {
-        bus: options.bus, pages, heartbeatMs: options.heartbeatMs ?? 15_000, headers,
-        filter: { orgId: request.orgId, sessionId: request.query.session_id },
-        lastEventId: given === undefined ? undefined : Number(given),
-        replayMaxEvents: options.replayMaxEvents, queueMax: options.queueMax,
-      });
-      open.add(stream);
-      void stream.closed.then(() => {
-        open.delete(stream);
-        slot();
-      });
-    });
+      async (request, reply) => {
+        const header = request.headers['last-event-id'];
+        const given = request.query.last_event_id ?? (typeof header === 'string' && header !== '' ? header : undefined);
+        if (given !== undefined && !EVENT_ID.test(given)) {
+          return sendFailure(reply, {
+            code: 'VALIDATION_FAILED',
+            message: 'Last-Event-ID must be an event id (a non-negative integer).',
+          });
+        }
+        // The key's hash, never the key itself, like the rate limiter.
+        const keyHash = createHash('sha256')
+          .update(keyFromAuthorization(request.headers.authorization) ?? '')
+          .digest('base64url');
+        const slot = counts.take(keyHash, request.orgId);
+        if (typeof slot === 'string') {
+          const limit = slot === 'key' ? `${options.perKey} per API key` : `${options.perOrg} per organisation`;
+          return sendFailure(reply, {
+            code: 'TOO_MANY_STREAMS',
+            message: `Too many open event streams (at most ${limit}); close one before opening another.`,
+          });
+        }
+        reply.hijack();
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(reply.getHeaders()))
+          if (typeof value === 'string') headers[name] = value;
+        const stream = openEventStream(reply.raw, {
+          bus: options.bus,
+          pages,
+          heartbeatMs: options.heartbeatMs ?? 15_000,
+          headers,
+          filter: { orgId: request.orgId, sessionId: request.query.session_id },
+          lastEventId: given === undefined ? undefined : Number(given),
+          replayMaxEvents: options.replayMaxEvents,
+          queueMax: options.queueMax,
+        });
+        open.add(stream);
+        void stream.closed.then(() => {
+          open.delete(stream);
+          slot();
+        });
+      },
+    );
   };
 }

@@ -14,7 +14,13 @@ import { deploymentLogs, deploymentMetrics, gameServerContext, selfStopDeploymen
 import { RequestIdParams } from '../../contract/deployments.js';
 import { Deployment } from '../../contract/sessions.js';
 import {
-  ContainerLogs, ContextParams, MetricsQuery, MetricsResponse, SelfStopAnswer, SelfStopParams, SelfStopQuery,
+  ContainerLogs,
+  ContextParams,
+  MetricsQuery,
+  MetricsResponse,
+  SelfStopAnswer,
+  SelfStopParams,
+  SelfStopQuery,
 } from '../../contract/game-servers.js';
 import { deploymentView } from '../../contract/views.js';
 import type { DeploymentLogs, DeploymentMetricsSample } from '../../providers/provider.js';
@@ -33,46 +39,91 @@ export function registerGameServerRoutes(parent: FastifyInstance, deps: AppDeps)
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['Game servers'];
 
-  app.get('/v1/context/:request_id/:security_number', {
-    schema: {
-      tags, operationId: 'context-get', security: [], description: 'A game server reads its own deployment with ARBITRIUM_CONTEXT_TOKEN.',
-      params: ContextParams, response: { 200: Deployment, ...errors() },
+  app.get(
+    '/v1/context/:request_id/:security_number',
+    {
+      schema: {
+        tags,
+        operationId: 'context-get',
+        security: [],
+        description: 'A game server reads its own deployment with ARBITRIUM_CONTEXT_TOKEN.',
+        params: ContextParams,
+        response: { 200: Deployment, ...errors() },
+      },
     },
-  }, async (request, reply) =>
-    sendResult(reply, await gameServerContext(deps, request.params.request_id, Number(request.params.security_number), tokenOf(request.headers.authorization)), deploymentView));
+    async (request, reply) =>
+      sendResult(
+        reply,
+        await gameServerContext(
+          deps,
+          request.params.request_id,
+          Number(request.params.security_number),
+          tokenOf(request.headers.authorization),
+        ),
+        deploymentView,
+      ),
+  );
 
-  app.delete('/v1/self/stop/:request_id/:access_point_id', {
-    schema: {
-      tags, operationId: 'self-deployment-delete', security: [], description: 'A game server stops its own deployment with ARBITRIUM_DELETE_TOKEN.',
-      params: SelfStopParams, querystring: SelfStopQuery, response: { 200: SelfStopAnswer, ...errors(410) },
+  app.delete(
+    '/v1/self/stop/:request_id/:access_point_id',
+    {
+      schema: {
+        tags,
+        operationId: 'self-deployment-delete',
+        security: [],
+        description: 'A game server stops its own deployment with ARBITRIUM_DELETE_TOKEN.',
+        params: SelfStopParams,
+        querystring: SelfStopQuery,
+        response: { 200: SelfStopAnswer, ...errors(410) },
+      },
     },
-  }, async (request, reply) => {
-    const { request_id: requestId, access_point_id: accessPoint } = request.params;
-    return sendResult(reply, await selfStopDeployment(deps, requestId, tokenOf(request.headers.authorization), Number(accessPoint)), stopped);
-  });
+    async (request, reply) => {
+      const { request_id: requestId, access_point_id: accessPoint } = request.params;
+      return sendResult(
+        reply,
+        await selfStopDeployment(deps, requestId, tokenOf(request.headers.authorization), Number(accessPoint)),
+        stopped,
+      );
+    },
+  );
 
-  app.delete('/v1/self/stop/:request_id', {
-    schema: {
-      tags, operationId: 'deployment-self-stop', security: [],
-      description: '(ext) The self-stop without the access point number, for game servers that build the URL themselves.',
-      params: RequestIdParams, response: { 200: SelfStopAnswer, ...errors(410) },
+  app.delete(
+    '/v1/self/stop/:request_id',
+    {
+      schema: {
+        tags,
+        operationId: 'deployment-self-stop',
+        security: [],
+        description:
+          '(ext) The self-stop without the access point number, for game servers that build the URL themselves.',
+        params: RequestIdParams,
+        response: { 200: SelfStopAnswer, ...errors(410) },
+      },
     },
-  }, async (request, reply) =>
-    sendResult(reply, await selfStopDeployment(deps, request.params.request_id, tokenOf(request.headers.authorization)), stopped));
+    async (request, reply) =>
+      sendResult(
+        reply,
+        await selfStopDeployment(deps, request.params.request_id, tokenOf(request.headers.authorization)),
+        stopped,
+      ),
+  );
 }
 
 function logsView(found: DeploymentLogs): ContainerLogs {
   const crash = found.exitCode !== undefined || found.message !== undefined || found.restartCount !== undefined;
   return {
-    logs: found.logs, encoding: 'utf-8',
+    logs: found.logs,
+    encoding: 'utf-8',
     ...(found.crashLogs !== undefined ? { crash_logs: found.crashLogs } : {}),
-    ...(crash ? {
-      crash_data: {
-        ...(typeof found.exitCode === 'number' ? { exit_code: found.exitCode } : {}),
-        ...(found.message !== undefined ? { message: found.message } : {}),
-        restart_count: found.restartCount ?? 0,
-      },
-    } : {}),
+    ...(crash
+      ? {
+          crash_data: {
+            ...(typeof found.exitCode === 'number' ? { exit_code: found.exitCode } : {}),
+            ...(found.message !== undefined ? { message: found.message } : {}),
+            restart_count: found.restartCount ?? 0,
+          },
+        }
+      : {}),
   };
 }
 
@@ -86,7 +137,12 @@ export function metricsView(samples: DeploymentMetricsSample[]): MetricsResponse
   const receive = series((s) => s.networkReceiveBytes);
   const transmit = series((s) => s.networkTransmitBytes);
   return {
-    total: { receive_total: receive, transmit_total: transmit, disk_read_total: series((s) => s.diskReadBytes), disk_write_total: series((s) => s.diskWriteBytes) },
+    total: {
+      receive_total: receive,
+      transmit_total: transmit,
+      disk_read_total: series((s) => s.diskReadBytes),
+      disk_write_total: series((s) => s.diskWriteBytes),
+    },
     cpu: series((s) => s.cpuPercent),
     mem: series((s) => s.memoryBytes / (1024 * 1024)),
     network: { receive, transmit },
@@ -95,14 +151,32 @@ export function metricsView(samples: DeploymentMetricsSample[]): MetricsResponse
 
 export function registerDeploymentTelemetryRoutes(parent: FastifyInstance, deps: AppDeps): void {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  app.get('/v1/deployment/:request_id/container-logs', {
-    schema: { tags: ['Deployments'], operationId: 'deployment-get-logs', params: RequestIdParams, response: { 200: ContainerLogs, ...errors(404) } },
-  }, async (request, reply) => sendResult(reply, await deploymentLogs(deps, request.orgId, request.params.request_id), logsView));
-
-  app.get('/v1/metrics/deployment/:request_id', {
-    schema: {
-      tags: ['Metrics'], operationId: 'deployment-metrics-get', params: RequestIdParams, querystring: MetricsQuery,
-      response: { 200: MetricsResponse, ...errors(404) },
+  app.get(
+    '/v1/deployment/:request_id/container-logs',
+    {
+      schema: {
+        tags: ['Deployments'],
+        operationId: 'deployment-get-logs',
+        params: RequestIdParams,
+        response: { 200: ContainerLogs, ...errors(404) },
+      },
     },
-  }, async (request, reply) => sendResult(reply, await deploymentMetrics(deps, request.orgId, request.params.request_id), metricsView));
+    async (request, reply) =>
+      sendResult(reply, await deploymentLogs(deps, request.orgId, request.params.request_id), logsView),
+  );
+
+  app.get(
+    '/v1/metrics/deployment/:request_id',
+    {
+      schema: {
+        tags: ['Metrics'],
+        operationId: 'deployment-metrics-get',
+        params: RequestIdParams,
+        querystring: MetricsQuery,
+        response: { 200: MetricsResponse, ...errors(404) },
+      },
+    },
+    async (request, reply) =>
+      sendResult(reply, await deploymentMetrics(deps, request.orgId, request.params.request_id), metricsView),
+  );
 }

@@ -15,10 +15,20 @@ import type { Clock } from '../../app/deps.js';
 import type { WebhookDenyList } from '../../app/webhook-url.js';
 import type { Db } from '../../db/db.js';
 import {
-  blockWebhookTarget, claimDueWebhookDeliveries, markWebhookDead, markWebhookDelivered, recordWebhookTargetFailure,
-  rescheduleWebhookDelivery, type ClaimedWebhookDelivery,
+  blockWebhookTarget,
+  claimDueWebhookDeliveries,
+  markWebhookDead,
+  markWebhookDelivered,
+  recordWebhookTargetFailure,
+  rescheduleWebhookDelivery,
+  type ClaimedWebhookDelivery,
 } from '../../db/queries/webhooks.js';
-import { DELIVERY_CONCURRENCY, TARGET_BACKOFF, targetBackoff, type DeliveryConcurrency } from '../../domain/webhook-targets.js';
+import {
+  DELIVERY_CONCURRENCY,
+  TARGET_BACKOFF,
+  targetBackoff,
+  type DeliveryConcurrency,
+} from '../../domain/webhook-targets.js';
 import { guardedPost } from './guarded-post.js';
 import { backoffDelayMs, type Backoff } from '@rallypoint/sdk';
 import { ATTEMPT_HEADER, DELIVERY_ID_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.js';
@@ -96,7 +106,12 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
     const backoff = targetBackoff(failing, now, targetSchedule, random());
     if (!backoff) return;
     if (await blockWebhookTarget(options.db, { target, ...backoff, now })) {
-      options.onTargetBackedOff?.({ target, consecutiveFailures: failing.consecutiveFailures, blockedUntil: backoff.blockedUntil, error });
+      options.onTargetBackedOff?.({
+        target,
+        consecutiveFailures: failing.consecutiveFailures,
+        blockedUntil: backoff.blockedUntil,
+        error,
+      });
     }
   }
 
@@ -104,10 +119,16 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
     const timestampSeconds = Math.floor(options.clock.now().getTime() / 1000);
     const startedAt = performance.now();
     const outcome = await guardedPost({
-      url: delivery.url, body: delivery.body, timeoutMs: options.timeoutMs, denyList: options.denyList,
+      url: delivery.url,
+      body: delivery.body,
+      timeoutMs: options.timeoutMs,
+      denyList: options.denyList,
       headers: {
-        'content-type': 'application/json', 'user-agent': 'Rallypoint-Webhooks/1',
-        [DELIVERY_ID_HEADER]: delivery.deliveryId, [EVENT_HEADER]: delivery.event, [ATTEMPT_HEADER]: String(delivery.attempts),
+        'content-type': 'application/json',
+        'user-agent': 'Rallypoint-Webhooks/1',
+        [DELIVERY_ID_HEADER]: delivery.deliveryId,
+        [EVENT_HEADER]: delivery.event,
+        [ATTEMPT_HEADER]: String(delivery.attempts),
         [SIGNATURE_HEADER]: signatureHeader(delivery.webhookSecret, timestampSeconds, delivery.body),
       },
     });
@@ -139,7 +160,13 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
     }
     observe('failed');
     report({ outcome: 'failed', status: outcome.status, error: outcome.error, nextAttemptAt });
-    await rescheduleWebhookDelivery(options.db, { id, attempts, status: outcome.status, error: outcome.error, nextAttemptAt });
+    await rescheduleWebhookDelivery(options.db, {
+      id,
+      attempts,
+      status: outcome.status,
+      error: outcome.error,
+      nextAttemptAt,
+    });
   }
 
   const inFlight = new Set<Promise<void>>();
@@ -177,7 +204,9 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
         if (free <= 0 || stopped) break;
         const now = options.clock.now();
         const claimed = await claimDueWebhookDeliveries(options.db, now, new Date(now.getTime() + leaseMs), free, {
-          perTarget: limits.perTarget, perOrg: limits.perOrg, workerId,
+          perTarget: limits.perTarget,
+          perOrg: limits.perOrg,
+          workerId,
         });
         for (const delivery of claimed) launch(delivery);
         total += claimed.length;

@@ -39,13 +39,22 @@ type Target = { ok: true; address: string; family: 4 | 6 } | { ok: false; refuse
 
 async function resolveTarget(url: URL, denyList: WebhookDenyList, signal: AbortSignal): Promise<Target> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (isDeniedHostName(host)) return { ok: false, refused: true, error: `refused: ${host} is a cloud metadata host name` };
+  if (isDeniedHostName(host))
+    return { ok: false, refused: true, error: `refused: ${host} is a cloud metadata host name` };
   const literal = isIP(host);
-  const addresses = literal !== 0 ? [{ address: host, family: literal }] : await withDeadline(lookup(host, { all: true, verbatim: true }), signal);
+  const addresses =
+    literal !== 0
+      ? [{ address: host, family: literal }]
+      : await withDeadline(lookup(host, { all: true, verbatim: true }), signal);
   if (addresses.length === 0) return { ok: false, refused: false, error: `DNS: ${host} has no address` };
   // One denied address refuses the host: a name that mixes public and metadata addresses is an attack, not a mistake.
   const denied = addresses.find((a) => denyList.isDeniedAddress(a.address));
-  if (denied) return { ok: false, refused: true, error: `refused: ${host} resolves to ${denied.address}, which the webhook deny-list (WEBHOOK_DENY_CIDRS) refuses` };
+  if (denied)
+    return {
+      ok: false,
+      refused: true,
+      error: `refused: ${host} resolves to ${denied.address}, which the webhook deny-list (WEBHOOK_DENY_CIDRS) refuses`,
+    };
   const first = addresses[0]!;
   return { ok: true, address: first.address, family: first.family === 6 ? 6 : 4 };
 }
@@ -58,11 +67,19 @@ function pinnedLookup(address: string, family: 4 | 6): LookupFunction {
   }) as unknown as LookupFunction;
 }
 
-function send(url: URL, request: PostRequest, target: { address: string; family: 4 | 6 }, signal: AbortSignal): Promise<number> {
+function send(
+  url: URL,
+  request: PostRequest,
+  target: { address: string; family: 4 | 6 },
+  signal: AbortSignal,
+): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     const transport = url.protocol === 'https:' ? https : http;
     const req = transport.request(url, {
-      method: 'POST', agent: false, signal, lookup: pinnedLookup(target.address, target.family),
+      method: 'POST',
+      agent: false,
+      signal,
+      lookup: pinnedLookup(target.address, target.family),
       headers: { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) },
     });
     req.on('response', (res) => {
@@ -78,7 +95,10 @@ function send(url: URL, request: PostRequest, target: { address: string; family:
 
 function describeFailure(error: unknown, timeoutMs: number, signal: AbortSignal): string {
   if (signal.aborted || error instanceof DeadlineError) return `timed out after ${timeoutMs} ms`;
-  const code = typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+  const code =
+    typeof error === 'object' && error !== null && 'code' in error
+      ? String((error as { code: unknown }).code)
+      : undefined;
   const message = error instanceof Error ? error.message : String(error);
   return `connection error: ${code && !message.includes(code) ? `${code} ` : ''}${message}`;
 }
@@ -91,14 +111,19 @@ export async function guardedPost(request: PostRequest): Promise<PostOutcome> {
   } catch {
     return { kind: 'refused', error: 'refused: the webhook URL is not a valid URL' };
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { kind: 'refused', error: 'refused: the webhook URL is not http(s)' };
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return { kind: 'refused', error: 'refused: the webhook URL is not http(s)' };
   const signal = AbortSignal.timeout(request.timeoutMs);
   try {
     const target = await resolveTarget(url, request.denyList, signal);
-    if (!target.ok) return target.refused ? { kind: 'refused', error: target.error } : { kind: 'failed', status: null, error: target.error };
+    if (!target.ok)
+      return target.refused
+        ? { kind: 'refused', error: target.error }
+        : { kind: 'failed', status: null, error: target.error };
     const status = await send(url, request, target, signal);
     if (status >= 200 && status < 300) return { kind: 'delivered', status };
-    if (status >= 300 && status < 400) return { kind: 'failed', status, error: `HTTP ${status}: redirects are not followed` };
+    if (status >= 300 && status < 400)
+      return { kind: 'failed', status, error: `HTTP ${status}: redirects are not followed` };
     return { kind: 'failed', status, error: `HTTP ${status}` };
   } catch (error) {
     return { kind: 'failed', status: null, error: describeFailure(error, request.timeoutMs, signal) };

@@ -24,7 +24,13 @@ export function signatureHeader(secret: string, timestampSeconds: number, body: 
  * Receiver side, as the README shows it: true when some v1 signature matches and the timestamp
  * is within `toleranceSeconds` of `nowSeconds`.
  */
-export function verifySignature(options: { secret: string; header: string; body: string; nowSeconds: number; toleranceSeconds?: number }): boolean {
+export function verifySignature(options: {
+  secret: string;
+  header: string;
+  body: string;
+  nowSeconds: number;
+  toleranceSeconds?: number;
+}): boolean {
   const parts = options.header.split(',').map((part) => part.trim().split('='));
   const t = Number(parts.find(([key]) => key === 't')?.[1]);
   if (!Number.isInteger(t) || Math.abs(options.nowSeconds - t) > (options.toleranceSeconds ?? 300)) return false;

@@ -26,7 +26,8 @@ export function containerName(requestId: string): string {
   return `rallypoint-${requestId}`;
 }
 
-const text = (spec: Record<string, unknown>, key: string): string => (typeof spec[key] === 'string' ? (spec[key] as string).trim() : '');
+const text = (spec: Record<string, unknown>, key: string): string =>
+  typeof spec[key] === 'string' ? (spec[key] as string).trim() : '';
 
 /** `docker_repository/docker_image:docker_tag`; undefined when the version names no image. */
 export function imageReference(spec: Record<string, unknown>): string | undefined {
@@ -38,7 +39,9 @@ export function imageReference(spec: Record<string, unknown>): string | undefine
 }
 
 /** Registry credentials of a private image; undefined when the version has none. */
-export function registryAuth(spec: Record<string, unknown>): { username: string; password: string; serveraddress: string } | undefined {
+export function registryAuth(
+  spec: Record<string, unknown>,
+): { username: string; password: string; serveraddress: string } | undefined {
   const username = text(spec, 'private_username');
   const password = text(spec, 'private_token');
   if (username === '' || password === '') return undefined;
@@ -81,8 +84,12 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
     Image: input.image,
     Env: Object.entries(input.env).map(([key, value]) => `${key}=${value}`),
     Labels: {
-      [LABELS.marker]: 'true', [LABELS.host]: host.name, [LABELS.requestId]: deployment.requestId,
-      [LABELS.organisation]: String(deployment.orgId), [LABELS.app]: deployment.appName, [LABELS.version]: deployment.versionName,
+      [LABELS.marker]: 'true',
+      [LABELS.host]: host.name,
+      [LABELS.requestId]: deployment.requestId,
+      [LABELS.organisation]: String(deployment.orgId),
+      [LABELS.app]: deployment.appName,
+      [LABELS.version]: deployment.versionName,
     },
     ExposedPorts: exposed,
     HostConfig: {
@@ -98,5 +105,7 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
 
 /** The deployment's ports with links at the address players use. */
 export function publicPorts(ports: Record<string, PortRecord>, publicAddress: string): Record<string, PortRecord> {
-  return Object.fromEntries(Object.entries(ports).map(([key, p]) => [key, { ...p, link: `${publicAddress}:${p.external}` }]));
+  return Object.fromEntries(
+    Object.entries(ports).map(([key, p]) => [key, { ...p, link: `${publicAddress}:${p.external}` }]),
+  );
 }

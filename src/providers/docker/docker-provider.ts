@@ -11,7 +11,14 @@
 import type Docker from 'dockerode';
 import type { DockerProviderConfig } from '../../config.js';
 import type { DeploymentRecord, HostRecord, VersionRecord } from '../../domain/records.js';
-import { accessFromEnv, gameServerEnv, specNumber, storedAccess, versionEnvs, type GameServerAccess } from '../game-server-env.js';
+import {
+  accessFromEnv,
+  gameServerEnv,
+  specNumber,
+  storedAccess,
+  versionEnvs,
+  type GameServerAccess,
+} from '../game-server-env.js';
 import type { DeploymentLogs, DeploymentMetricsSample, Provider, StartedDeployment } from '../provider.js';
 import { containerName, containerSpec, imageReference, publicPorts, registryAuth } from './container-spec.js';
 import { demuxLogs, engineClient, engineReason, engineStatus, ensureImage, readStats } from './engine-client.js';
@@ -69,7 +76,10 @@ export function createDockerProvider(options: DockerProviderOptions): DockerProv
 
   async function hostOf(deployment: DeploymentRecord): Promise<HostRecord> {
     const host = deployment.hostId === null ? undefined : await options.hostById(deployment.hostId);
-    if (!host) throw new Error(`deployment ${deployment.requestId} has no host (it was removed, or the fleet did not schedule it)`);
+    if (!host)
+      throw new Error(
+        `deployment ${deployment.requestId} has no host (it was removed, or the fleet did not schedule it)`,
+      );
     return host;
   }
 
@@ -81,30 +91,47 @@ export function createDockerProvider(options: DockerProviderOptions): DockerProv
   function watch(requestId: string, host: HostRecord, started: StartedDeployment, container: Docker.Container): void {
     watches.get(requestId)?.cancel();
     const done = () => watches.delete(requestId);
-    watches.set(requestId, watchReadiness({
-      address: host.publicIp, ports: started.ports, udpReadyMs: config.udpReadyMs, readyTimeoutMs: config.readyTimeoutMs,
-      isRunning: async () => (await container.inspect()).State.Running === true,
-      ready: () => {
-        done();
-        reporter.ready(requestId, started).catch((error) => reporter.log('could not mark a container ready', error));
-      },
-      failed: (detail) => {
-        done();
-        reporter.failed(requestId, detail).catch((error) => reporter.log('could not record a failed container', error));
-      },
-    }));
+    watches.set(
+      requestId,
+      watchReadiness({
+        address: host.publicIp,
+        ports: started.ports,
+        udpReadyMs: config.udpReadyMs,
+        readyTimeoutMs: config.readyTimeoutMs,
+        isRunning: async () => (await container.inspect()).State.Running === true,
+        ready: () => {
+          done();
+          reporter.ready(requestId, started).catch((error) => reporter.log('could not mark a container ready', error));
+        },
+        failed: (detail) => {
+          done();
+          reporter
+            .failed(requestId, detail)
+            .catch((error) => reporter.log('could not record a failed container', error));
+        },
+      }),
+    );
   }
 
   /** `access`: the credentials the container holds, when known, so their hashes are the ones stored. */
   function startedOf(
-    deployment: DeploymentRecord, host: HostRecord, version: VersionRecord | undefined, containerId: string, access?: GameServerAccess,
+    deployment: DeploymentRecord,
+    host: HostRecord,
+    version: VersionRecord | undefined,
+    containerId: string,
+    access?: GameServerAccess,
   ): StartedDeployment {
     const grace = version?.spec['termination_grace_period_seconds'];
     return {
-      publicIp: host.publicIp, fqdn: host.publicIp, ports: publicPorts(deployment.ports, host.publicIp),
+      publicIp: host.publicIp,
+      fqdn: host.publicIp,
+      ports: publicPorts(deployment.ports, host.publicIp),
       providerData: {
-        containerId, containerName: containerName(deployment.requestId), hostName: host.name,
-        graceSeconds: typeof grace === 'number' ? grace : (deployment.providerData['graceSeconds'] ?? config.stopGraceSeconds),
+        containerId,
+        containerName: containerName(deployment.requestId),
+        hostName: host.name,
+        graceSeconds:
+          typeof grace === 'number' ? grace : (deployment.providerData['graceSeconds'] ?? config.stopGraceSeconds),
         ...(access ? storedAccess(access) : {}),
       },
     };
@@ -115,48 +142,77 @@ export function createDockerProvider(options: DockerProviderOptions): DockerProv
    * it crashed). This attempt stored new credentials' hashes, but the container holds the
    * earlier ones: those, read from its environment, are what start() returns to be stored.
    */
-  function adopt(deployment: DeploymentRecord, host: HostRecord, version: VersionRecord, docker: Docker, info: Docker.ContainerInspectInfo): StartedDeployment {
-    const env = Object.fromEntries((info.Config.Env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+  function adopt(
+    deployment: DeploymentRecord,
+    host: HostRecord,
+    version: VersionRecord,
+    docker: Docker,
+    info: Docker.ContainerInspectInfo,
+  ): StartedDeployment {
+    const env = Object.fromEntries(
+      (info.Config.Env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+    );
     const adopted = startedOf(deployment, host, version, info.Id, accessFromEnv(env));
     watch(deployment.requestId, host, adopted, docker.getContainer(info.Id));
     return adopted;
   }
 
-  async function start(deployment: DeploymentRecord, version: VersionRecord, env: Array<{ key: string; value: string }>, access: GameServerAccess): Promise<StartedDeployment> {
+  async function start(
+    deployment: DeploymentRecord,
+    version: VersionRecord,
+    env: Array<{ key: string; value: string }>,
+    access: GameServerAccess,
+  ): Promise<StartedDeployment> {
     const host = await hostOf(deployment);
     reconciler.monitor(host);
     const image = imageReference(version.spec);
     if (!image) throw new Error(`version ${version.name} names no container image (docker_image)`);
     const docker = clientFor(host);
     const name = containerName(deployment.requestId);
-    const existing = await docker.getContainer(name).inspect().catch((error) => {
-      if (engineStatus(error) === 404) return undefined;
-      throw new Error(`the engine of host ${host.name} did not answer: ${engineReason(error)}`);
-    });
+    const existing = await docker
+      .getContainer(name)
+      .inspect()
+      .catch((error) => {
+        if (engineStatus(error) === 404) return undefined;
+        throw new Error(`the engine of host ${host.name} did not answer: ${engineReason(error)}`);
+      });
     if (existing?.State.Running) return adopt(deployment, host, version, docker, existing);
     if (existing) await docker.getContainer(existing.Id).remove({ force: true });
     await ensureImage(docker, image, registryAuth(version.spec), config.pullTimeoutMs);
     const ports = publicPorts(deployment.ports, host.publicIp);
     const containerEnv = gameServerEnv({
-      deployment, publicIp: host.publicIp, ports, access, callbackUrl: options.callbackUrl(),
-      vcpuUnits: specNumber(version.spec, 'req_cpu'), memoryMb: specNumber(version.spec, 'req_memory'),
+      deployment,
+      publicIp: host.publicIp,
+      ports,
+      access,
+      callbackUrl: options.callbackUrl(),
+      vcpuUnits: specNumber(version.spec, 'req_cpu'),
+      memoryMb: specNumber(version.spec, 'req_memory'),
       userEnv: [...versionEnvs(version.spec), ...env],
     });
     const spec = containerSpec({
-      deployment: { ...deployment, ports }, version, host, image, env: containerEnv, bindAddress: config.bindAllInterfaces ? '0.0.0.0' : host.publicIp,
+      deployment: { ...deployment, ports },
+      version,
+      host,
+      image,
+      env: containerEnv,
+      bindAddress: config.bindAllInterfaces ? '0.0.0.0' : host.publicIp,
     });
     let container: Docker.Container;
     try {
       container = await docker.createContainer(spec);
     } catch (error) {
       // 409: another attempt of this start job (a slow pull outlived its lease) created it first.
-      if (engineStatus(error) === 409) return adopt(deployment, host, version, docker, await docker.getContainer(name).inspect());
+      if (engineStatus(error) === 409)
+        return adopt(deployment, host, version, docker, await docker.getContainer(name).inspect());
       throw new Error(`the engine of host ${host.name} refused to create the container: ${engineReason(error)}`);
     }
     try {
       await container.start();
     } catch (error) {
-      await container.remove({ force: true }).catch((e) => reporter.log(`could not remove container ${name} that failed to start`, e));
+      await container
+        .remove({ force: true })
+        .catch((e) => reporter.log(`could not remove container ${name} that failed to start`, e));
       throw new Error(`the container could not start on host ${host.name}: ${engineReason(error)}`);
     }
     const started = startedOf(deployment, host, version, container.id, access);
@@ -183,7 +239,8 @@ export function createDockerProvider(options: DockerProviderOptions): DockerProv
     try {
       await container.remove({ force: true });
     } catch (error) {
-      if (engineStatus(error) !== 404) throw new Error(`could not remove container on host ${host.name}: ${engineReason(error)}`);
+      if (engineStatus(error) !== 404)
+        throw new Error(`could not remove container on host ${host.name}: ${engineReason(error)}`);
     }
   }
 
@@ -205,9 +262,15 @@ export function createDockerProvider(options: DockerProviderOptions): DockerProv
   }
 
   const reconciler = createReconciler({
-    config, reporter, clientFor, hosts: options.hosts, liveDeployments: options.liveDeployments,
-    deploymentStatuses: options.deploymentStatuses, isWatched: (requestId) => watches.has(requestId),
-    adopt: (deployment, host, container) => watch(deployment.requestId, host, startedOf(deployment, host, undefined, container.id), container),
+    config,
+    reporter,
+    clientFor,
+    hosts: options.hosts,
+    liveDeployments: options.liveDeployments,
+    deploymentStatuses: options.deploymentStatuses,
+    isWatched: (requestId) => watches.has(requestId),
+    adopt: (deployment, host, container) =>
+      watch(deployment.requestId, host, startedOf(deployment, host, undefined, container.id), container),
     isClosing: () => isClosing,
   });
 
@@ -216,9 +279,13 @@ export function createDockerProvider(options: DockerProviderOptions): DockerProv
     runsOnHosts: true,
     locations: () => [],
     accepts: (version) => imageReference(version.spec) !== undefined,
-    start, stop, logs, metrics,
+    start,
+    stop,
+    logs,
+    metrics,
     // At start-up an unreachable host must not stop the service from starting; the job retries.
-    reconcile: (live) => reconciler.reconcileHosts(live).catch((error) => reporter.log('reconciling the hosts failed', error)),
+    reconcile: (live) =>
+      reconciler.reconcileHosts(live).catch((error) => reporter.log('reconciling the hosts failed', error)),
     reconcileHosts: () => reconciler.reconcileHosts(),
     async close() {
       isClosing = true;
@@ -231,7 +298,8 @@ export function createDockerProvider(options: DockerProviderOptions): DockerProv
 
 /** Why a container is not running, in words an operator can act on. */
 export function exitReason(info: Docker.ContainerInspectInfo): string {
-  if (info.State.OOMKilled) return `The game server was killed for running out of memory (OOM; its version's req_memory is the limit), exit code ${info.State.ExitCode}.`;
+  if (info.State.OOMKilled)
+    return `The game server was killed for running out of memory (OOM; its version's req_memory is the limit), exit code ${info.State.ExitCode}.`;
   const detail = info.State.Error ? `: ${info.State.Error}` : '';
   return `The game server's container exited with code ${info.State.ExitCode}${detail}.`;
 }

@@ -15,12 +15,18 @@ export function engineClient(endpoint: HostEndpoint): Docker {
     case 'tcp': {
       const tls = endpoint.tls;
       return new Docker({
-        host: endpoint.host, port: endpoint.port, protocol: tls ? 'https' : 'http',
-        ...(tls?.ca ? { ca: tls.ca } : {}), ...(tls?.cert ? { cert: tls.cert } : {}), ...(tls?.key ? { key: tls.key } : {}),
+        host: endpoint.host,
+        port: endpoint.port,
+        protocol: tls ? 'https' : 'http',
+        ...(tls?.ca ? { ca: tls.ca } : {}),
+        ...(tls?.cert ? { cert: tls.cert } : {}),
+        ...(tls?.key ? { key: tls.key } : {}),
       });
     }
     case 'ssh':
-      throw new Error('ssh engine endpoints are not supported; forward the engine socket (ssh -L) and register it as a socket or tcp endpoint');
+      throw new Error(
+        'ssh engine endpoints are not supported; forward the engine socket (ssh -L) and register it as a socket or tcp endpoint',
+      );
   }
 }
 
@@ -56,7 +62,12 @@ export function engineReason(error: unknown, secrets: readonly string[] = []): s
  * Makes sure the image is on the host: pulls it (with the credentials when given) only when it
  * is missing. Throws with the engine's reason, never with the credentials.
  */
-export async function ensureImage(docker: Docker, image: string, auth: { username: string; password: string; serveraddress: string } | undefined, timeoutMs: number): Promise<void> {
+export async function ensureImage(
+  docker: Docker,
+  image: string,
+  auth: { username: string; password: string; serveraddress: string } | undefined,
+  timeoutMs: number,
+): Promise<void> {
   try {
     await docker.getImage(image).inspect();
     return;
@@ -66,16 +77,23 @@ export async function ensureImage(docker: Docker, image: string, auth: { usernam
   const secrets = auth ? [auth.password] : [];
   try {
     // The deadline covers the pull request itself too: an engine that never answers it must not hold the start job.
-    await withTimeout((async () => {
-      const stream = await docker.pull(image, auth ? { authconfig: auth } : {});
-      await new Promise<void>((resolve, reject) => {
-        docker.modem.followProgress(stream, (error: Error | null, events: Array<{ error?: string }>) => {
-          const failed = error ?? events.find((e) => e.error);
-          if (failed) reject(new Error(failed instanceof Error ? failed.message : String((failed as { error?: string }).error)));
-          else resolve();
+    await withTimeout(
+      (async () => {
+        const stream = await docker.pull(image, auth ? { authconfig: auth } : {});
+        await new Promise<void>((resolve, reject) => {
+          docker.modem.followProgress(stream, (error: Error | null, events: Array<{ error?: string }>) => {
+            const failed = error ?? events.find((e) => e.error);
+            if (failed)
+              reject(
+                new Error(failed instanceof Error ? failed.message : String((failed as { error?: string }).error)),
+              );
+            else resolve();
+          });
         });
-      });
-    })(), timeoutMs, `pulling ${image}`);
+      })(),
+      timeoutMs,
+      `pulling ${image}`,
+    );
   } catch (error) {
     throw new Error(`image ${image} could not be pulled: ${engineReason(error, secrets)}`);
   }
@@ -91,8 +109,16 @@ export function demuxLogs(buffer: Buffer): string {
   while (offset + 8 <= buffer.length) {
     const kind = buffer[offset]!;
     const length = buffer.readUInt32BE(offset + 4);
-    if (kind > 2 || buffer[offset + 1] !== 0 || buffer[offset + 2] !== 0 || buffer[offset + 3] !== 0 || offset + 8 + length > buffer.length) {
-      return offset === 0 ? buffer.toString('utf8') : Buffer.concat([...parts, buffer.subarray(offset)]).toString('utf8');
+    if (
+      kind > 2 ||
+      buffer[offset + 1] !== 0 ||
+      buffer[offset + 2] !== 0 ||
+      buffer[offset + 3] !== 0 ||
+      offset + 8 + length > buffer.length
+    ) {
+      return offset === 0
+        ? buffer.toString('utf8')
+        : Buffer.concat([...parts, buffer.subarray(offset)]).toString('utf8');
     }
     parts.push(buffer.subarray(offset + 8, offset + 8 + length));
     offset += 8 + length;

@@ -57,13 +57,19 @@ export function createReconciler(options: ReconcilerOptions) {
       detail = exitReason(info);
     } catch (error) {
       if (engineStatus(error) !== 404) throw error;
-      detail = 'The game server\'s container was removed from its host.';
+      detail = "The game server's container was removed from its host.";
     }
     await reporter.failed(requestId, `${detail} (host ${host.name})`);
   }
 
   function onEvent(host: HostRecord, line: string): void {
-    let event: { Type?: string; Action?: string; status?: string; id?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
+    let event: {
+      Type?: string;
+      Action?: string;
+      status?: string;
+      id?: string;
+      Actor?: { ID?: string; Attributes?: Record<string, string> };
+    };
     try {
       event = JSON.parse(line);
     } catch {
@@ -77,7 +83,9 @@ export function createReconciler(options: ReconcilerOptions) {
     const requestId = attributes[LABELS.requestId];
     const containerId = event.Actor?.ID ?? event.id;
     if (!requestId || !containerId) return;
-    reportExit(host, requestId, containerId).catch((error) => reporter.log(`could not read why a container on host ${host.name} stopped`, error));
+    reportExit(host, requestId, containerId).catch((error) =>
+      reporter.log(`could not read why a container on host ${host.name} stopped`, error),
+    );
   }
 
   function monitor(host: HostRecord): void {
@@ -94,20 +102,23 @@ export function createReconciler(options: ReconcilerOptions) {
       m.timer.unref();
     };
     const open = () => {
-      options.clientFor(host).getEvents({ filters: { type: ['container'] } }).then((stream) => {
-        if (m.isClosed) return (stream as unknown as { destroy?: () => void }).destroy?.();
-        m.stream = stream;
-        let pending = '';
-        stream.on('data', (chunk: Buffer) => {
-          pending += chunk.toString('utf8');
-          const lines = pending.split('\n');
-          pending = lines.pop() ?? '';
-          for (const line of lines) if (line.trim() !== '') onEvent(host, line);
-        });
-        stream.on('error', () => undefined);
-        stream.on('close', reopen);
-        stream.on('end', reopen);
-      }, reopen);
+      options
+        .clientFor(host)
+        .getEvents({ filters: { type: ['container'] } })
+        .then((stream) => {
+          if (m.isClosed) return (stream as unknown as { destroy?: () => void }).destroy?.();
+          m.stream = stream;
+          let pending = '';
+          stream.on('data', (chunk: Buffer) => {
+            pending += chunk.toString('utf8');
+            const lines = pending.split('\n');
+            pending = lines.pop() ?? '';
+            for (const line of lines) if (line.trim() !== '') onEvent(host, line);
+          });
+          stream.on('error', () => undefined);
+          stream.on('close', reopen);
+          stream.on('end', reopen);
+        }, reopen);
     };
     open();
   }
@@ -123,8 +134,12 @@ export function createReconciler(options: ReconcilerOptions) {
     let containers: Docker.ContainerInfo[];
     try {
       containers = await withTimeout(
-        docker.listContainers({ all: true, filters: { label: [`${LABELS.marker}=true`, `${LABELS.host}=${host.name}`] } }),
-        config.engineTimeoutMs, `the engine of host ${host.name}`,
+        docker.listContainers({
+          all: true,
+          filters: { label: [`${LABELS.marker}=true`, `${LABELS.host}=${host.name}`] },
+        }),
+        config.engineTimeoutMs,
+        `the engine of host ${host.name}`,
       );
     } catch (error) {
       await reporter.hostUnanswered(host, engineReason(error));
@@ -133,7 +148,9 @@ export function createReconciler(options: ReconcilerOptions) {
     await reporter.hostAnswered(host);
     monitor(host);
     const liveByRequest = new Map(live.map((d) => [d.requestId, d]));
-    const others = containers.map((c) => c.Labels[LABELS.requestId]).filter((id): id is string => !!id && !liveByRequest.has(id));
+    const others = containers
+      .map((c) => c.Labels[LABELS.requestId])
+      .filter((id): id is string => !!id && !liveByRequest.has(id));
     const statuses = await options.deploymentStatuses(others);
     const byRequest = new Map<string, Docker.ContainerInfo>();
     for (const c of containers) {
@@ -141,14 +158,22 @@ export function createReconciler(options: ReconcilerOptions) {
       if (!requestId) continue;
       byRequest.set(requestId, c);
       if (liveByRequest.has(requestId) || !isOrphan(statuses.get(requestId))) continue;
-      await docker.getContainer(c.Id).remove({ force: true }).catch((error) => {
-        if (engineStatus(error) !== 404) reporter.log(`could not remove orphan container ${c.Id} on host ${host.name}`, error);
-      });
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch((error) => {
+          if (engineStatus(error) !== 404)
+            reporter.log(`could not remove orphan container ${c.Id} on host ${host.name}`, error);
+        });
     }
     for (const deployment of live) await reconcileDeployment(host, deployment, byRequest.get(deployment.requestId));
   }
 
-  async function reconcileDeployment(host: HostRecord, deployment: DeploymentRecord, container: Docker.ContainerInfo | undefined): Promise<void> {
+  async function reconcileDeployment(
+    host: HostRecord,
+    deployment: DeploymentRecord,
+    container: Docker.ContainerInfo | undefined,
+  ): Promise<void> {
     if (!container) {
       // No container id yet: its start job has not run (or is running) and will start or fail it.
       if (typeof deployment.providerData['containerId'] === 'string') {
@@ -160,7 +185,11 @@ export function createReconciler(options: ReconcilerOptions) {
       await reportExit(host, deployment.requestId, container.Id);
       return;
     }
-    if (deployment.status !== DeploymentStatus.ready && !options.isWatched(deployment.requestId) && deployment.providerData['containerId']) {
+    if (
+      deployment.status !== DeploymentStatus.ready &&
+      !options.isWatched(deployment.requestId) &&
+      deployment.providerData['containerId']
+    ) {
       options.adopt(deployment, host, options.clientFor(host).getContainer(container.Id));
     }
   }
@@ -170,7 +199,14 @@ export function createReconciler(options: ReconcilerOptions) {
     const [hosts, live] = await Promise.all([options.hosts(), given ?? options.liveDeployments()]);
     // Hosts side by side: each engine that does not answer costs engineTimeoutMs, and this runs
     // at start-up too, so silent hosts must not add up.
-    const outcomes = await Promise.allSettled(hosts.map((host) => reconcileHost(host, live.filter((d) => d.hostId === host.id))));
+    const outcomes = await Promise.allSettled(
+      hosts.map((host) =>
+        reconcileHost(
+          host,
+          live.filter((d) => d.hostId === host.id),
+        ),
+      ),
+    );
     const failures = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
     for (const [id, m] of monitors) {
       if (!hosts.some((h) => h.id === id)) {

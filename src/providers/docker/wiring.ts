@@ -10,7 +10,9 @@ import { markHostReachable, markHostUnreachable } from '../../app/hosts.js';
 import type { Config } from '../../config.js';
 import type { Queryable } from '../../db/db.js';
 import {
-  selectDeploymentByRequestIdInAnyOrg, selectDeploymentStatusesByRequestIds, selectLiveDeploymentsOfProvider,
+  selectDeploymentByRequestIdInAnyOrg,
+  selectDeploymentStatusesByRequestIds,
+  selectLiveDeploymentsOfProvider,
 } from '../../db/queries/deployments.js';
 import { selectHostById, selectHosts, updateHostState } from '../../db/queries/hosts.js';
 import { insertJob } from '../../db/queries/jobs.js';
@@ -23,7 +25,10 @@ import { createDockerProvider, DOCKER_PROVIDER, type DockerProvider, type Docker
 export const DOCKER_RECONCILE_JOB = 'docker.reconcile';
 
 /** Schedules the reconciliation of the slot `at` falls in (or the next one); every process computes the same slots. */
-export async function scheduleDockerReconcile(db: Queryable, options: { at: Date; intervalMs: number; nextSlot: boolean }): Promise<void> {
+export async function scheduleDockerReconcile(
+  db: Queryable,
+  options: { at: Date; intervalMs: number; nextSlot: boolean },
+): Promise<void> {
   const slot = Math.floor(options.at.getTime() / options.intervalMs) + (options.nextSlot ? 1 : 0);
   const runAt = options.nextSlot ? new Date(slot * options.intervalMs) : options.at;
   await insertJob(db, { kind: DOCKER_RECONCILE_JOB, payload: {}, runAt, dedupeKey: `${DOCKER_RECONCILE_JOB}:${slot}` });
@@ -52,10 +57,21 @@ function dockerReporter(deps: AppDeps, config: Config, log: DockerReporter['log'
       if (host.state === 'down') return;
       const now = deps.clock.now();
       // unreachable_since keeps the first miss, so the delay counts across processes and restarts.
-      const noted = await updateHostState(deps.db, { id: host.id, state: host.state, detail: host.stateDetail, now, fromStates: [host.state], unreachableSince: now });
+      const noted = await updateHostState(deps.db, {
+        id: host.id,
+        state: host.state,
+        detail: host.stateDetail,
+        now,
+        fromStates: [host.state],
+        unreachableSince: now,
+      });
       const since = noted?.unreachableSince ?? now;
       if (now.getTime() - since.getTime() >= config.docker.hostDownAfterMs) {
-        await markHostUnreachable(deps, host.id, `its engine did not answer for ${Math.round((now.getTime() - since.getTime()) / 1000)} s: ${detail}`);
+        await markHostUnreachable(
+          deps,
+          host.id,
+          `its engine did not answer for ${Math.round((now.getTime() - since.getTime()) / 1000)} s: ${detail}`,
+        );
       }
     },
     log,

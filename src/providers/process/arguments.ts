@@ -10,7 +10,8 @@ export function splitArguments(text: string | undefined | null): string[] {
   const trimmed = text.trim();
   if (trimmed.startsWith('[')) {
     const parsed: unknown = JSON.parse(trimmed);
-    if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string')) throw new Error('arguments as JSON must be an array of strings');
+    if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string'))
+      throw new Error('arguments as JSON must be an array of strings');
     return parsed as string[];
   }
   const words: string[] = [];

@@ -74,7 +74,11 @@ export async function allocatePorts(ports: readonly VersionPort[], host: string)
       const held = await holdFreePort(port.protocol);
       holders.push(...held.holders);
       records[name] = {
-        name, internal: held.port, external: held.port, protocol: port.protocol, tlsUpgrade: port.tls_upgrade ?? false,
+        name,
+        internal: held.port,
+        external: held.port,
+        protocol: port.protocol,
+        tlsUpgrade: port.tls_upgrade ?? false,
         link: `${host}:${held.port}`,
       };
     }

@@ -24,18 +24,20 @@ export function addProcessProvider(
 ): void {
   const log = hooks.log;
   const publicUrl = () => listeningPublicUrl(config.publicUrl, hooks.listeningPort());
-  deps.providers.add(createProcessProvider({
-    config: config.process,
-    publicUrl,
-    reporter: {
-      async ready(deploymentId, started) {
-        await recordDeploymentStarted(deps, deploymentId, started);
-        await markDeploymentReady(deps, deploymentId);
+  deps.providers.add(
+    createProcessProvider({
+      config: config.process,
+      publicUrl,
+      reporter: {
+        async ready(deploymentId, started) {
+          await recordDeploymentStarted(deps, deploymentId, started);
+          await markDeploymentReady(deps, deploymentId);
+        },
+        failed: (deploymentId, detail) => markDeploymentFailed(deps, deploymentId, detail),
+        log,
       },
-      failed: (deploymentId, detail) => markDeploymentFailed(deps, deploymentId, detail),
-      log,
-    },
-  }));
+    }),
+  );
 }
 
 /** After a start: every provider that can look at its live deployments makes them true. */
