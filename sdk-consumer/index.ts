@@ -72,16 +72,17 @@ export async function handle(): Promise<string> {
 export function typeErrors(): string {
   // @ts-expect-error app_name is required
   void rp.sessions.sessionPost({ ip_list: [] });
-  // @ts-expect-error session_config.kind is a closed union
-  void rp.apps.appVersionPost('a', {
+  const version = {
     name: 'v',
     docker_repository: 'r',
     docker_image: 'i',
     docker_tag: 't',
     req_cpu: 256,
     req_memory: 256,
-    session_config: { kind: 'Solo', sockets: 1 },
-  });
+    session_config: { kind: 'Solo' as const, sockets: 1 },
+  };
+  // @ts-expect-error session_config.kind is a closed union
+  void rp.apps.appVersionPost('a', version);
   // @ts-expect-error user_count is a number
   const wrong: string = ({} as SessionGet).user_count;
   return wrong;
