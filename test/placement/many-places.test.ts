@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createApp } from '../../src/app/apps.js';
 import { createVersion } from '../../src/app/versions.js';
-import { insertDeployment } from '../../src/db/queries/deployments.js';
 import { insertSessionOnBestDeployment } from '../../src/db/queries/placement.js';
 import { bestCandidate, type CandidateView, type PlacementCriteria } from '../../src/domain/placement.js';
 import {
@@ -13,6 +12,7 @@ import {
   sessionStatusForDeployment,
 } from '../../src/domain/session-rules.js';
 import { startTestService, type TestService } from '../support/harness.js';
+import { seedCandidate } from './seed-candidates.js';
 
 /**
  * The create walks a version's places nearest first and stops at the first with room
@@ -105,40 +105,14 @@ describe('placement over many places', () => {
         const views: CandidateView[] = [];
         for (const [i, d] of fleet.deployments.entries()) {
           const p = placeOf(d.place);
-          const record = await insertDeployment(deps.db, {
-            requestId: `m${round}x${i}`,
-            orgId,
-            appId: version.value.appId,
-            versionId: version.value.id,
-            provider: 'registered',
-            status: d.status,
-            publicIp: '',
-            fqdn: '',
-            ports: {},
-            place: { ...p, administrativeDivision: '', timezone: '' },
-            tags: d.tags,
-            sockets: d.sockets,
-            socketsUsage: Math.floor(d.usedPart * d.sockets),
-            requestUserCount: 0,
-            webhookUrl: null,
-            command: null,
-            arguments: null,
-            env: [],
-            providerData: {},
-            heartbeatTimeoutSeconds: null,
-            now: new Date(),
-          });
-          if (!d.isJoinable)
-            await deps.db.query('UPDATE deployments SET is_joinable = false WHERE id = $1', [record.id]);
-          views.push({
-            id: record.id,
-            status: d.status,
-            isJoinable: d.isJoinable,
-            sockets: record.sockets,
-            socketsUsage: record.socketsUsage,
-            tags: d.tags,
-            place: p,
-          });
+          views.push(
+            await seedCandidate(
+              deps.db,
+              { requestId: `m${round}x${i}`, orgId, appId: version.value.appId, versionId: version.value.id },
+              d,
+              p,
+            ),
+          );
         }
         for (const change of views.length > 0 ? fleet.changes : []) {
           const view = views[change.which % views.length]!;

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createApp } from '../../src/app/apps.js';
 import { createVersion } from '../../src/app/versions.js';
-import { insertDeployment } from '../../src/db/queries/deployments.js';
 import { insertSessionOnBestDeployment } from '../../src/db/queries/placement.js';
 import {
   bestCandidate,
@@ -19,6 +18,7 @@ import {
   sessionStatusForDeployment,
 } from '../../src/domain/session-rules.js';
 import { startTestService, type TestService } from '../support/harness.js';
+import { seedCandidate } from './seed-candidates.js';
 
 /**
  * The placement SQL (tiers of places, then fullest) must choose exactly what the pure rules of
@@ -93,57 +93,23 @@ describe('placement SQL matches the pure rules', () => {
         const views: CandidateView[] = [];
         for (const [i, d] of fleet.entries()) {
           const p = PLACES[d.place]!;
-          const record = await insertDeployment(deps.db, {
-            requestId: `p${round}x${i}`,
-            orgId,
-            appId: version.value.appId,
-            versionId: version.value.id,
-            provider: 'registered',
-            status: d.status,
-            publicIp: '',
-            fqdn: '',
-            ports: {},
-            place: {
-              city: p.city,
-              country: p.country,
-              continent: p.continent,
-              administrativeDivision: '',
-              region: '',
-              timezone: '',
-              latitude: p.latitude,
-              longitude: p.longitude,
-            },
-            tags: d.tags,
-            sockets: d.sockets,
-            socketsUsage: Math.floor(d.usedPart * d.sockets),
-            requestUserCount: 0,
-            webhookUrl: null,
-            command: null,
-            arguments: null,
-            env: [],
-            providerData: {},
-            heartbeatTimeoutSeconds: null,
-            now: new Date(),
-          });
-          if (!d.isJoinable)
-            await deps.db.query('UPDATE deployments SET is_joinable = false WHERE id = $1', [record.id]);
-          views.push({
-            id: record.id,
-            status: record.status,
-            isJoinable: d.isJoinable,
-            sockets: record.sockets,
-            socketsUsage: record.socketsUsage,
-            tags: record.tags,
-            place: {
-              city: p.city,
-              country: p.country,
-              continent: p.continent,
-              administrative_division: '',
-              region: '',
-              latitude: p.latitude,
-              longitude: p.longitude,
-            },
-          });
+          const place = {
+            city: p.city,
+            country: p.country,
+            continent: p.continent,
+            administrative_division: '',
+            region: '',
+            latitude: p.latitude,
+            longitude: p.longitude,
+          };
+          views.push(
+            await seedCandidate(
+              deps.db,
+              { requestId: `p${round}x${i}`, orgId, appId: version.value.appId, versionId: version.value.id },
+              d,
+              place,
+            ),
+          );
         }
         const constraints = locationConstraintsOf({ filters: request.filters, selectors: request.selectors });
         assert.ok(constraints.ok);
