@@ -96,18 +96,18 @@ export const SettingsSchema = Type.Object({
     10,
     60_000,
     500,
-    'how often each process looks for due webhook deliveries, and for due background jobs when `JOB_WAKE_ON_INSERT=false`',
+    'how soon each process looks again while due work waits behind a cap (a webhook target at its concurrency limit, a job behind a running one of its key); with `JOB_WAKE_ON_INSERT=false`, how often job and webhook workers poll',
   ),
   JOB_WAKE_ON_INSERT: Type.Boolean({
     default: true,
     description:
-      "a job added anywhere wakes every process's job worker at once (LISTEN/NOTIFY), which then sleeps until the next job is due; `false`: workers find jobs by polling every `JOB_POLL_MS`",
+      "a job added anywhere wakes every process's job worker at once (LISTEN/NOTIFY), and a webhook delivery wakes its own process's delivery worker once committed; each then sleeps until its next work is due; `false`: workers find work by polling every `JOB_POLL_MS`",
   }),
   JOB_FALLBACK_POLL_MS: int(
     100,
     3_600_000,
     30_000,
-    'with `JOB_WAKE_ON_INSERT`, the longest a job worker sleeps when no job is due sooner (a safety net for a missed notification)',
+    'with `JOB_WAKE_ON_INSERT`, the longest a job or webhook worker sleeps when nothing is due sooner (a safety net for a missed notification, or deliveries another process wrote and could not send)',
   ),
   JOB_DEAD_RETENTION_HOURS: int(
     0,

@@ -106,7 +106,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       maxConcurrent: config.createBatchRunners ?? Math.max(1, Math.min(2, config.databasePoolSize - 1)),
     }),
   };
-  registerWebhookOutbox(deps.listeners, { clock: deps.clock, maxAgeMs: config.webhookMaxAgeMs });
+  // Set once the delivery worker runs; deliveries committed before that are found by its first look.
+  let wakeWebhooks = () => {};
+  registerWebhookOutbox(deps.listeners, {
+    clock: deps.clock,
+    maxAgeMs: config.webhookMaxAgeMs,
+    onCommitted: () => wakeWebhooks(),
+  });
   // Set once the sequencer runs (after the server is built); commits before that are numbered by its first run.
   let wakeSequencer = () => {};
   registerEventLog(deps, { onCommitted: () => wakeSequencer() });
@@ -214,6 +220,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     denyList: deps.webhookDenyList!,
     timeoutMs: config.webhookTimeoutMs,
     pollMs: config.jobPollMs,
+    fallbackPollMs: config.jobWakeOnInsert ? config.jobFallbackPollMs : undefined,
     schedule: { ...DELIVERY_BACKOFF, firstMs: config.webhookRetryBaseMs },
     targetSchedule: { ...TARGET_BACKOFF, firstMs: config.webhookRetryBaseMs },
     onError: (error) => app.log.error({ err: error }, 'webhook delivery failed'),
@@ -221,6 +228,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     onUndelivered: (report) => logUndeliveredWebhook(app.log, report),
     onTargetBackedOff: (report) => logWebhookTargetBackoff(app.log, report),
   });
+  if (config.jobWakeOnInsert) {
+    wakeWebhooks = () => webhooks.wake();
+    webhooks.wake();
+  }
   return {
     deps,
     app,

@@ -7,10 +7,11 @@
  * events has committed (`wake`), and commits arriving together share one run (runs are at least
  * `minGapMs` apart). A slow fallback poll (`fallbackMs`) numbers what no wake announced: events
  * a tool wrote without a sequencer in its process, or whose process died before numbering them.
- * An idle server therefore runs it once per `fallbackMs` only.
+ * An idle server therefore runs it once per `fallbackMs` only, and such a run first asks whether
+ * anything waits at all (one statement instead of a locking transaction).
  */
 import type { Db } from '../db/db.js';
-import { lockEventSequencer, sequencePendingEvents } from '../db/queries/events.js';
+import { hasUnsequencedEvents, lockEventSequencer, sequencePendingEvents } from '../db/queries/events.js';
 import { EVENTS_CHANNEL } from './event-log.js';
 
 const BATCH = 1_000;
@@ -56,6 +57,8 @@ export function startEventSequencer(options: EventSequencerOptions): EventSequen
   let running: Promise<void> | undefined;
   /** Woken since the current run started: run again once it ends. */
   let again = false;
+  /** Woken since the last run began: something committed, so skip the is-anything-waiting probe. */
+  let woken = false;
   let lastEndMs = Number.NEGATIVE_INFINITY;
   let timer: NodeJS.Timeout | undefined;
   let timerAtMs = Number.POSITIVE_INFINITY;
@@ -76,7 +79,10 @@ export function startEventSequencer(options: EventSequencerOptions): EventSequen
       return;
     }
     again = false;
-    running = sequence(false)
+    const probeFirst = !woken;
+    woken = false;
+    running = (probeFirst ? hasUnsequencedEvents(db) : Promise.resolve(true))
+      .then((waiting) => (waiting ? sequence(false) : 0))
       .then((outcome) => {
         // The lock holder numbers only what had committed when its statement began: look again
         // soon rather than waiting for the fallback.
@@ -99,6 +105,7 @@ export function startEventSequencer(options: EventSequencerOptions): EventSequen
     },
     wake() {
       if (stopped) return;
+      woken = true;
       if (running) again = true;
       else runAt(Math.max(performance.now(), lastEndMs + minGapMs));
     },

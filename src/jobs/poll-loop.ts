@@ -11,6 +11,11 @@ export interface PollLoop {
    * runs once more as soon as it ends, since the run may have looked before the news arrived.
    */
   wake(): void;
+  /**
+   * Runs within `delayMs` at the latest (sooner if already due sooner); during a run, bounds the
+   * wait after it. For work whose due time the process learns of between runs.
+   */
+  wakeWithin(delayMs: number): void;
 }
 
 export interface PollLoopOptions<T> {
@@ -31,10 +36,21 @@ export function startPollLoop<T>(
   let running: Promise<unknown> | undefined;
   let wokenDuringRun = false;
   let timer: NodeJS.Timeout | undefined;
+  /** When the timer fires (performance.now()), for wakeWithin. */
+  let timerAtMs = Number.POSITIVE_INFINITY;
+  /** The latest the run after the current one may start (wakeWithin during a run). */
+  let nextRunByMs = Number.POSITIVE_INFINITY;
+  const schedule = (delayMs: number) => {
+    if (timer) clearTimeout(timer);
+    timerAtMs = performance.now() + delayMs;
+    timer = setTimeout(tick, delayMs);
+  };
   const tick = () => {
     timer = undefined;
+    timerAtMs = Number.POSITIVE_INFINITY;
     if (stopped) return;
     wokenDuringRun = false;
+    nextRunByMs = Number.POSITIVE_INFINITY;
     let waitMs = pollMs;
     running = runDue()
       .then((result) => {
@@ -44,11 +60,12 @@ export function startPollLoop<T>(
       .finally(() => {
         running = undefined;
         if (stopped) return;
-        if (wokenDuringRun) timer = setTimeout(tick, 0);
-        else if (pollMs > 0) timer = setTimeout(tick, Math.max(0, waitMs));
+        if (wokenDuringRun) schedule(0);
+        else if (pollMs > 0 || nextRunByMs < Number.POSITIVE_INFINITY)
+          schedule(Math.max(0, Math.min(pollMs > 0 ? waitMs : Infinity, nextRunByMs - performance.now())));
       });
   };
-  if (pollMs > 0) timer = setTimeout(tick, pollMs);
+  if (pollMs > 0) schedule(pollMs);
   return {
     async stop() {
       stopped = true;
@@ -61,8 +78,13 @@ export function startPollLoop<T>(
         wokenDuringRun = true;
         return;
       }
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(tick, 0);
+      schedule(0);
+    },
+    wakeWithin(delayMs) {
+      if (stopped) return;
+      const byMs = performance.now() + Math.max(0, delayMs);
+      if (running) nextRunByMs = Math.min(nextRunByMs, byMs);
+      else if (byMs < timerAtMs) schedule(Math.max(0, delayMs));
     },
   };
 }

@@ -32,4 +32,33 @@ describe('poll loop wake', () => {
     }
     assert.equal(runs, 2, 'two wakes during one run make one more run, not two');
   });
+
+  it('wakeWithin brings a long wait forward, and bounds the wait after a run it arrived during', async () => {
+    let runs = 0;
+    let release: (() => void) | undefined;
+    // Every run asks to sleep an hour: only wakeWithin can bring the next run sooner.
+    const loop = startPollLoop(
+      async () => {
+        runs += 1;
+        if (runs === 2) await new Promise<void>((resolve) => (release = resolve));
+        return 3_600_000;
+      },
+      3_600_000,
+      (error) => assert.fail(String(error)),
+      { waitAfter: (ms) => ms },
+    );
+    try {
+      loop.wakeWithin(20);
+      await eventually('the hour-long first wait was brought forward', () => runs === 1);
+      loop.wakeWithin(20);
+      await eventually('the second run started', () => release !== undefined);
+      loop.wakeWithin(20);
+      loop.wakeWithin(3_600_000);
+      release!();
+      await eventually('the wait after the second run ended within the bound it was given', () => runs === 3);
+    } finally {
+      release?.();
+      await loop.stop();
+    }
+  });
 });

@@ -124,6 +124,17 @@ export async function selectEventByPosition(
   return rows[0] ? toEvent(rows[0]) : undefined;
 }
 
+/**
+ * Whether any committed event waits for its position: one index probe (events_unsequenced), so
+ * the sequencer's fallback run costs one round trip when there is nothing to number.
+ */
+export async function hasUnsequencedEvents(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query<{ waiting: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM events WHERE position IS NULL) AS waiting',
+  );
+  return rows[0]?.waiting === true;
+}
+
 /** Any fixed number: the sequencer's lock, held for its whole (short) transaction. */
 const SEQUENCER_LOCK = 5_005_005_005;
 

@@ -100,6 +100,21 @@ export async function insertWebhookDelivery(db: Queryable, d: NewWebhookDelivery
   );
 }
 
+/**
+ * When the next pending delivery that heads its subject can be claimed: its next attempt, or its
+ * target's back-off end if later. Null when nothing is pending. In-flight attempts count at their
+ * lease end, when another process may take them over.
+ */
+export async function selectNextWebhookDueAt(db: Queryable): Promise<Date | null> {
+  const { rows } = await db.query<{ due_at: Date | null }>(
+    `SELECT min(GREATEST(d.next_attempt_at, t.blocked_until)) AS due_at
+     FROM webhook_deliveries d LEFT JOIN webhook_targets t ON t.target = d.target
+     WHERE d.state = 'pending'
+       AND d.id = (SELECT min(e.id) FROM webhook_deliveries e WHERE e.subject = d.subject AND e.state = 'pending')`,
+  );
+  return rows[0]?.due_at ?? null;
+}
+
 /** Caps the claim respects, counted in SQL across every process (domain/webhook-targets.ts). */
 export type ClaimLimits = Pick<DeliveryConcurrency, 'perTarget' | 'perOrg'> & {
   /** Written to leased_by, so an operator sees which process holds an attempt. */

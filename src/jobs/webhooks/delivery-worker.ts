@@ -21,6 +21,7 @@ import {
   markWebhookDelivered,
   recordWebhookTargetFailure,
   rescheduleWebhookDelivery,
+  selectNextWebhookDueAt,
   type ClaimedWebhookDelivery,
 } from '../../db/queries/webhooks.js';
 import {
@@ -42,8 +43,18 @@ export interface WebhookWorkerOptions {
   clock: Clock;
   denyList: WebhookDenyList;
   timeoutMs: number;
-  /** 0 disables the timer; runDue() still works (tests drive time through it). */
+  /**
+   * 0 disables the timer; runDue() still works (tests drive time through it). Without
+   * `fallbackPollMs`, the worker looks for due deliveries every `pollMs`; with it, `pollMs` is
+   * how soon it looks again while a due delivery waits behind a concurrency cap.
+   */
   pollMs: number;
+  /**
+   * Sleep until the next delivery is due, at most this long, instead of polling: `wake()` announces
+   * deliveries this process commits, and the longest sleep catches what another process or a
+   * tool wrote (docs/reliability.md#webhooks-one-receiver-cannot-delay-another).
+   */
+  fallbackPollMs?: number;
   schedule?: Backoff;
   /** How long a target that stopped answering waits as a whole (TARGET_BACKOFF by default). */
   targetSchedule?: Backoff;
@@ -84,6 +95,8 @@ export interface WebhookWorker {
    * attempts is in flight; returns how many attempts this process made meanwhile.
    */
   runDue(): Promise<number>;
+  /** A delivery was committed: look for due deliveries now. */
+  wake(): void;
   stop(): Promise<void>;
 }
 
@@ -106,6 +119,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
     const backoff = targetBackoff(failing, now, targetSchedule, random());
     if (!backoff) return;
     if (await blockWebhookTarget(options.db, { target, ...backoff, now })) {
+      wakeAt(backoff.blockedUntil);
       options.onTargetBackedOff?.({
         target,
         consecutiveFailures: failing.consecutiveFailures,
@@ -167,6 +181,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
       error: outcome.error,
       nextAttemptAt,
     });
+    wakeAt(nextAttemptAt);
   }
 
   const inFlight = new Set<Promise<void>>();
@@ -230,10 +245,41 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
     }
   }
 
+  /**
+   * How long to sleep after a look that started at `lookedAt`: until the next delivery that heads
+   * its subject is due (or its target's back-off ends), at most fallbackPollMs. One already due
+   * and still waiting is held by a cap; slots that free in this process claim it at once, but
+   * another process's do not tell this one, so look again after pollMs.
+   */
+  async function msUntilNextDue(lookedAt: Date, fallbackPollMs: number): Promise<number> {
+    const dueAt = await selectNextWebhookDueAt(options.db);
+    if (!dueAt) return fallbackPollMs;
+    if (dueAt <= lookedAt) return Math.min(options.pollMs, fallbackPollMs);
+    return Math.min(fallbackPollMs, Math.max(0, dueAt.getTime() - options.clock.now().getTime()));
+  }
+
   // Each tick tops the pool up; attempts run on their own and refill their slots as they end.
-  const loop = startPollLoop(fill, options.pollMs, onError);
+  const fallbackPollMs = options.fallbackPollMs;
+  const loop =
+    fallbackPollMs === undefined
+      ? startPollLoop(fill, options.pollMs, onError)
+      : startPollLoop(
+          async () => {
+            const lookedAt = options.clock.now();
+            await fill();
+            return msUntilNextDue(lookedAt, fallbackPollMs);
+          },
+          options.pollMs,
+          onError,
+          { waitAfter: (ms) => ms },
+        );
+  /** This process rescheduled a delivery or backed a target off until `at`: look again then. */
+  function wakeAt(at: Date): void {
+    if (fallbackPollMs !== undefined) loop.wakeWithin(at.getTime() - options.clock.now().getTime());
+  }
   return {
     runDue,
+    wake: () => loop.wake(),
     async stop() {
       stopped = true;
       await loop.stop();

@@ -3,7 +3,7 @@
  * the change, so a webhook is sent if and only if the change committed, even across crashes.
  */
 import { randomBytes } from 'node:crypto';
-import type { Queryable } from '../../db/db.js';
+import type { Tx } from '../../db/db.js';
 import { insertWebhookDelivery } from '../../db/queries/webhooks.js';
 import { selectSessionsOfDeployment } from '../../db/queries/sessions.js';
 import { sessionContextView, statusView } from '../../contract/views.js';
@@ -30,10 +30,12 @@ export interface OutboxOptions {
   clock: Clock;
   /** How long a delivery is retried before it turns dead. */
   maxAgeMs: number;
+  /** Called once a transaction that wrote deliveries has committed (wakes the delivery worker). */
+  onCommitted?: () => void;
 }
 
 async function enqueue(
-  tx: Queryable,
+  tx: Tx,
   options: OutboxOptions,
   d: {
     orgId: number;
@@ -46,6 +48,7 @@ async function enqueue(
   },
 ): Promise<void> {
   const now = options.clock.now();
+  if (options.onCommitted) tx.afterCommit(options.onCommitted);
   await insertWebhookDelivery(tx, {
     deliveryId: newDeliveryId(),
     orgId: d.orgId,
@@ -64,7 +67,7 @@ async function enqueue(
 /** Adds the webhook listeners to `listeners` (the deps' lists, shared with every use case). */
 export function registerWebhookOutbox(listeners: ChangeListeners, options: OutboxOptions): void {
   listeners.session.push(
-    async (tx: Queryable, event: SessionEvent, session: SessionRecord, deployment: DeploymentRecord | null) => {
+    async (tx: Tx, event: SessionEvent, session: SessionRecord, deployment: DeploymentRecord | null) => {
       const name = SESSION_EVENTS[event];
       if (!name || !session.webhookUrl) return;
       const requestId = deployment?.requestId ?? null;
@@ -79,7 +82,7 @@ export function registerWebhookOutbox(listeners: ChangeListeners, options: Outbo
       });
     },
   );
-  listeners.deployment.push(async (tx: Queryable, event: DeploymentEvent, deployment: DeploymentRecord) => {
+  listeners.deployment.push(async (tx: Tx, event: DeploymentEvent, deployment: DeploymentRecord) => {
     const name = DEPLOYMENT_EVENTS[event];
     if (!name || !deployment.webhookUrl) return;
     const sessions = await selectSessionsOfDeployment(tx, deployment.id);
