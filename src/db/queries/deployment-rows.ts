@@ -1,5 +1,6 @@
 /** How a deployments row (with its app and version names) maps to a DeploymentRecord. */
 import type { DeploymentRecord, PortRecord } from '../../domain/records.js';
+import { withDates, type Json } from './json-rows.js';
 
 export interface DeploymentRow {
   id: number;
@@ -91,15 +92,13 @@ function columnsNamed(prefix: string): string {
 /** Columns of `d` (deployments) plus the app and version names, for SELECT and RETURNING alike. */
 export const COLUMNS = columnsNamed('');
 
-/** The same columns named `d_…`, to read a deployment beside another table's row in one query. */
-export const PREFIXED_COLUMNS = columnsNamed('d_');
+const DATES = ['heartbeat_at', 'created_at', 'ready_at', 'ended_at'] as const satisfies ReadonlyArray<
+  keyof DeploymentRow
+>;
 
-/** The deployment of a row read with PREFIXED_COLUMNS, or null when the join found none. */
-export function toPrefixedDeployment(row: Record<string, unknown>): DeploymentRecord | null {
-  if (row['d_id'] === null || row['d_id'] === undefined) return null;
-  const unprefixed: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(row)) if (name.startsWith('d_')) unprefixed[name.slice(2)] = value;
-  return toDeployment(unprefixed as unknown as DeploymentRow);
+/** A deployment read as one JSON column (`to_json` of a row of COLUMNS): see json-rows.ts. */
+export function deploymentFromJson(json: Json<DeploymentRow>): DeploymentRecord {
+  return toDeployment(withDates(json, DATES));
 }
 
 export function toDeployment(row: DeploymentRow): DeploymentRecord {

@@ -8,8 +8,9 @@ import type { Queryable } from '../db.js';
 import type { DeploymentRecord, SessionRecord } from '../../domain/records.js';
 import type { LocationConstraint, LocationField, Position } from '../../domain/placement.js';
 import type { SessionUser } from '../../domain/session-rules.js';
-import { COLUMNS as DEPLOYMENT_COLUMNS, toDeployment, type DeploymentRow } from './deployment-rows.js';
-import { COLUMNS as SESSION_COLUMNS, toSession, type SessionRow } from './sessions.js';
+import { COLUMNS as DEPLOYMENT_COLUMNS, deploymentFromJson, type DeploymentRow } from './deployment-rows.js';
+import { COLUMNS as SESSION_COLUMNS, sessionFromJson, type SessionRow } from './sessions.js';
+import type { Json } from './json-rows.js';
 import { appVersionSql, readAppVersion, type AppVersion, type VersionRowWithApp } from './versions.js';
 
 const CONSTRAINT_COLUMN: Record<LocationField, string> = {
@@ -252,8 +253,8 @@ export async function insertSessionOnBestDeployment(
   return {
     appVersion: readAppVersion(appVersion),
     roomSeen,
-    deployment: deployment ? toDeployment(withDates(deployment, DEPLOYMENT_DATES)) : undefined,
-    session: session ? toSession(withDates(session, SESSION_DATES)) : undefined,
+    deployment: deployment ? deploymentFromJson(deployment) : undefined,
+    session: session ? sessionFromJson(session) : undefined,
   };
 }
 
@@ -267,20 +268,3 @@ type PlacementRow = VersionRowWithApp & {
   deployment: Json<DeploymentRow> | null;
   session: Json<SessionRow> | null;
 };
-/** A row as to_json writes it: timestamps are ISO 8601 text. */
-type Json<Row> = { [K in keyof Row]: Row[K] extends Date | null ? string | null : Row[K] };
-
-const DEPLOYMENT_DATES = ['heartbeat_at', 'created_at', 'ready_at', 'ended_at'] as const satisfies ReadonlyArray<
-  keyof DeploymentRow
->;
-const SESSION_DATES = ['created_at', 'ended_at', 'deleted_at'] as const satisfies ReadonlyArray<keyof SessionRow>;
-
-/** The row with its timestamp columns read as Dates (to millisecond precision, as the driver reads them). */
-function withDates<Row>(json: Json<Row>, columns: ReadonlyArray<keyof Row>): Row {
-  const row = { ...json } as Record<keyof Row, unknown>;
-  for (const column of columns) {
-    const text = json[column];
-    row[column] = text === null ? null : new Date(text as string);
-  }
-  return row as Row;
-}

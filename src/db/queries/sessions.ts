@@ -1,6 +1,7 @@
 import type { Queryable } from '../db.js';
 import type { DeploymentRecord, SessionRecord } from '../../domain/records.js';
-import { PREFIXED_COLUMNS as PREFIXED_DEPLOYMENT_COLUMNS, toPrefixedDeployment } from './deployment-rows.js';
+import { COLUMNS as DEPLOYMENT_COLUMNS, deploymentFromJson, type DeploymentRow } from './deployment-rows.js';
+import { withDates, type Json } from './json-rows.js';
 import type { SessionKind, SessionUser } from '../../domain/session-rules.js';
 
 export interface SessionRow {
@@ -83,6 +84,13 @@ export function toSession(row: SessionRow): SessionRecord {
   };
 }
 
+const DATES = ['created_at', 'ended_at', 'deleted_at'] as const satisfies ReadonlyArray<keyof SessionRow>;
+
+/** A session read as one JSON column (`to_json` of a row of COLUMNS): see json-rows.ts. */
+export function sessionFromJson(json: Json<SessionRow>): SessionRecord {
+  return toSession(withDates(json, DATES));
+}
+
 export interface NewSession {
   sessionId: string;
   orgId: number;
@@ -130,19 +138,25 @@ export async function insertSession(db: Queryable, s: NewSession): Promise<Sessi
   return toSession(rows[0]!);
 }
 
-/** A session the organisation can see (with deleted_at) and its deployment, in one round trip. */
+/**
+ * A session the organisation can see (with deleted_at) and its deployment, in one round trip,
+ * each as one JSON column (json-rows.ts): this is every GET of a session.
+ */
 export async function selectSessionWithDeployment(
   db: Queryable,
   orgId: number,
   sessionId: string,
 ): Promise<{ session: SessionRecord; deployment: DeploymentRecord | null } | undefined> {
-  const { rows } = await db.query<SessionRow & Record<string, unknown>>(
-    `SELECT ${COLUMNS}, ${PREFIXED_DEPLOYMENT_COLUMNS} FROM sessions s LEFT JOIN deployments d ON d.id = s.deployment_id
-     WHERE s.session_id = $1 AND s.org_id = $2`,
+  const { rows } = await db.query<{ session: Json<SessionRow>; deployment: Json<DeploymentRow> | null }>(
+    `SELECT to_json(s_row) AS session, to_json(d_row) AS deployment
+     FROM (SELECT ${COLUMNS} FROM sessions s WHERE s.session_id = $1 AND s.org_id = $2) s_row
+     LEFT JOIN LATERAL (SELECT ${DEPLOYMENT_COLUMNS} FROM deployments d WHERE d.id = s_row.deployment_id) d_row ON true`,
     [sessionId, orgId],
   );
   const row = rows[0];
-  return row ? { session: toSession(row), deployment: toPrefixedDeployment(row) } : undefined;
+  return row
+    ? { session: sessionFromJson(row.session), deployment: row.deployment ? deploymentFromJson(row.deployment) : null }
+    : undefined;
 }
 
 /** A session the organisation can see (not deleted). */
