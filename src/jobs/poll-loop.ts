@@ -24,6 +24,11 @@ export interface PollLoopOptions<T> {
    * next work is due); `pollMs` after a failed run. Unused when `pollMs` is 0.
    */
   waitAfter?: (result: T) => number;
+  /**
+   * Least time from the end of one run to the start of the next when woken: wakes arriving
+   * together (a burst of commits) share one run. Default 0.
+   */
+  minGapMs?: number;
 }
 
 export function startPollLoop<T>(
@@ -40,6 +45,12 @@ export function startPollLoop<T>(
   let timerAtMs = Number.POSITIVE_INFINITY;
   /** The latest the run after the current one may start (wakeWithin during a run). */
   let nextRunByMs = Number.POSITIVE_INFINITY;
+  const minGapMs = options.minGapMs ?? 0;
+  let lastEndMs = Number.NEGATIVE_INFINITY;
+  /** Runs within `delayMs`, unless the timer already fires sooner. */
+  const runWithin = (delayMs: number) => {
+    if (performance.now() + delayMs < timerAtMs) schedule(delayMs);
+  };
   const schedule = (delayMs: number) => {
     if (timer) clearTimeout(timer);
     timerAtMs = performance.now() + delayMs;
@@ -59,8 +70,9 @@ export function startPollLoop<T>(
       .catch(onError)
       .finally(() => {
         running = undefined;
+        lastEndMs = performance.now();
         if (stopped) return;
-        if (wokenDuringRun) schedule(0);
+        if (wokenDuringRun) schedule(minGapMs);
         else if (pollMs > 0 || nextRunByMs < Number.POSITIVE_INFINITY)
           schedule(Math.max(0, Math.min(pollMs > 0 ? waitMs : Infinity, nextRunByMs - performance.now())));
       });
@@ -78,13 +90,13 @@ export function startPollLoop<T>(
         wokenDuringRun = true;
         return;
       }
-      schedule(0);
+      runWithin(Math.max(0, lastEndMs + minGapMs - performance.now()));
     },
     wakeWithin(delayMs) {
       if (stopped) return;
       const byMs = performance.now() + Math.max(0, delayMs);
       if (running) nextRunByMs = Math.min(nextRunByMs, byMs);
-      else if (byMs < timerAtMs) schedule(Math.max(0, delayMs));
+      else runWithin(Math.max(0, delayMs));
     },
   };
 }

@@ -61,4 +61,26 @@ describe('poll loop wake', () => {
       await loop.stop();
     }
   });
+
+  it('with minGapMs, a burst of wakes after a run shares one run', async () => {
+    let runs = 0;
+    const loop = startPollLoop(
+      async () => {
+        runs += 1;
+      },
+      0,
+      (error) => assert.fail(String(error)),
+      { minGapMs: 200 },
+    );
+    try {
+      loop.wake();
+      await eventually('the first run', () => runs === 1);
+      for (let i = 0; i < 10; i++) loop.wake();
+      await eventually('the burst ran', () => runs >= 2);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(runs, 2, 'ten wakes within the gap made one run');
+    } finally {
+      await loop.stop();
+    }
+  });
 });

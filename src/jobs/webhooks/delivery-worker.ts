@@ -100,6 +100,12 @@ export interface WebhookWorker {
   stop(): Promise<void>;
 }
 
+/**
+ * Commits that wake the worker within this long of its last look share the next one, so a burst
+ * of creates with webhooks costs a look per 50 ms, not one per commit.
+ */
+const WAKE_MIN_GAP_MS = 50;
+
 /** Margin beyond the POST timeout (DNS, database round trips) before a lease is presumed dead. */
 const LEASE_MARGIN_MS = 30_000;
 
@@ -271,7 +277,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
           },
           options.pollMs,
           onError,
-          { waitAfter: (ms) => ms },
+          { waitAfter: (ms) => ms, minGapMs: WAKE_MIN_GAP_MS },
         );
   /** This process rescheduled a delivery or backed a target off until `at`: look again then. */
   function wakeAt(at: Date): void {
