@@ -99,7 +99,7 @@ export async function startRallypoint(
   const server = await spawnServer({
     key: options.key,
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
-    // The defaults an operator gets: info logging (per-request logging is off in the server).
+    // The defaults an operator gets: info logging, one line per request.
     env: {
       LOG_LEVEL: 'info',
       JOB_POLL_MS: '500',
