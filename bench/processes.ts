@@ -134,9 +134,11 @@ export interface BareHttp {
   stop(): Promise<void>;
 }
 
-export async function startBareHttp(): Promise<BareHttp> {
+/** With `database`, the server also answers `/row/:id` with one statement (bare-http.ts). */
+export async function startBareHttp(database?: { url: string; poolSize: number }): Promise<BareHttp> {
   const script = fileURLToPath(new URL('./bare-http.js', import.meta.url));
-  const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const args = database ? [database.url, String(database.poolSize)] : [];
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {

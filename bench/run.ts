@@ -32,6 +32,7 @@ import {
 import { renderMachine, renderTable, writeJson, type BenchResults, type ScenarioResult } from './report.js';
 import {
   bareRequests,
+  statementFloorRequests,
   createRequests,
   getRequests,
   listRequests,
@@ -70,6 +71,8 @@ const SERVER_ENV: Record<string, string> = {
   // Experiments, e.g. BENCH_SERVER_ENV='{"CREATE_BATCH_MAX":"1"}'.
   ...(JSON.parse(process.env['BENCH_SERVER_ENV'] ?? '{}') as Record<string, string>),
 };
+
+const STATEMENT_FLOOR = 'floor: bare Fastify + one statement';
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
@@ -160,6 +163,29 @@ async function idleCpu(probe: CpuProbe): Promise<Record<string, number>> {
   return idle;
 }
 
+/**
+ * The floor under every request that reads the database: the bare Fastify server answering each
+ * request with one named statement through node-postgres (pool as Rallypoint's), no key, no log.
+ * What a GET or a create costs beyond it is Rallypoint's own work.
+ */
+async function measureStatementFloor(results: BenchResults, postgres: Postgres, rallypoint: CpuWatch): Promise<void> {
+  log('postgres: bare Fastify + one statement (floor)');
+  const bare = await startBareHttp({ url: postgres.url, poolSize: POOL_SIZE });
+  const cpu: CpuWatch = {
+    probe: () => ({ server: processCpuMs(bare.pid), postgres: postgres.cpuMs() }),
+    // The idle Rallypoint server's own statements still reach PostgreSQL meanwhile.
+    idlePercent: { postgres: rallypoint.idlePercent['postgres'] ?? 0 },
+  };
+  const figures = await measureScenario(plan(bare.url), statementFloorRequests, cpu);
+  results.scenarios.push({
+    engine: 'postgres',
+    name: STATEMENT_FLOOR,
+    ...figures,
+    note: 'bare Fastify, one named statement per request through pg; no key, no log',
+  });
+  await bare.stop();
+}
+
 /** The fair ceiling (1,000 rows, as Rallypoint's statements run) and the older contended one (10 rows). */
 async function measureCeilings(results: BenchResults, api: Api, postgres: Postgres): Promise<void> {
   await seedFleet(api, { app: 'bench-ceiling', deployments: 1000, sockets: 1_000_000 });
@@ -238,6 +264,7 @@ async function runPostgres(results: BenchResults): Promise<void> {
   results.idleCpuPercent['postgres'] = cpu.idlePercent;
   const { target, bulk } = await seedMain(api);
   await measureCeilings(results, api, postgres);
+  await measureStatementFloor(results, postgres, cpu);
   results.scenarios.push(...(await runScenarios('postgres', api, target, bulk, cpu)));
   results.rss['postgres: after scenarios'] = rssMb(server.pid);
   if (SCALE) {
@@ -271,7 +298,7 @@ function addRatios(results: BenchResults): void {
     if (!s.saturated) continue;
     // Writes are bound by the seat transaction's commit rate on PostgreSQL; reads (and the embedded run,
     // whose database runs inside the server process) by the HTTP ceiling.
-    const isWrite = !/^(get|list)/.test(s.name);
+    const isWrite = !/^(get|list)/.test(s.name) && s.name !== STATEMENT_FLOOR;
     if (s.engine === 'postgres' && isWrite && db) Object.assign(s, { boundBy: 'db', ratio: s.saturated.rps / db });
     else if (http) Object.assign(s, { boundBy: 'http', ratio: s.saturated.rps / http });
   }
@@ -292,10 +319,14 @@ function addGoals(results: BenchResults): void {
       `${Math.round((create.saturated.rps / db) * 100)}% (${create.saturated.rps}/s of ${db} tx/s)`,
       create.saturated.rps >= 0.4 * db,
     );
+  const floor = find('postgres', STATEMENT_FLOOR);
   if (get?.saturated && http)
     add(
       'get >= 25% of bare Fastify',
-      `${Math.round((get.saturated.rps / http) * 100)}% (${get.saturated.rps} of ${http} req/s)`,
+      `${Math.round((get.saturated.rps / http) * 100)}% (${get.saturated.rps} of ${http} req/s)` +
+        (floor?.saturated
+          ? `; bare Fastify with one statement: ${Math.round((floor.saturated.rps / http) * 100)}% (${floor.saturated.rps} req/s)`
+          : ''),
       get.saturated.rps >= 0.25 * http,
     );
   if (create?.atFixedRate)

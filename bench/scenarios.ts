@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 /**
  * The request sequences each scenario sends, as autocannon request lists. Each autocannon
  * connection walks its list in order and keeps a `context` between the steps, which is how the
@@ -155,4 +156,9 @@ export function mixedRequests(target: Target): AutocannonRequest[] {
 
 export function bareRequests(): AutocannonRequest[] {
   return [{ method: 'GET', path: '/ping' }];
+}
+
+/** One statement per request on the bare server (bare-http.ts `/row/:id`). */
+export function statementFloorRequests(): AutocannonRequest[] {
+  return [{ method: 'GET', path: `/row/${randomBytes(6).toString('hex')}-S` }];
 }
