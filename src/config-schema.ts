@@ -217,6 +217,12 @@ export const SettingsSchema = Type.Object({
     24 * 3_600_000,
     'a delivery is retried for this long after it was written, then marked dead',
   ),
+  WEBHOOK_RETENTION_HOURS: int(
+    0,
+    87_600,
+    168,
+    'delivered and dead webhook deliveries are deleted this long after they were written, and a target with nothing pending and no answer for as long is forgotten; `0` = kept',
+  ),
   WEBHOOK_RETRY_BASE_MS: int(
     1_000,
     3_600_000,

@@ -81,6 +81,8 @@ export interface Config {
   readonly webhookTimeoutMs: number;
   /** A delivery is retried for this long after it was written, then marked dead (WEBHOOK_MAX_AGE_MS). */
   readonly webhookMaxAgeMs: number;
+  /** WEBHOOK_RETENTION_HOURS in ms (0: finished deliveries are kept). */
+  readonly webhookRetentionMs: number;
   /** First retry delay; each later one doubles, up to an hour, with jitter (WEBHOOK_RETRY_BASE_MS). */
   readonly webhookRetryBaseMs: number;
   /** Addresses webhooks may never reach (WEBHOOK_DENY_CIDRS, comma separated); replaces the default list. */
@@ -328,6 +330,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitBurst: s.RATE_LIMIT_BURST!,
     webhookTimeoutMs: s.WEBHOOK_TIMEOUT_MS!,
     webhookMaxAgeMs: s.WEBHOOK_MAX_AGE_MS!,
+    webhookRetentionMs: s.WEBHOOK_RETENTION_HOURS! * 3_600_000,
     webhookRetryBaseMs: s.WEBHOOK_RETRY_BASE_MS!,
     webhookDenyCidrs: Object.freeze(s.WEBHOOK_DENY_CIDRS ?? DEFAULT_WEBHOOK_DENY_CIDRS),
   };

@@ -221,6 +221,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     timeoutMs: config.webhookTimeoutMs,
     pollMs: config.jobPollMs,
     fallbackPollMs: config.jobWakeOnInsert ? config.jobFallbackPollMs : undefined,
+    retentionMs: config.webhookRetentionMs,
     schedule: { ...DELIVERY_BACKOFF, firstMs: config.webhookRetryBaseMs },
     targetSchedule: { ...TARGET_BACKOFF, firstMs: config.webhookRetryBaseMs },
     onError: (error) => app.log.error({ err: error }, 'webhook delivery failed'),

@@ -115,6 +115,38 @@ export async function selectNextWebhookDueAt(db: Queryable): Promise<Date | null
   return rows[0]?.due_at ?? null;
 }
 
+/**
+ * Deletes up to `limit` delivered or dead deliveries written before `before`, oldest first
+ * (index webhook_deliveries_finished, migration 014). Returns how many.
+ */
+export async function deleteFinishedWebhookDeliveriesBefore(
+  db: Queryable,
+  before: Date,
+  limit: number,
+): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM webhook_deliveries WHERE id IN (
+       SELECT id FROM webhook_deliveries WHERE state <> 'pending' AND created_at < $1 ORDER BY created_at LIMIT $2)`,
+    [before, limit],
+  );
+  return rowCount;
+}
+
+/**
+ * Forgets targets last heard from (a failure or a success) before `before` that have no pending
+ * delivery and are not backed off at `now`: their next delivery starts them afresh.
+ */
+export async function deleteIdleWebhookTargetsBefore(db: Queryable, before: Date, now: Date): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM webhook_targets t
+     WHERE GREATEST(t.last_failure_at, t.last_success_at) < $1
+       AND (t.blocked_until IS NULL OR t.blocked_until <= $2)
+       AND NOT EXISTS (SELECT FROM webhook_deliveries d WHERE d.target = t.target AND d.state = 'pending')`,
+    [before, now],
+  );
+  return rowCount;
+}
+
 /** Caps the claim respects, counted in SQL across every process (domain/webhook-targets.ts). */
 export type ClaimLimits = Pick<DeliveryConcurrency, 'perTarget' | 'perOrg'> & {
   /** Written to leased_by, so an operator sees which process holds an attempt. */

@@ -17,6 +17,8 @@ import type { Db } from '../../db/db.js';
 import {
   blockWebhookTarget,
   claimDueWebhookDeliveries,
+  deleteFinishedWebhookDeliveriesBefore,
+  deleteIdleWebhookTargetsBefore,
   markWebhookDead,
   markWebhookDelivered,
   recordWebhookTargetFailure,
@@ -55,6 +57,11 @@ export interface WebhookWorkerOptions {
    * tool wrote (docs/reliability.md#webhooks-one-receiver-cannot-delay-another).
    */
   fallbackPollMs?: number;
+  /**
+   * Delivered and dead deliveries are deleted this long after they were written, and idle
+   * targets forgotten (0 or absent: kept). Each process prunes at most once a minute.
+   */
+  retentionMs?: number;
   schedule?: Backoff;
   /** How long a target that stopped answering waits as a whole (TARGET_BACKOFF by default). */
   targetSchedule?: Backoff;
@@ -105,6 +112,11 @@ export interface WebhookWorker {
  * of creates with webhooks costs a look per 50 ms, not one per commit.
  */
 const WAKE_MIN_GAP_MS = 50;
+
+/** Finished deliveries deleted per statement, statements per prune, and the least time between prunes. */
+const PRUNE_BATCH = 1_000;
+const PRUNE_BATCHES = 10;
+const PRUNE_EVERY_MS = 60_000;
 
 /** Margin beyond the POST timeout (DNS, database round trips) before a lease is presumed dead. */
 const LEASE_MARGIN_MS = 30_000;
@@ -241,8 +253,28 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
     return claiming;
   }
 
+  /**
+   * Deletes finished deliveries past their retention, up to PRUNE_BATCHES batches, and forgets
+   * idle targets; at most once a minute per process (every create with a webhook adds a row, so
+   * the table would otherwise grow without end: up to 10,000 rows a minute per process go).
+   */
+  let prunedAt: number | undefined;
+  async function prune(): Promise<void> {
+    const retentionMs = options.retentionMs ?? 0;
+    const now = options.clock.now();
+    if (retentionMs <= 0) return;
+    if (prunedAt !== undefined && Math.abs(now.getTime() - prunedAt) < PRUNE_EVERY_MS) return;
+    prunedAt = now.getTime();
+    const before = new Date(now.getTime() - retentionMs);
+    for (let batch = 0; batch < PRUNE_BATCHES; batch++) {
+      if ((await deleteFinishedWebhookDeliveriesBefore(options.db, before, PRUNE_BATCH)) < PRUNE_BATCH) break;
+    }
+    await deleteIdleWebhookTargetsBefore(options.db, before, now);
+  }
+
   async function runDue(): Promise<number> {
     const before = started;
+    await prune();
     for (;;) {
       const claimed = await fill();
       if (claimed === 0 && inFlight.size === 0) return started - before;
@@ -268,10 +300,18 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
   const fallbackPollMs = options.fallbackPollMs;
   const loop =
     fallbackPollMs === undefined
-      ? startPollLoop(fill, options.pollMs, onError)
+      ? startPollLoop(
+          async () => {
+            await prune();
+            return fill();
+          },
+          options.pollMs,
+          onError,
+        )
       : startPollLoop(
           async () => {
             const lookedAt = options.clock.now();
+            await prune();
             await fill();
             return msUntilNextDue(lookedAt, fallbackPollMs);
           },
