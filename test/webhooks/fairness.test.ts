@@ -295,3 +295,50 @@ describe('a target that stops answering waits as a whole', () => {
     assert.equal(state.blockedUntil, null);
   });
 });
+
+describe('a receiver answering 5xx or 429 waits as a whole; one answering 4xx does not', () => {
+  let t: TestService;
+  let call: ReturnType<typeof client>;
+  const clock = new FakeClock();
+  const receivers: Receiver[] = [];
+  let app: string;
+
+  before(async () => {
+    t = await startTestService({ clock, env: { WEBHOOK_TIMEOUT_MS: '2000' } });
+    call = client(t.url, t.key);
+    let version: string;
+    ({ app, version } = await seedVersion(call, { sockets: 100 }));
+    await registerServer(call, { app, version, sockets: 100 });
+  });
+  after(async () => {
+    await t.close();
+    for (const r of receivers) await r.close();
+  });
+
+  for (const [status, waits] of [
+    [503, true],
+    [429, true],
+    [400, false],
+  ] as const) {
+    it(`${status}: ${waits ? 'backed off' : 'not backed off'} after ${TARGET_FAILURES_BEFORE_BACKOFF} in a row`, async () => {
+      const r = await startReceiver(() => status);
+      receivers.push(r);
+      for (let i = 0; i < TARGET_FAILURES_BEFORE_BACKOFF; i++) {
+        const created = await call('POST', '/v1/session', {
+          app_name: app,
+          ip_list: ['1.2.3.4'],
+          webhook_url: r.url,
+        });
+        assert.equal(created.status, 200);
+      }
+      assert.equal(await t.service.webhooks.runDue(), TARGET_FAILURES_BEFORE_BACKOFF);
+      const state = await selectWebhookTarget(t.service.deps.db, webhookTarget(r.url));
+      if (waits) {
+        assert.equal(state?.consecutiveFailures, TARGET_FAILURES_BEFORE_BACKOFF);
+        assert.ok(state?.blockedUntil && state.blockedUntil > clock.now(), 'the target waits');
+      } else {
+        assert.ok(!state?.blockedUntil, 'a 4xx is about the delivery, not the receiver');
+      }
+    });
+  }
+});

@@ -16,7 +16,9 @@ describe('webhook delivery across server processes', () => {
   const open: TestService[] = [];
 
   before(async () => {
-    r = await startReceiver(({ headers }) => (headers['rallypoint-attempt'] === '1' ? 500 : 200));
+    // A 4xx on the first attempt: retried per delivery, without backing the receiver off as a whole
+    // (40 failures in a row would), so every retry is due in the second round.
+    r = await startReceiver(({ headers }) => (headers['rallypoint-attempt'] === '1' ? 409 : 200));
   });
   after(async () => {
     for (const s of open) await s.close().catch(() => {});
@@ -47,7 +49,7 @@ describe('webhook delivery across server processes', () => {
     const got = r.received.slice(before);
     assert.deepEqual(
       got.map((x) => x.answered),
-      [500, 200],
+      [409, 200],
     );
     assert.equal(JSON.parse(got[1]!.body).session_id, created.body.session_id);
 

@@ -113,6 +113,16 @@ export interface WebhookWorker {
  */
 const WAKE_MIN_GAP_MS = 50;
 
+/**
+ * Outcomes that say the receiver as a whole is failing, not this delivery: no answer at all
+ * (timeout, refused connection, DNS), a 5xx, or 429. Counted against the target, so a receiver
+ * that is down behind its load balancer waits as a whole instead of taking every delivery's
+ * retries. Other answers (a redirect, a 4xx) are about the delivery and are retried on its own.
+ */
+function receiverIsFailing(status: number | null): boolean {
+  return status === null || status >= 500 || status === 429;
+}
+
 /** Finished deliveries deleted per statement, statements per prune, and the least time between prunes. */
 const PRUNE_BATCH = 1_000;
 const PRUNE_BATCHES = 10;
@@ -130,7 +140,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
   const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const onError = (error: unknown) => options.onError?.(error);
 
-  /** The target answered nothing at all: count it, and back the whole target off after enough in a row. */
+  /** The target is failing (receiverIsFailing): count it, and back the whole target off after enough in a row. */
   async function targetFailed(target: string, error: string): Promise<void> {
     const now = options.clock.now();
     const failing = await recordWebhookTargetFailure(options.db, { target, error, now });
@@ -181,7 +191,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
       return;
     }
     // Recorded before the delivery lets go of its slot, so no claim sees the slot free and the back-off not yet written.
-    if (outcome.status === null) await targetFailed(delivery.target, outcome.error);
+    if (receiverIsFailing(outcome.status)) await targetFailed(delivery.target, outcome.error);
     const nextAttemptAt = new Date(options.clock.now().getTime() + backoffDelayMs(attempts, schedule, random()));
     if (nextAttemptAt > delivery.retryUntil) {
       observe('dead');
