@@ -100,3 +100,34 @@ export function startPollLoop<T>(
     },
   };
 }
+
+/**
+ * For a loop that sleeps until its next work is due (`waitAfter`): how long to sleep after a
+ * look that started at `lookedAtMs`, given when the next work is due (undefined: none waits).
+ * At most `fallbackPollMs`. Work already due at the look and still waiting is held back by
+ * something whose end this process is not told of: look again after `pollMs`, as polling would.
+ */
+export function msUntilDue(
+  dueAtMs: number | undefined,
+  at: { lookedAtMs: number; nowMs: number },
+  pollMs: number,
+  fallbackPollMs: number,
+): number {
+  if (dueAtMs === undefined) return fallbackPollMs;
+  if (dueAtMs <= at.lookedAtMs) return Math.min(pollMs, fallbackPollMs);
+  return Math.min(fallbackPollMs, Math.max(0, dueAtMs - at.nowMs));
+}
+
+/**
+ * Answers true at most once per `everyMs` of the given clock readings (the first call always):
+ * for housekeeping that a loop may attempt on every run. A reading `everyMs` behind the last also
+ * counts (a test clock set back).
+ */
+export function atMostEvery(everyMs: number): (nowMs: number) => boolean {
+  let lastMs: number | undefined;
+  return (nowMs) => {
+    if (lastMs !== undefined && Math.abs(nowMs - lastMs) < everyMs) return false;
+    lastMs = nowMs;
+    return true;
+  };
+}

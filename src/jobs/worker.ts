@@ -14,7 +14,7 @@ import {
   type JobRecord,
 } from '../db/queries/jobs.js';
 import type { Clock } from '../app/deps.js';
-import { startPollLoop } from './poll-loop.js';
+import { atMostEvery, msUntilDue, startPollLoop } from './poll-loop.js';
 import { backoffDelayMs, type Backoff } from '@rallypoint/sdk';
 
 export type JobHandler = (job: JobRecord) => Promise<void>;
@@ -151,11 +151,9 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
    * process: a periodic job that keeps failing adds one dead row per slot, so the table would
    * otherwise grow without end.
    */
-  let prunedAt: number | undefined;
+  const pruneDue = atMostEvery(PRUNE_EVERY_MS);
   async function pruneDeadJobs(now: Date): Promise<void> {
-    if (deadRetentionMs <= 0) return;
-    if (prunedAt !== undefined && Math.abs(now.getTime() - prunedAt) < PRUNE_EVERY_MS) return;
-    prunedAt = now.getTime();
+    if (deadRetentionMs <= 0 || !pruneDue(now.getTime())) return;
     await deleteDeadJobsBefore(db, new Date(now.getTime() - deadRetentionMs), PRUNE_BATCH);
   }
 
@@ -191,10 +189,8 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       next.waitingRunAt?.getTime(),
       next.runningLockedAt && next.runningLockedAt.getTime() + leaseMs,
     ].filter((time): time is number => typeof time === 'number');
-    if (times.length === 0) return fallbackPollMs;
-    const dueAt = Math.min(...times);
-    if (dueAt <= lookedAt.getTime()) return Math.min(options.pollMs, fallbackPollMs);
-    return Math.min(fallbackPollMs, Math.max(0, dueAt - options.clock.now().getTime()));
+    const at = { lookedAtMs: lookedAt.getTime(), nowMs: options.clock.now().getTime() };
+    return msUntilDue(times.length > 0 ? Math.min(...times) : undefined, at, options.pollMs, fallbackPollMs);
   }
 
   const listening = options.wakeOnInsert !== false && db.listen !== undefined;

@@ -4,7 +4,7 @@
  */
 import { describe, eventually, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
-import { startPollLoop } from '../../src/jobs/poll-loop.js';
+import { atMostEvery, msUntilDue, startPollLoop } from '../../src/jobs/poll-loop.js';
 
 describe('poll loop wake', () => {
   it('runs on wake with polling off, and once more after a run during which it was woken', async () => {
@@ -82,5 +82,24 @@ describe('poll loop wake', () => {
     } finally {
       await loop.stop();
     }
+  });
+});
+
+describe('sleeping until due', () => {
+  it('sleeps until the next work is due, at most the fallback; looks again after pollMs at work held back', () => {
+    const at = { lookedAtMs: 1_000, nowMs: 1_200 };
+    assert.equal(msUntilDue(undefined, at, 500, 30_000), 30_000, 'nothing waits: the fallback');
+    assert.equal(msUntilDue(5_000, at, 500, 30_000), 3_800, 'due later: until then, from now');
+    assert.equal(msUntilDue(100_000, at, 500, 30_000), 30_000, 'due after the fallback: the fallback');
+    assert.equal(msUntilDue(1_000, at, 500, 30_000), 500, 'due at the look and still waiting: pollMs');
+    assert.equal(msUntilDue(1_100, at, 500, 30_000), 0, 'due since the look: at once');
+  });
+
+  it('atMostEvery lets housekeeping through once per period of the clock it is given', () => {
+    const due = atMostEvery(60_000);
+    assert.deepEqual(
+      [0, 59_999, 60_000, 60_001, 120_000].map((ms) => due(ms)),
+      [true, false, true, false, true],
+    );
   });
 });

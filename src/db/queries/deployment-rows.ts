@@ -80,17 +80,12 @@ const TABLE_COLUMNS = [
   'host_id',
 ] as const;
 
-/** The deployment columns of `d` plus the app and version names, each named `${prefix}column`. */
-function columnsNamed(prefix: string): string {
-  return [
-    ...TABLE_COLUMNS.map((c) => (prefix ? `d.${c} AS ${prefix}${c}` : `d.${c}`)),
-    `(SELECT name FROM apps WHERE apps.id = d.app_id) AS ${prefix}app_name`,
-    `(SELECT name FROM versions WHERE versions.id = d.version_id) AS ${prefix}version_name`,
-  ].join(', ');
-}
-
 /** Columns of `d` (deployments) plus the app and version names, for SELECT and RETURNING alike. */
-export const COLUMNS = columnsNamed('');
+export const COLUMNS = [
+  ...TABLE_COLUMNS.map((c) => `d.${c}`),
+  '(SELECT name FROM apps WHERE apps.id = d.app_id) AS app_name',
+  '(SELECT name FROM versions WHERE versions.id = d.version_id) AS version_name',
+].join(', ');
 
 const DATES = ['heartbeat_at', 'created_at', 'ready_at', 'ended_at'] as const satisfies ReadonlyArray<
   keyof DeploymentRow

@@ -48,16 +48,12 @@ const TABLE_COLUMNS = [
   'deleted_at',
 ] as const;
 
-/** The columns of `s` (sessions) plus the app and version names, each named `${prefix}column`. */
-function columnsNamed(prefix: string): string {
-  return [
-    ...TABLE_COLUMNS.map((c) => (prefix ? `s.${c} AS ${prefix}${c}` : `s.${c}`)),
-    `(SELECT name FROM apps WHERE apps.id = s.app_id) AS ${prefix}app_name`,
-    `(SELECT name FROM versions WHERE versions.id = s.version_id) AS ${prefix}version_name`,
-  ].join(', ');
-}
-
-export const COLUMNS = columnsNamed('');
+/** The columns of `s` (sessions) plus the app and version names. */
+export const COLUMNS = [
+  ...TABLE_COLUMNS.map((c) => `s.${c}`),
+  '(SELECT name FROM apps WHERE apps.id = s.app_id) AS app_name',
+  '(SELECT name FROM versions WHERE versions.id = s.version_id) AS version_name',
+].join(', ');
 
 export function toSession(row: SessionRow): SessionRecord {
   return {

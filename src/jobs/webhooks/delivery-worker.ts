@@ -35,7 +35,7 @@ import {
 import { guardedPost } from './guarded-post.js';
 import { backoffDelayMs, type Backoff } from '@rallypoint/sdk';
 import { ATTEMPT_HEADER, DELIVERY_ID_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.js';
-import { startPollLoop } from '../poll-loop.js';
+import { atMostEvery, msUntilDue, startPollLoop } from '../poll-loop.js';
 
 /** 5 s, 10 s, 20 s … capped at one hour: about 30 attempts in a day. */
 export const DELIVERY_BACKOFF: Backoff = { firstMs: 5_000, maxMs: 60 * 60_000 };
@@ -268,13 +268,11 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
    * idle targets; at most once a minute per process (every create with a webhook adds a row, so
    * the table would otherwise grow without end: up to 10,000 rows a minute per process go).
    */
-  let prunedAt: number | undefined;
+  const pruneDue = atMostEvery(PRUNE_EVERY_MS);
   async function prune(): Promise<void> {
     const retentionMs = options.retentionMs ?? 0;
     const now = options.clock.now();
-    if (retentionMs <= 0) return;
-    if (prunedAt !== undefined && Math.abs(now.getTime() - prunedAt) < PRUNE_EVERY_MS) return;
-    prunedAt = now.getTime();
+    if (retentionMs <= 0 || !pruneDue(now.getTime())) return;
     const before = new Date(now.getTime() - retentionMs);
     for (let batch = 0; batch < PRUNE_BATCHES; batch++) {
       if ((await deleteFinishedWebhookDeliveriesBefore(options.db, before, PRUNE_BATCH)) < PRUNE_BATCH) break;
@@ -293,42 +291,25 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
     }
   }
 
-  /**
-   * How long to sleep after a look that started at `lookedAt`: until the next delivery that heads
-   * its subject is due (or its target's back-off ends), at most fallbackPollMs. One already due
-   * and still waiting is held by a cap; slots that free in this process claim it at once, but
-   * another process's do not tell this one, so look again after pollMs.
-   */
-  async function msUntilNextDue(lookedAt: Date, fallbackPollMs: number): Promise<number> {
-    const dueAt = await selectNextWebhookDueAt(options.db);
-    if (!dueAt) return fallbackPollMs;
-    if (dueAt <= lookedAt) return Math.min(options.pollMs, fallbackPollMs);
-    return Math.min(fallbackPollMs, Math.max(0, dueAt.getTime() - options.clock.now().getTime()));
-  }
-
-  // Each tick tops the pool up; attempts run on their own and refill their slots as they end.
+  // Each tick prunes (at most once a minute) and tops the pool up; attempts run on their own and
+  // refill their slots as they end. Polling, the next tick is pollMs away; otherwise the loop sleeps
+  // until the next delivery heading its subject is due or its target's back-off ends (msUntilDue:
+  // one due and still waiting is held by a cap that another process may free, so pollMs then).
   const fallbackPollMs = options.fallbackPollMs;
-  const loop =
-    fallbackPollMs === undefined
-      ? startPollLoop(
-          async () => {
-            await prune();
-            return fill();
-          },
-          options.pollMs,
-          onError,
-        )
-      : startPollLoop(
-          async () => {
-            const lookedAt = options.clock.now();
-            await prune();
-            await fill();
-            return msUntilNextDue(lookedAt, fallbackPollMs);
-          },
-          options.pollMs,
-          onError,
-          { waitAfter: (ms) => ms, minGapMs: WAKE_MIN_GAP_MS },
-        );
+  const loop = startPollLoop(
+    async () => {
+      const lookedAtMs = options.clock.now().getTime();
+      await prune();
+      await fill();
+      if (fallbackPollMs === undefined) return options.pollMs;
+      const dueAt = await selectNextWebhookDueAt(options.db);
+      const at = { lookedAtMs, nowMs: options.clock.now().getTime() };
+      return msUntilDue(dueAt?.getTime(), at, options.pollMs, fallbackPollMs);
+    },
+    options.pollMs,
+    onError,
+    { waitAfter: (ms) => ms, minGapMs: WAKE_MIN_GAP_MS },
+  );
   /** This process rescheduled a delivery or backed a target off until `at`: look again then. */
   function wakeAt(at: Date): void {
     if (fallbackPollMs !== undefined) loop.wakeWithin(at.getTime() - options.clock.now().getTime());
