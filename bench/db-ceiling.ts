@@ -29,10 +29,15 @@ export interface SeatTransactionOptions {
   appName: string;
   poolSize: number;
   durationS: number;
+  /** Seconds of the same loop first, not counted: plans cached, buffers warm (as load.ts's warm-up). */
+  warmUpS?: number;
   shape: 'fair' | 'contended';
   /**
-   * Also insert this many rows into the event log, as a create does (created, linked, ready,
-   * usage_changed). A diagnostic beside the ceiling, not the ceiling itself.
+   * Also insert this many event rows, as a create does (created, linked, ready, usage_changed).
+   * A diagnostic beside the ceiling, not the ceiling itself. They go to a copy of the event log
+   * with its columns and indexes (EVENT_ROWS_TABLE): rows in the log itself would be numbered and
+   * announced by the Rallypoint server under test while it runs the next scenarios, tens of
+   * thousands of them.
    */
   eventRows?: number;
 }
@@ -48,6 +53,8 @@ function reserveSql(shape: SeatTransactionOptions['shape']): string {
      ORDER BY (sockets - sockets_usage) ASC, id ASC LIMIT 1 FOR UPDATE SKIP LOCKED)
    UPDATE deployments d SET sockets_usage = d.sockets_usage + $2, emptied_at = NULL FROM pick WHERE d.id = pick.id RETURNING d.id`;
 }
+
+const EVENT_ROWS_TABLE = 'bench_event_rows';
 
 const INSERT_SESSION = `INSERT INTO sessions (session_id, org_id, app_id, version_id, kind, status, deployment_id, seats, users, user_count, created_at)
   VALUES ($1, $2, $3, $4, 'Seat', 'Ready', $5, $6, $7, $8, now())`;
@@ -107,11 +114,14 @@ async function oneTransaction(client: pg.Client, options: SeatTransactionOptions
         seats,
       ],
     });
-    for (let i = 0; i < (options.eventRows ?? 0); i++) {
-      await client.query(
-        `INSERT INTO events (org_id, type, session_id, request_id, data, created_at) VALUES ($1, 'session.created', 'bench-S', NULL, '{"seats":1}', now())`,
-        [target.org_id],
-      );
+    if (options.eventRows) {
+      // One named statement for all of them, as a create writes its events.
+      await client.query({
+        name: 'ceiling-events',
+        text: `INSERT INTO ${EVENT_ROWS_TABLE} (org_id, type, session_id, request_id, data, created_at)
+          SELECT $1, 'session.created', 'bench-S', NULL, '{"seats":1}', now() FROM generate_series(1, $2)`,
+        values: [target.org_id, options.eventRows],
+      });
     }
     await client.query('COMMIT');
   } catch (error) {
@@ -128,17 +138,24 @@ export async function measureSeatTransaction(options: SeatTransactionOptions): P
   try {
     await Promise.all(clients.map((c) => c.connect()));
     const target = await readTarget(clients[0]!, options.appName);
-    const latencies: number[] = [];
-    const deadline = performance.now() + options.durationS * 1000;
-    const worker = async (client: pg.Client) => {
-      while (performance.now() < deadline) {
-        const started = performance.now();
-        await oneTransaction(client, options, target);
-        latencies.push(performance.now() - started);
-      }
+    if (options.eventRows)
+      await clients[0]!.query(`CREATE TABLE IF NOT EXISTS ${EVENT_ROWS_TABLE} (LIKE events INCLUDING ALL)`);
+    let latencies: number[] = [];
+    const loop = async (durationS: number) => {
+      const deadline = performance.now() + durationS * 1000;
+      const worker = async (client: pg.Client) => {
+        while (performance.now() < deadline) {
+          const started = performance.now();
+          await oneTransaction(client, options, target);
+          latencies.push(performance.now() - started);
+        }
+      };
+      await Promise.all(clients.map(worker));
     };
+    if (options.warmUpS) await loop(options.warmUpS);
+    latencies = [];
     const began = performance.now();
-    await Promise.all(clients.map(worker));
+    await loop(options.durationS);
     const elapsedS = (performance.now() - began) / 1000;
     latencies.sort((a, b) => a - b);
     return {

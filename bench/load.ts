@@ -1,9 +1,10 @@
 /**
- * Load generation with autocannon, from this process (never the server's): saturation (many
- * connections, as fast as the server answers) and a fixed offered rate (overallRate, with
- * autocannon's coordinated-omission correction, so a stalled server shows in the latencies).
+ * Load generation, from this process (never the server's): saturation with autocannon (many
+ * connections, as fast as the server answers) and a fixed offered rate with evenly spaced
+ * arrivals (open-loop.ts), whose latencies count from when each request was due.
  */
 import autocannon, { type AutocannonRequest, type AutocannonResult } from 'autocannon';
+import { runOpenLoop } from './open-loop.js';
 
 export interface Figures {
   /** Completed requests per second (2xx and others; errors are counted apart). */
@@ -22,8 +23,6 @@ export interface LoadOptions {
   requests: AutocannonRequest[];
   durationS: number;
   connections: number;
-  /** Offered requests per second over all connections; omit to saturate. */
-  overallRate?: number;
 }
 
 function figuresOf(result: AutocannonResult): Figures {
@@ -45,7 +44,6 @@ export async function runLoad(options: LoadOptions): Promise<Figures> {
     duration: options.durationS,
     timeout: 30,
     requests: options.requests,
-    ...(options.overallRate !== undefined ? { overallRate: options.overallRate } : {}),
   });
   return figuresOf(result);
 }
@@ -68,21 +66,33 @@ export interface LoadPlan {
   durationS: number;
   saturationConnections: number;
   fixedRate: number;
-  fixedRateConnections: number;
+  /**
+   * Seconds of saturation before the measured run, not counted: the server's JIT compiles the
+   * scenario's path meanwhile. Without it a short run measures mostly cold code (a create's first
+   * five seconds ran at 376/s where the next ones ran at 520-620/s, bench/ab.ts).
+   */
+  warmUpS: number;
 }
 
-/** Saturation first, then the fixed rate; a short pause between lets the server settle. */
 /** What a CPU probe reads, and each process's idle CPU in % of a core to take off. */
 export interface CpuWatch {
   probe: CpuProbe;
   idlePercent: Record<string, number>;
 }
 
+/** A warm-up, then saturation, then the fixed rate; a short pause between lets the server settle. */
 export async function measureScenario(
   plan: LoadPlan,
   requests: () => AutocannonRequest[],
   cpu?: CpuWatch,
 ): Promise<ScenarioFigures> {
+  if (plan.warmUpS > 0)
+    await runLoad({
+      url: plan.url,
+      requests: requests(),
+      durationS: plan.warmUpS,
+      connections: plan.saturationConnections,
+    });
   const before = cpu?.probe();
   const startedMs = performance.now();
   const saturated = await runLoad({
@@ -101,12 +111,11 @@ export async function measureScenario(
     cpuPerRequestMs[name] = Number((Math.max(0, ms - was - background) / saturated.total).toFixed(3));
   }
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  const atFixedRate = await runLoad({
+  const atFixedRate = await runOpenLoop({
     url: plan.url,
     requests: requests(),
     durationS: plan.durationS,
-    connections: plan.fixedRateConnections,
-    overallRate: plan.fixedRate,
+    rate: plan.fixedRate,
   });
   await new Promise((resolve) => setTimeout(resolve, 1000));
   return { saturated, atFixedRate, ...(cpu ? { cpuPerRequestMs } : {}) };

@@ -43,6 +43,8 @@ import {
 import { bulkInsertSessions, createSessions, seedFleet, type Api } from './seed.js';
 
 const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 10);
+/** Uncounted seconds at saturation before each measured scenario and ceiling (load.ts, LoadPlan). */
+const WARM_UP_S = Number(process.env['BENCH_WARMUP_S'] ?? 3);
 const ENGINES = (process.env['BENCH_ENGINES'] ?? 'postgres,embedded').split(',');
 const SCALE_SESSIONS = Number(process.env['BENCH_SCALE_SESSIONS'] ?? 100_000);
 const SCALE = process.env['BENCH_SCALE'] !== 'off';
@@ -77,7 +79,13 @@ const STATEMENT_FLOOR = 'floor: bare Fastify + one statement';
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
 function plan(url: string): LoadPlan {
-  return { url, durationS: DURATION_S, saturationConnections: 64, fixedRate: FIXED_RATE, fixedRateConnections: 50 };
+  return {
+    url,
+    durationS: DURATION_S,
+    warmUpS: WARM_UP_S,
+    saturationConnections: 64,
+    fixedRate: FIXED_RATE,
+  };
 }
 
 function machine(postgresVersion: string): Record<string, string | number> {
@@ -190,7 +198,7 @@ async function measureStatementFloor(results: BenchResults, postgres: Postgres, 
 async function measureCeilings(results: BenchResults, api: Api, postgres: Postgres): Promise<void> {
   await seedFleet(api, { app: 'bench-ceiling', deployments: 1000, sockets: 1_000_000 });
   await seedFleet(api, { app: 'bench-ceiling-10', deployments: 10, sockets: 1_000_000 });
-  const common = { databaseUrl: postgres.url, poolSize: POOL_SIZE, durationS: DURATION_S };
+  const common = { databaseUrl: postgres.url, poolSize: POOL_SIZE, durationS: DURATION_S, warmUpS: WARM_UP_S };
   log('postgres: bare seat-reservation transaction, 1,000 rows (fair)');
   results.ceilings.db = await measureSeatTransaction({ ...common, appName: 'bench-ceiling', shape: 'fair' });
   log('postgres: bare seat-reservation transaction, 10 rows (contended)');
@@ -384,10 +392,11 @@ async function main(): Promise<void> {
     machine: {},
     settings: {
       durationS: DURATION_S,
+      warmUpS: WARM_UP_S,
       fixedRate: FIXED_RATE,
       poolSize: POOL_SIZE,
       saturationConnections: 64,
-      fixedRateConnections: 50,
+      fixedRateArrivals: 'evenly spaced',
     },
     ceilings: {},
     scenarios: [],
