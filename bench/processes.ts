@@ -84,6 +84,8 @@ export interface RallypointOptions {
   databaseUrl?: string;
   key: string;
   env?: Record<string, string>;
+  /** Another build's dist/src/main.js (bench/ab.ts); default this tree's. */
+  mainScript?: string;
 }
 
 /** A Rallypoint server process: on PostgreSQL when databaseUrl is given, else on its embedded PostgreSQL in a temp dir. */
@@ -99,6 +101,7 @@ export async function startRallypoint(
   const server = await spawnServer({
     key: options.key,
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+    ...(options.mainScript ? { mainScript: options.mainScript } : {}),
     // The defaults an operator gets: info logging, one line per request.
     env: {
       LOG_LEVEL: 'info',

@@ -45,6 +45,8 @@ export interface SpawnServerOptions {
   env?: Record<string, string>;
   /** How long to wait for GET /readyz to answer 200. */
   readyTimeoutMs?: number;
+  /** The server entry to run; default this tree's dist/src/main.js (benchmarks compare builds). */
+  mainScript?: string;
 }
 
 async function isReady(url: string): Promise<boolean> {
@@ -74,7 +76,7 @@ export async function spawnServer(options: SpawnServerOptions = {}): Promise<Ser
     ...(key ? { RALLYPOINT_API_KEY: key } : {}),
     ...options.env,
   };
-  const child = spawn(process.execPath, [mainScript], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [options.mainScript ?? mainScript], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
