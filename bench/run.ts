@@ -44,7 +44,7 @@ import { bulkInsertSessions, createSessions, seedFleet, type Api } from './seed.
 
 const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 10);
 /** Uncounted seconds at saturation before each measured scenario and ceiling (load.ts, LoadPlan). */
-const WARM_UP_S = Number(process.env['BENCH_WARMUP_S'] ?? 3);
+const WARM_UP_S = Number(process.env['BENCH_WARMUP_S'] ?? 10);
 const ENGINES = (process.env['BENCH_ENGINES'] ?? 'postgres,embedded').split(',');
 const SCALE_SESSIONS = Number(process.env['BENCH_SCALE_SESSIONS'] ?? 100_000);
 const SCALE = process.env['BENCH_SCALE'] !== 'off';
