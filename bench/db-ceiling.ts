@@ -12,16 +12,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { percentile } from './stats.js';
 
 export interface CeilingFigures {
   txPerSecond: number;
   p50Ms: number;
   p99Ms: number;
   transactions: number;
-}
-
-function percentile(sorted: readonly number[], q: number): number {
-  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
 export interface SeatTransactionOptions {

@@ -16,6 +16,7 @@
 import { connect, type Socket } from 'node:net';
 import type { AutocannonRequest } from 'autocannon';
 import type { Figures } from './load.js';
+import { percentile } from './stats.js';
 
 export interface OpenLoopOptions {
   url: string;
@@ -118,10 +119,6 @@ class Connections {
   close(): void {
     for (const connection of this.all) connection.close();
   }
-}
-
-function percentile(sorted: readonly number[], q: number): number {
-  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
 export async function runOpenLoop(options: OpenLoopOptions): Promise<Figures> {
