@@ -11,7 +11,7 @@ import type { SessionUser } from '../../domain/session-rules.js';
 import { COLUMNS as DEPLOYMENT_COLUMNS, deploymentFromJson, type DeploymentRow } from './deployment-rows.js';
 import { COLUMNS as SESSION_COLUMNS, sessionFromJson, type SessionRow } from './sessions.js';
 import type { Json } from './json-rows.js';
-import { appVersionSql, readAppVersion, type AppVersion, type VersionRowWithApp } from './versions.js';
+import { appVersionFromJson, appVersionSql, type AppVersion, type VersionRowWithApp } from './versions.js';
 
 const CONSTRAINT_COLUMN: Record<LocationField, string> = {
   city: 'city',
@@ -193,7 +193,8 @@ function placeSessionSql(constraints: readonly LocationConstraint[], skipLocked:
          ${P.users}, jsonb_array_length(${P.users}), ${P.selectors}, ${P.placement}, ${P.customId}, ${P.webhookUrl}, NULL, ${P.now}
        FROM taken t, wanted w
        RETURNING ${SESSION_COLUMNS})
-   SELECT av.*, EXISTS (SELECT FROM first) AS room_seen, to_json(taken) AS deployment, to_json(linked) AS session
+   SELECT json_build_object('app_version', to_json(av), 'room_seen', EXISTS (SELECT FROM first),
+       'deployment', to_json(taken), 'session', to_json(linked)) AS placed
    FROM av LEFT JOIN taken ON true LEFT JOIN linked ON true`;
 }
 
@@ -247,11 +248,11 @@ export async function insertSessionOnBestDeployment(
     ...request.constraints.map((c) => c.values),
   ];
   const { rows } = await db.query<PlacementRow>(placeSessionStatement(request.constraints, request.skipLocked), params);
-  const row = rows[0];
-  if (!row) return { appVersion: undefined, roomSeen: false, deployment: undefined, session: undefined };
-  const { room_seen: roomSeen, deployment, session, ...appVersion } = row;
+  const placed = rows[0]?.placed;
+  if (!placed) return { appVersion: undefined, roomSeen: false, deployment: undefined, session: undefined };
+  const { app_version: appVersion, room_seen: roomSeen, deployment, session } = placed;
   return {
-    appVersion: readAppVersion(appVersion),
+    appVersion: appVersionFromJson(appVersion),
     roomSeen,
     deployment: deployment ? deploymentFromJson(deployment) : undefined,
     session: session ? sessionFromJson(session) : undefined,
@@ -259,12 +260,15 @@ export async function insertSessionOnBestDeployment(
 }
 
 /**
- * The statement's row: the app and version as columns, the deployment and session rows each as
- * one JSON column (or NULL). Two JSON columns instead of some 60 plain ones spare the driver a
- * parser per column and the mapping a pass over every name for each create.
+ * The statement's row: one JSON column holding the app and version, whether room was seen, and
+ * the deployment and session rows (or NULL). One JSON column instead of some 75 plain ones spares
+ * the driver a parser per column and the mapping a pass over every name for each create.
  */
-type PlacementRow = VersionRowWithApp & {
-  room_seen: boolean;
-  deployment: Json<DeploymentRow> | null;
-  session: Json<SessionRow> | null;
-};
+interface PlacementRow {
+  placed: {
+    app_version: Json<VersionRowWithApp>;
+    room_seen: boolean;
+    deployment: Json<DeploymentRow> | null;
+    session: Json<SessionRow> | null;
+  };
+}

@@ -1,6 +1,7 @@
 import type { Queryable } from '../db.js';
 import type { VersionRecord } from '../../domain/records.js';
 import type { SessionKind } from '../../domain/session-rules.js';
+import { withDates, type Json } from './json-rows.js';
 
 interface VersionRow {
   id: number;
@@ -117,6 +118,12 @@ export function readAppVersion(row: VersionRowWithApp): AppVersion {
   const { app_is_active, ...version } = row;
   return { appIsActive: app_is_active, version: version.id == null ? undefined : toVersion(version as VersionRow) };
 }
+
+/** readAppVersion of an appVersionSql row read as one JSON column (`to_json`). */
+export function appVersionFromJson(json: Json<VersionRowWithApp>): AppVersion {
+  return readAppVersion(withDates(json, VERSION_DATES));
+}
+const VERSION_DATES = ['created_at', 'updated_at'] as const;
 
 /**
  * The app named `appName` with the version named `versionName`, or without a name its newest
