@@ -4,7 +4,9 @@
  *   node dist/bench/ab.js <tree A> <tree B> [rounds] [slice seconds]
  *
  * Each tree is a checkout with its `dist/` built (`npm run build`); both may be the same tree, to
- * compare settings: `BENCH_A_ENV` and `BENCH_B_ENV` (JSON) add to each server's environment. Both servers run at once, each
+ * compare settings: `BENCH_A_ENV` and `BENCH_B_ENV` (JSON) add to each server's environment, and
+ * `BENCH_A_VIA=socket` (or B) connects that server through the cluster's unix socket, as the
+ * embedded default does, instead of TCP on 127.0.0.1. Both servers run at once, each
  * on its own database of one throwaway cluster (durable settings), and are loaded in turn for one
  * slice each round (A then B, B then A the next round), so both see the same machine: on a shared
  * virtual machine the speed of a whole `npm run bench` run moves by more than the changes we
@@ -51,7 +53,7 @@ async function main(treeA: string, treeB: string): Promise<void> {
   ] as const) {
     const database = `ab_${name.toLowerCase()}`;
     await admin.query(`CREATE DATABASE ${database}`);
-    const url = new URL(postgres.url);
+    const url = new URL(process.env[`BENCH_${name}_VIA`] === 'socket' ? postgres.socketUrl : postgres.url);
     url.pathname = `/${database}`;
     const key = `rp_bench_${randomBytes(16).toString('hex')}`;
     const server = await startRallypoint({

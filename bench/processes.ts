@@ -12,6 +12,8 @@ import { spawnServer, stopAll, type ServerProcess } from '../test/support/proces
 
 export interface Postgres {
   url: string;
+  /** The same server through its unix socket, as Rallypoint reaches its embedded PostgreSQL. */
+  socketUrl: string;
   stop(): void;
   /** CPU time the server has used so far, its exited backends included (ms), or null without /proc. */
   cpuMs(): number | null;
@@ -40,11 +42,14 @@ export async function startPostgres(): Promise<Postgres> {
   // scripts/ is plain ESM outside the compiled tree: dist/bench/ -> ../../scripts/.
   const script = new URL('../../scripts/throwaway-postgres.mjs', import.meta.url).href;
   const { startThrowawayPostgres } = (await import(script)) as {
-    startThrowawayPostgres(o: { durable: boolean }): Promise<Omit<Postgres, 'cpuMs'> & { data: string }>;
+    startThrowawayPostgres(o: {
+      durable: boolean;
+    }): Promise<Omit<Postgres, 'cpuMs' | 'socketUrl'> & { data: string; dir: string; port: number }>;
   };
   const pg = await startThrowawayPostgres({ durable: true });
   onCleanup(() => pg.stop());
-  return { ...pg, cpuMs: () => serverTreeCpuMs(postmasterPid(pg.data)) };
+  const socketUrl = `postgres://postgres@localhost:${pg.port}/postgres?host=${encodeURIComponent(pg.dir)}`;
+  return { ...pg, socketUrl, cpuMs: () => serverTreeCpuMs(postmasterPid(pg.data)) };
 }
 
 /** utime, stime, cutime, cstime of /proc/<pid>/stat, in clock ticks. */
