@@ -31,6 +31,8 @@ const PLACES = [
   { city: 'Tokyo', country: 'Japan', continent: 'Asia', latitude: 35.6762, longitude: 139.6503 },
   { city: 'Sydney', country: 'Australia', continent: 'Oceania', latitude: -33.8688, longitude: 151.2093 },
   { city: 'Unknown', country: 'Canada', continent: 'North America', latitude: null, longitude: null },
+  // Montreal's coordinates under another name: a second place at exactly the same distance.
+  { city: 'Laval', country: 'Canada', continent: 'North America', latitude: 45.5017, longitude: -73.5673 },
 ] as const;
 const STATUSES = [...LIVE_DEPLOYMENT_STATUSES, DeploymentStatus.error, DeploymentStatus.terminated];
 
