@@ -14,20 +14,33 @@ const ENV = Object.fromEntries(
 );
 const SETTLE_MS = 5_000;
 
+/** Seconds per line of the timeline printed before the total (`IDLE_STEP_S`, default 10). */
+const STEP_S = Number(process.env['IDLE_STEP_S'] ?? 10);
+
 async function main(): Promise<void> {
   const server = await startRallypoint({ key: `rp_bench_${randomBytes(16).toString('hex')}`, env: ENV });
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   const pgPid = server.embeddedPid();
   const nodeBefore = processCpuMs(server.pid);
   const pgBefore = serverTreeCpuMs(pgPid);
-  await new Promise((resolve) => setTimeout(resolve, IDLE_S * 1000));
+  const percent = (before: number | null, after: number | null, seconds: number) =>
+    before === null || after === null ? 'n/a' : `${((after - before) / (seconds * 10)).toFixed(2)}%`;
+  // A timeline, so a cost that fades after start (the collector tidying start-up's garbage) shows
+  // apart from one that stays.
+  let [nodeStep, pgStep] = [nodeBefore, pgBefore];
+  for (let at = STEP_S; at <= IDLE_S; at += STEP_S) {
+    await new Promise((resolve) => setTimeout(resolve, STEP_S * 1000));
+    const [nodeNow, pgNow] = [processCpuMs(server.pid), serverTreeCpuMs(pgPid)];
+    process.stdout.write(
+      `  ${at - STEP_S}-${at} s after settling: node ${percent(nodeStep, nodeNow, STEP_S)}, postgres ${percent(pgStep, pgNow, STEP_S)}\n`,
+    );
+    [nodeStep, pgStep] = [nodeNow, pgNow];
+  }
   const nodeAfter = processCpuMs(server.pid);
   const pgAfter = serverTreeCpuMs(pgPid);
-  const percent = (before: number | null, after: number | null) =>
-    before === null || after === null ? 'n/a' : `${((after - before) / (IDLE_S * 10)).toFixed(2)}%`;
   process.stdout.write(
-    `idle ${IDLE_S} s${process.argv.length > 3 ? ` (${process.argv.slice(3).join(' ')})` : ''}: node ${percent(nodeBefore, nodeAfter)} of a core (${nodeBefore === null ? '?' : (nodeAfter ?? 0) - nodeBefore} ms CPU), ` +
-      `postgres ${percent(pgBefore, pgAfter)} (${pgBefore === null ? '?' : (pgAfter ?? 0) - pgBefore} ms CPU)\n`,
+    `idle ${IDLE_S} s${process.argv.length > 3 ? ` (${process.argv.slice(3).join(' ')})` : ''}: node ${percent(nodeBefore, nodeAfter, IDLE_S)} of a core (${nodeBefore === null ? '?' : (nodeAfter ?? 0) - nodeBefore} ms CPU), ` +
+      `postgres ${percent(pgBefore, pgAfter, IDLE_S)} (${pgBefore === null ? '?' : (pgAfter ?? 0) - pgBefore} ms CPU)\n`,
   );
 }
 
