@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DatabaseUnavailableError, PgCode, pgErrorCode } from '../db/db.js';
 import { isDatabaseError } from '../observability/error-log.js';
+import { OverloadedError } from './load-shedding.js';
 import { httpStatusOf, type ErrorCode, type Failure, type Result } from '../domain/errors.js';
 
 export function sendFailure(reply: FastifyReply, failure: Failure): FastifyReply {
@@ -32,7 +33,6 @@ const CLIENT_ERRORS: Record<string, Failure> = {
   FST_ERR_BAD_URL: failure('MALFORMED_URL', 'The URL holds malformed percent-encoding.'),
   FST_ERR_MAX_PARAM_LENGTH: failure('URI_TOO_LONG', 'A path parameter of this URL is too long.'),
   FST_ERR_ASYNC_CONSTRAINT: failure('VALIDATION_FAILED', 'The request does not match any route constraint.'),
-  FST_UNDER_PRESSURE: failure('SERVICE_UNAVAILABLE', 'The server is overloaded; retry after the Retry-After delay.'),
 };
 
 /**
@@ -55,6 +55,9 @@ const CONCURRENT_CONFLICTS = new Set<string>([
 export function toFailure(error: FastifyError | Error, request: FastifyRequest): Failure {
   if (error instanceof DatabaseUnavailableError) {
     return failure('SERVICE_UNAVAILABLE', 'The database is unavailable; retry shortly.');
+  }
+  if (error instanceof OverloadedError) {
+    return failure('SERVICE_UNAVAILABLE', 'The server is overloaded; retry after the Retry-After delay.');
   }
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {

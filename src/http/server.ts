@@ -9,7 +9,7 @@ import { ErrorBody } from '../contract/common.js';
 import { registerAuth } from './auth.js';
 import { registerIdempotency } from './idempotency.js';
 import { registerRateLimit } from './rate-limit.js';
-import { registerUnderPressure, type LoadSheddingOptions } from './under-pressure.js';
+import { registerLoadShedding, type LoadSheddingOptions } from './load-shedding.js';
 import { sendFailure, toFailure } from './errors.js';
 import { answerClientError, answerFrameworkError, notFoundHandler } from './framework-errors.js';
 import { loggableError } from '../observability/error-log.js';
@@ -33,7 +33,7 @@ export interface ServerOptions {
   rateLimit?: { perSecond: number; burst: number };
   /** Server timeouts; Node's defaults when absent. */
   timeouts?: ServerTimeouts;
-  /** 503 + Retry-After when the event loop falls behind (under-pressure.ts); off when absent. */
+  /** 503 + Retry-After when the event loop falls behind (load-shedding.ts); off when absent. */
   loadShedding?: LoadSheddingOptions;
   /** Unauthenticated routes (metrics, dashboard assets...). */
   publicRoutes?: Array<(app: FastifyInstance, deps: AppDeps) => void | Promise<void>>;
@@ -102,7 +102,7 @@ export async function buildServer(deps: AppDeps, options: ServerOptions = {}): P
   app.setValidatorCompiler(validatorCompiler);
   // Node refuses a headers timeout longer than the request timeout.
   if (options.timeouts) app.server.headersTimeout = Math.min(options.timeouts.headersMs, options.timeouts.requestMs);
-  if (options.loadShedding) await registerUnderPressure(app, options.loadShedding);
+  if (options.loadShedding) registerLoadShedding(app, options.loadShedding);
   const routeTable: RouteEntry[] = [];
   const keyedRoutes = new Set<string>();
   app.decorate('routeTable', routeTable);

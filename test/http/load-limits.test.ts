@@ -1,7 +1,8 @@
 /** Server timeouts and load shedding: slow clients are dropped, an overloaded process sheds load with 503. */
-import { describe, it } from '../support/node-test.js';
+import { describe, eventually, it } from '../support/node-test.js';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
+import { createLagMonitor } from '../../src/http/load-shedding.js';
 import { client, startTestService } from '../support/harness.js';
 
 /** Resolves when the server closes a connection that sent nothing; rejects after `deadlineMs`. */
@@ -84,5 +85,27 @@ describe('server limits', { timeout: 60_000 }, () => {
     } finally {
       await t.close();
     }
+  });
+
+  it('measures the event loop only while requests arrive, so an idle server is not woken', async () => {
+    const monitor = createLagMonitor(50);
+    try {
+      assert.equal(monitor.measuring(), false, 'nothing measured before the first request');
+      monitor.noteRequest();
+      assert.equal(monitor.measuring(), true);
+      busyFor(300);
+      // The stall lands in the next interval's mean; requests keep arriving meanwhile.
+      await eventually('the stall seen as lag', () => (monitor.noteRequest(), monitor.lagMs() > 0), { everyMs: 20 });
+      await eventually('measuring stopped after an interval without requests', () => !monitor.measuring(), {
+        withinMs: 10_000,
+        everyMs: 20,
+      });
+      assert.equal(monitor.lagMs(), 0, 'an idle loop has no lag');
+      monitor.noteRequest();
+      assert.equal(monitor.measuring(), true, 'the next request measures again');
+    } finally {
+      monitor.stop();
+    }
+    assert.equal(monitor.measuring(), false);
   });
 });
