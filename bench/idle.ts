@@ -36,6 +36,8 @@ async function main(): Promise<void> {
     );
     [nodeStep, pgStep] = [nodeNow, pgNow];
   }
+  // The total covers IDLE_S whole, when it is not a multiple of the step.
+  await new Promise((resolve) => setTimeout(resolve, (IDLE_S % STEP_S) * 1000));
   const nodeAfter = processCpuMs(server.pid);
   const pgAfter = serverTreeCpuMs(pgPid);
   process.stdout.write(

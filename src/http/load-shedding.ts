@@ -21,7 +21,6 @@ export interface LoadSheddingOptions {
 
 /** Thrown by the hook below; errors.ts answers it 503 SERVICE_UNAVAILABLE. */
 export class OverloadedError extends Error {
-  readonly statusCode = 503;
   constructor() {
     super('The event loop is lagging; request shed.');
   }
@@ -49,20 +48,27 @@ export function createLagMonitor(sampleIntervalMs = SAMPLE_INTERVAL_MS): LagMoni
   let lag = 0;
   let requestsSinceSample = 0;
   let timer: NodeJS.Timeout | undefined;
+  let sampleDueAt = 0;
+  const schedule = () => {
+    sampleDueAt = performance.now() + sampleIntervalMs;
+    timer = setTimeout(sample, sampleIntervalMs).unref();
+  };
   const sample = () => {
-    // No delay recorded at all in a whole interval: the loop never turned to record one.
-    const mean = histogram.mean / 1e6;
-    lag = Number.isNaN(mean) ? Number.POSITIVE_INFINITY : Math.max(0, mean - RESOLUTION_MS);
-    histogram.reset();
     if (requestsSinceSample === 0) {
       // Idle: nothing to shed, and nothing to wake up for.
       histogram.disable();
+      histogram.reset();
       timer = undefined;
       lag = 0;
       return;
     }
+    // The histogram records nothing on its first tick after being turned on, so a loop held from
+    // then until now has no delay in it: this sample's own lateness is then the delay seen.
+    const mean = histogram.mean / 1e6;
+    lag = Number.isNaN(mean) ? Math.max(0, performance.now() - sampleDueAt) : Math.max(0, mean - RESOLUTION_MS);
+    histogram.reset();
     requestsSinceSample = 0;
-    timer = setTimeout(sample, sampleIntervalMs).unref();
+    schedule();
   };
   return {
     lagMs: () => lag,
@@ -71,7 +77,7 @@ export function createLagMonitor(sampleIntervalMs = SAMPLE_INTERVAL_MS): LagMoni
       requestsSinceSample += 1;
       if (timer !== undefined) return;
       histogram.enable();
-      timer = setTimeout(sample, sampleIntervalMs).unref();
+      schedule();
     },
     stop() {
       clearTimeout(timer);

@@ -119,11 +119,12 @@ export function readAppVersion(row: VersionRowWithApp): AppVersion {
   return { appIsActive: app_is_active, version: version.id == null ? undefined : toVersion(version as VersionRow) };
 }
 
+const VERSION_DATES = ['created_at', 'updated_at'] as const;
+
 /** readAppVersion of an appVersionSql row read as one JSON column (`to_json`). */
 export function appVersionFromJson(json: Json<VersionRowWithApp>): AppVersion {
   return readAppVersion(withDates(json, VERSION_DATES));
 }
-const VERSION_DATES = ['created_at', 'updated_at'] as const;
 
 /**
  * The app named `appName` with the version named `versionName`, or without a name its newest
