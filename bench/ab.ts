@@ -12,13 +12,16 @@
  * virtual machine the speed of a whole `npm run bench` run moves by more than the changes we
  * measure. A warm-up slice each comes first, uncounted. Per slice it prints creates/s at saturation and CPU per create, net of idle, of the
  * loaded server and of PostgreSQL; then the medians and the median of B/A per round.
+ *
+ * `BENCH_AB_SCENARIO=get` compares `GET /v1/session/{id}` instead: the warm-up slice's creates
+ * fill each side's pool of session ids, and the counted slices read them at random.
  */
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { runLoad } from './load.js';
 import { processCpuMs, startPostgres, startRallypoint, stopEverything } from './processes.js';
-import { createRequests, type Target } from './scenarios.js';
+import { createRequests, getRequests, type Target } from './scenarios.js';
 import { seedFleet } from './seed.js';
 
 const [treeA, treeB, roundsArg = '6', sliceArg = '5'] = process.argv.slice(2);
@@ -26,6 +29,9 @@ if (!treeA || !treeB) throw new Error('usage: node dist/bench/ab.js <tree A> <tr
 const ROUNDS = Number(roundsArg);
 const SLICE_S = Number(sliceArg);
 const IDLE_S = 10;
+const SCENARIO = process.env['BENCH_AB_SCENARIO'] === 'get' ? 'get' : 'create';
+const UNIT = SCENARIO === 'get' ? 'GET' : 'create';
+const measured = (target: Target) => (SCENARIO === 'get' ? getRequests(target) : createRequests(target, false));
 
 interface Side {
   name: 'A' | 'B';
@@ -77,9 +83,14 @@ async function main(treeA: string, treeB: string): Promise<void> {
   }
   await admin.end();
 
-  // A first slice each, not counted: the JIT compiles the create path while it runs.
-  for (const side of sides)
-    await runLoad({ url: side.url, requests: createRequests(side.target, false), durationS: SLICE_S, connections: 64 });
+  // A first slice each, not counted: the JIT compiles the create path while it runs (and, for
+  // the GET comparison, the sessions it creates are the ones read).
+  for (const side of sides) {
+    const requests = createRequests(side.target, SCENARIO === 'get');
+    await runLoad({ url: side.url, requests, durationS: SLICE_S, connections: 64 });
+    if (SCENARIO === 'get')
+      await runLoad({ url: side.url, requests: measured(side.target), durationS: SLICE_S, connections: 64 });
+  }
 
   // Both idle together: each server's background work, and PostgreSQL's, to take off each slice.
   const before = { postgres: postgres.cpuMs() ?? 0, servers: sides.map((s) => processCpuMs(s.pid) ?? 0) };
@@ -88,7 +99,7 @@ async function main(treeA: string, treeB: string): Promise<void> {
   sides.forEach((s, i) => (s.idleServerMsPerS = ((processCpuMs(s.pid) ?? 0) - before.servers[i]!) / IDLE_S));
 
   const line = (cells: Array<string | number>) => process.stdout.write(`| ${cells.join(' | ')} |\n`);
-  line(['round', 'build', 'creates/s', 'server ms/create', 'postgres ms/create']);
+  line(['round', 'build', `${UNIT}s/s`, `server ms/${UNIT}`, `postgres ms/${UNIT}`]);
   line(['---', '---', '---', '---', '---']);
   for (let round = 1; round <= ROUNDS; round++) {
     for (const side of round % 2 ? sides : [...sides].reverse()) {
@@ -97,7 +108,7 @@ async function main(treeA: string, treeB: string): Promise<void> {
       const started = performance.now();
       const load = await runLoad({
         url: side.url,
-        requests: createRequests(side.target, false),
+        requests: measured(side.target),
         durationS: SLICE_S,
         connections: 64,
       });
@@ -113,7 +124,7 @@ async function main(treeA: string, treeB: string): Promise<void> {
   const ratio = (pick: (s: Side['slices'][number]) => number) =>
     median(a.slices.map((slice, i) => pick(b.slices[i]!) / pick(slice))).toFixed(2);
   process.stdout.write('\n');
-  line(['', 'creates/s', 'server ms/create', 'postgres ms/create']);
+  line(['', `${UNIT}s/s`, `server ms/${UNIT}`, `postgres ms/${UNIT}`]);
   line(['---', '---', '---', '---']);
   for (const side of sides)
     line([
