@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createApp } from '../../src/app/apps.js';
 import { createVersion } from '../../src/app/versions.js';
-import { insertSessionOnBestDeployment } from '../../src/db/queries/placement.js';
+import { insertSessionOnBestDeployment, type Walk } from '../../src/db/queries/placement.js';
 import { bestCandidate, type CandidateView, type PlacementCriteria } from '../../src/domain/placement.js';
 import {
   DeploymentStatus,
@@ -30,11 +30,21 @@ const coordinate = (max: number) =>
  * coordinates as 0 (src/db/queries/placement.ts), which the pure rules only match to 1e-90 km.
  */
 const placeCoordinate = (max: number) => coordinate(max).map((degrees) => (Math.abs(degrees) < 1e-100 ? 0 : degrees));
+/**
+ * Around the band walk's edges (placement.ts, 10 degrees of latitude either side of the players):
+ * with players near (0, 0), places just inside and outside the band, nearer ones outside it.
+ */
+const BAND_EDGE_LATITUDES = [-12, -10.5, -10, -9.5, 9.5, 10, 10.5, 12, 30];
+const BAND_EDGE_LONGITUDES = [0, 2, 8, 15, 40, 120];
+const NEAR_ORIGIN = [
+  { latitude: 0, longitude: 0 },
+  { latitude: 0.3, longitude: 1 },
+];
 const placeArb = fc.record({
   city: fc.constantFrom('A', 'B', 'C', 'D'),
   country: fc.constantFrom('Canada', 'Japan'),
-  latitude: fc.option(placeCoordinate(80), { freq: 8 }),
-  longitude: placeCoordinate(179),
+  latitude: fc.option(fc.oneof(placeCoordinate(80), fc.constantFrom(...BAND_EDGE_LATITUDES)), { freq: 8 }),
+  longitude: fc.oneof(placeCoordinate(179), fc.constantFrom(...BAND_EDGE_LONGITUDES)),
 });
 const deploymentArb = (places: number) =>
   fc.record({
@@ -53,16 +63,40 @@ const changeArb = (places: number) =>
     status: fc.constantFrom(...STATUSES),
     isJoinable: fc.boolean(),
   });
+/**
+ * Players at or within a few degrees of a place: the band walk (placement.ts) then usually finds
+ * its answer near them and must prove it, where random positions mostly send it to every place.
+ */
+const offset = fc.oneof(fc.constant(0), fc.double({ min: -4, max: 4, noNaN: true }));
+const nearPlace = (places: Array<{ latitude: number | null; longitude: number }>) =>
+  fc.record({ at: fc.nat(places.length - 1), dLat: offset, dLon: offset }).map(({ at, dLat, dLon }) => {
+    const place = places[at]!;
+    return {
+      latitude: Math.max(-90, Math.min(90, (place.latitude ?? 0) + dLat)),
+      longitude: Math.max(-180, Math.min(180, place.longitude + dLon)),
+    };
+  });
 const fleetArb = fc.array(placeArb, { minLength: 1, maxLength: 60 }).chain((places) =>
   fc.record({
     places: fc.constant(places),
     deployments: fc.array(deploymentArb(places.length), { minLength: 0, maxLength: 80 }),
     changes: fc.array(changeArb(places.length), { maxLength: 15 }),
     seats: fc.integer({ min: 1, max: 3 }),
-    position: fc.option(fc.record({ latitude: coordinate(80), longitude: coordinate(179) }), { freq: 6 }),
+    position: fc.option(
+      fc.oneof(
+        fc.record({ latitude: coordinate(80), longitude: coordinate(179) }),
+        nearPlace(places),
+        fc.constantFrom(...NEAR_ORIGIN),
+      ),
+      {
+        freq: 6,
+      },
+    ),
     gpu: fc.boolean(),
   }),
 );
+
+const WALKS: Walk[] = ['all', 'band'];
 
 class Rollback extends Error {
   constructor(readonly picked: number | undefined) {
@@ -146,38 +180,166 @@ describe('placement over many places', () => {
           position: fleet.position,
         };
         const expected = bestCandidate(views, criteria);
-        const chosen = await deps.db
-          .transaction(async (tx) => {
-            const placed = await insertSessionOnBestDeployment(tx, {
-              orgId,
-              appName: 'many',
-              versionName: `v${round}`,
-              seatsByKind: Object.fromEntries(SESSION_KINDS.map((kind) => [kind, fleet.seats])),
-              statusByDeploymentStatus: Object.fromEntries(
-                STATUSES.map((status) => [status, sessionStatusForDeployment(status)]),
-              ),
-              ...criteria,
-              skipLocked: round % 2 === 0,
-              session: {
-                sessionId: `many-${round}`,
-                users: [],
-                selectors: [],
-                placement: {},
-                customId: null,
-                webhookUrl: null,
-                now: new Date(),
-              },
+        // Both walks must choose the same deployment (a create runs the one its version's hint names).
+        for (const walk of WALKS) {
+          const chosen = await deps.db
+            .transaction(async (tx) => {
+              const placed = await insertSessionOnBestDeployment(
+                tx,
+                {
+                  orgId,
+                  appName: 'many',
+                  versionName: `v${round}`,
+                  seatsByKind: Object.fromEntries(SESSION_KINDS.map((kind) => [kind, fleet.seats])),
+                  statusByDeploymentStatus: Object.fromEntries(
+                    STATUSES.map((status) => [status, sessionStatusForDeployment(status)]),
+                  ),
+                  ...criteria,
+                  skipLocked: round % 2 === 0,
+                  session: {
+                    sessionId: `many-${round}`,
+                    users: [],
+                    selectors: [],
+                    placement: {},
+                    customId: null,
+                    webhookUrl: null,
+                    now: new Date(),
+                  },
+                },
+                walk,
+              );
+              assert.equal(placed.roomSeen, expected !== undefined);
+              throw new Rollback(placed.deployment?.id);
+            })
+            .catch((error: unknown) => {
+              if (error instanceof Rollback) return error.picked;
+              throw error;
             });
-            assert.equal(placed.roomSeen, expected !== undefined);
-            throw new Rollback(placed.deployment?.id);
-          })
-          .catch((error: unknown) => {
-            if (error instanceof Rollback) return error.picked;
-            throw error;
-          });
-        assert.equal(chosen, expected?.id, JSON.stringify({ fleet, chosen, expected: expected?.id }));
+          assert.equal(chosen, expected?.id, JSON.stringify({ walk, fleet, chosen, expected: expected?.id }));
+        }
       }),
       { numRuns: 40 },
     );
   });
+
+  it(
+    'reads every place when the band cannot prove its nearest place with room',
+    { timeout: LONG_TEST_MS },
+    async () => {
+      const deps = t.service.deps;
+      const orgId = (await deps.db.query<{ id: number }>('SELECT id FROM organisations ORDER BY id LIMIT 1')).rows[0]!
+        .id;
+      assert.ok((await createApp(deps, orgId, { name: 'band', isActive: true, image: '' })).ok);
+      // Players at (0, 0); the band holds latitudes -10 to 10. Each case names the place to choose.
+      const cases: Array<{ why: string; places: Array<[string, number, number]>; expected: string }> = [
+        {
+          why: 'a nearer place just outside the band',
+          places: [
+            ['in', 0, 30],
+            ['out', 12, 0],
+          ],
+          expected: 'out',
+        },
+        {
+          why: 'the band proves its place',
+          places: [
+            ['in', 0, 9],
+            ['out', 10.5, 0],
+          ],
+          expected: 'in',
+        },
+        {
+          why: 'too close to the edge to prove',
+          places: [
+            ['in', 0, 9.9999999],
+            ['out', 10.0000001, 0],
+          ],
+          expected: 'in',
+        },
+        {
+          why: 'equally far, one in and one out (the older wins)',
+          places: [
+            ['out', 10, 0],
+            ['in', 0, 10],
+          ],
+          expected: 'out',
+        },
+        {
+          why: 'the nearest within the band, not at its centre',
+          places: [
+            ['mid', 7, 0],
+            ['in', 0, 9],
+          ],
+          expected: 'mid',
+        },
+        {
+          why: 'nothing in the band',
+          places: [
+            ['far', 45, 0],
+            ['farther', -60, 0],
+          ],
+          expected: 'far',
+        },
+      ];
+      for (const [n, c] of cases.entries()) {
+        const version = await createVersion(deps, orgId, 'band', {
+          name: `b${n}`,
+          session_config: { kind: 'Seat', sockets: 5 },
+        });
+        assert.ok(version.ok);
+        const views: CandidateView[] = [];
+        for (const [i, [city, latitude, longitude]] of c.places.entries()) {
+          const place = {
+            city,
+            country: 'X',
+            continent: '',
+            administrative_division: '',
+            region: '',
+            latitude,
+            longitude,
+          };
+          const deployment = { status: DeploymentStatus.ready, isJoinable: true, sockets: 5, usedPart: 0, tags: [] };
+          const at = { requestId: `b${n}x${i}`, orgId, appId: version.value.appId, versionId: version.value.id };
+          views.push(await seedCandidate(deps.db, at, deployment, place));
+        }
+        const criteria = { seats: 1, requiredTags: [], constraints: [], position: { latitude: 0, longitude: 0 } };
+        assert.equal(bestCandidate(views, criteria)?.place.city, c.expected, c.why);
+        for (const walk of WALKS) {
+          const placed = await deps.db
+            .transaction(async (tx) => {
+              const result = await insertSessionOnBestDeployment(
+                tx,
+                {
+                  orgId,
+                  appName: 'band',
+                  versionName: `b${n}`,
+                  seatsByKind: Object.fromEntries(SESSION_KINDS.map((kind) => [kind, 1])),
+                  statusByDeploymentStatus: {
+                    [DeploymentStatus.ready]: sessionStatusForDeployment(DeploymentStatus.ready),
+                  },
+                  ...criteria,
+                  skipLocked: true,
+                  session: {
+                    sessionId: `band-${n}-${walk}`,
+                    users: [],
+                    selectors: [],
+                    placement: {},
+                    customId: null,
+                    webhookUrl: null,
+                    now: new Date(),
+                  },
+                },
+                walk,
+              );
+              throw new Rollback(result.deployment?.id);
+            })
+            .catch((error: unknown) => {
+              if (error instanceof Rollback) return error.picked;
+              throw error;
+            });
+          assert.equal(views.find((v) => v.id === placed)?.place.city, c.expected, `${walk} walk: ${c.why}`);
+        }
+      }
+    },
+  );
 });

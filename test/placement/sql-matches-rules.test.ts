@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createApp } from '../../src/app/apps.js';
 import { createVersion } from '../../src/app/versions.js';
-import { insertSessionOnBestDeployment } from '../../src/db/queries/placement.js';
+import { insertSessionOnBestDeployment, type Walk } from '../../src/db/queries/placement.js';
 import {
   bestCandidate,
   locationConstraintsOf,
@@ -65,6 +65,8 @@ const requestArb = fc.record({
 
 const STATUS_TABLE = Object.fromEntries(STATUSES.map((status) => [status, sessionStatusForDeployment(status)]));
 
+const WALKS: Walk[] = ['all', 'band'];
+
 class Rollback extends Error {
   constructor(readonly picked: { id: number; socketsUsage: number } | undefined) {
     super('rollback');
@@ -124,37 +126,44 @@ describe('placement SQL matches the pure rules', () => {
         const expected = bestCandidate(views, criteria);
         // Rolled back, so each request sees the fleet as generated. Nothing else holds a row, so the
         // first pass (skipping locked rows) and the waiting pass must both pick the same.
-        const chosen = await deps.db
-          .transaction(async (tx) => {
-            const placed = await insertSessionOnBestDeployment(tx, {
-              orgId,
-              appName: 'prop',
-              versionName: `v${round}`,
-              seatsByKind: Object.fromEntries(SESSION_KINDS.map((kind) => [kind, request.seats])),
-              statusByDeploymentStatus: STATUS_TABLE,
-              ...criteria,
-              skipLocked: round % 2 === 0,
-              session: {
-                sessionId: `prop-${round}`,
-                users: [],
-                selectors: [],
-                placement: {},
-                customId: null,
-                webhookUrl: null,
-                now: new Date(),
-              },
+        // Both walks must choose the same deployment (a create runs the one its version's hint names).
+        for (const walk of WALKS) {
+          const chosen = await deps.db
+            .transaction(async (tx) => {
+              const placed = await insertSessionOnBestDeployment(
+                tx,
+                {
+                  orgId,
+                  appName: 'prop',
+                  versionName: `v${round}`,
+                  seatsByKind: Object.fromEntries(SESSION_KINDS.map((kind) => [kind, request.seats])),
+                  statusByDeploymentStatus: STATUS_TABLE,
+                  ...criteria,
+                  skipLocked: round % 2 === 0,
+                  session: {
+                    sessionId: `prop-${round}`,
+                    users: [],
+                    selectors: [],
+                    placement: {},
+                    customId: null,
+                    webhookUrl: null,
+                    now: new Date(),
+                  },
+                },
+                walk,
+              );
+              assert.equal(placed.roomSeen, expected !== undefined);
+              assert.equal(placed.session?.deploymentId, placed.deployment?.id);
+              assert.equal(placed.session?.seats, placed.deployment ? request.seats : undefined);
+              throw new Rollback(placed.deployment);
+            })
+            .catch((error: unknown) => {
+              if (error instanceof Rollback) return error.picked;
+              throw error;
             });
-            assert.equal(placed.roomSeen, expected !== undefined);
-            assert.equal(placed.session?.deploymentId, placed.deployment?.id);
-            assert.equal(placed.session?.seats, placed.deployment ? request.seats : undefined);
-            throw new Rollback(placed.deployment);
-          })
-          .catch((error: unknown) => {
-            if (error instanceof Rollback) return error.picked;
-            throw error;
-          });
-        assert.equal(chosen?.id, expected?.id, JSON.stringify({ fleet, request }));
-        if (chosen && expected) assert.equal(chosen.socketsUsage, expected.socketsUsage + request.seats);
+          assert.equal(chosen?.id, expected?.id, JSON.stringify({ walk, fleet, request }));
+          if (chosen && expected) assert.equal(chosen.socketsUsage, expected.socketsUsage + request.seats);
+        }
       }),
       { numRuns: 60 },
     );

@@ -1,7 +1,8 @@
 /**
  * The session-create statement: find the version, walk its places nearest first to the first
  * with room, take seats at the best one and write the session, in one round trip. It reads one
- * small row per place of the version and seeks deployments only at the places it visits; the
+ * small row per place of the version, or for a version with many places usually only those near
+ * the players' latitude (the band walk), and seeks deployments only at the places it visits; the
  * number of deployments does not count.
  */
 import type { Queryable } from '../db.js';
@@ -137,19 +138,79 @@ function distanceSql(): string {
 const SAME_DISTANCE = '1e-9';
 
 /**
- * The statement. `wanted` is the version only when it takes sessions (the conditions of the use
- * case's sessionVersion), so nothing is reserved for a version that will be refused. `places` are
- * the version's places (version_places, migration 012) within the location constraints, each with
- * `near`, its dot product with the players' unit vector (NULL when either position is unknown).
- * `first` walks them ready first, then nearest first, and stops at the first place where a
- * qualifying deployment has room. `tier` is that place and any at the same distance (ties, and
- * every place when distance is unknown): they are ranked as the domain's compareCandidates ranks
- * deployments (ready, nearest, fullest, oldest), so the best place's best deployment is the best
- * overall. `pick` takes the fullest row with room there; FOR UPDATE re-checks room on the newest
- * row version after locking and moves on to the next row when it no longer qualifies, so two
- * transactions never both take the last seats (the table's CHECK backs this up).
+ * How the create finds the first place with room: `all` reads every place of the version; `band`
+ * first reads only the places near the players' latitude, and every place when that cannot
+ * settle it (placeSessionSql). Both choose the same deployment. `band` costs more when it falls
+ * back, and its longer statement costs PostgreSQL more to start, so it pays only for versions
+ * with many places (measured in the README's Benchmarks).
  */
-function placeSessionSql(constraints: readonly LocationConstraint[], skipLocked: boolean): string {
+export type Walk = 'all' | 'band';
+
+/**
+ * Places a full walk must have read for this version's next create to try the band first. On a
+ * fleet spread evenly over the inhabited latitudes, with players anywhere, the band walk cost
+ * PostgreSQL as much as the full one at 60 and 120 places, more below, less above (README).
+ */
+const MANY_PLACES = 100;
+/**
+ * Places the last full walk read, by organisation, app and version name as the request names
+ * them: a hint for the next create's walk. A stale or missing hint costs time, never a
+ * different choice. Capped as the key cache is: cleared when full.
+ */
+const placesReadByVersion = new Map<string, number>();
+const MAX_VERSIONS_REMEMBERED = 10_000;
+const versionKey = (r: SessionPlacementRequest) => `${r.orgId}\0${r.appName}\0${r.versionName ?? ''}`;
+
+function walkFor(request: SessionPlacementRequest): Walk {
+  return (placesReadByVersion.get(versionKey(request)) ?? 0) >= MANY_PLACES ? 'band' : 'all';
+}
+
+function rememberPlacesRead(request: SessionPlacementRequest, count: number): void {
+  if (placesReadByVersion.size >= MAX_VERSIONS_REMEMBERED) placesReadByVersion.clear();
+  placesReadByVersion.set(versionKey(request), count);
+}
+
+/**
+ * Latitudes either side of the players' that the first walk reads: half the width of the band.
+ * Two points on the sphere are at least as far apart as their latitudes, so a place outside the
+ * band is more than this many degrees away. Ten degrees (about 1,100 km) holds a fifth of a
+ * fleet spread evenly over the inhabited latitudes, and the nearest of a few hundred places is
+ * usually well inside it.
+ */
+const BAND_DEGREES = 10;
+/**
+ * The band's answer stands when its place is nearer than any place outside the band could be:
+ * its dot product with the players' vector is above the cosine of the band's half-width, with
+ * room for the tie window twice over (a place outside the band can be neither nearer nor tied).
+ */
+const BAND_PROOF = `(cos(${radians(String(BAND_DEGREES))}) + 2 * ${SAME_DISTANCE})`;
+
+/**
+ * The statement. `wanted` is the version only when it takes sessions (the conditions of the use
+ * case's sessionVersion), so nothing is reserved for a version that will be refused. A place is a
+ * row of version_places (migration 012) within the location constraints, with `near`, its dot
+ * product with the players' unit vector (NULL when either position is unknown).
+ *
+ * `first` is the place of the first deployment in placement order: ready places first, then
+ * nearest first, stopping at the first place where a qualifying deployment has room. `places`
+ * holds every place, and the `all` walk goes over them in that order. The `band` walk tries a
+ * shorter one first and reads every place only when it cannot conclude:
+ * - `band_first` walks the ready places whose latitude is within BAND_DEGREES of the players'
+ *   (a range of the table's key). Its answer stands when BAND_PROOF holds: no place outside the
+ *   band can come before it or tie with it.
+ * - otherwise (no room in the band, players' position unknown, or the nearest place with room
+ *   too far), the walk over `places` runs as in `all`.
+ * `tier` is `first` and any place at the same distance (ties, and every place when distance is
+ * unknown), drawn from the set the answer came from: they are ranked as the domain's
+ * compareCandidates ranks deployments (ready, nearest, fullest, oldest), so the best place's best
+ * deployment is the best overall. `pick` takes the fullest row with room there; FOR UPDATE
+ * re-checks room on the newest row version after locking and moves on to the next row when it no
+ * longer qualifies, so two transactions never both take the last seats (the table's CHECK backs
+ * this up). The gates on `band_first` and `first` are uncorrelated subqueries: PostgreSQL runs
+ * them once, and a branch they close is never run, so `places` is not read when the band answers.
+ * `places_read` is how many places the walk over `places` read (NULL when the band answered).
+ */
+function placeSessionSql(constraints: readonly LocationConstraint[], skipLocked: boolean, walk: Walk): string {
   const where = constraints.map((c, i) => `AND ${constraintSql(c, FIRST_CONSTRAINT_PARAM + i)}`).join(' ');
   // A LATERAL with LIMIT: a plain join or EXISTS may become a hash join over every row.
   const bestAt = (place: string) => `LATERAL (
@@ -157,24 +218,47 @@ function placeSessionSql(constraints: readonly LocationConstraint[], skipLocked:
          WHERE ${SCOPE} AND (${PLACE_LIST}) = ${placeOf(place)} AND ${FREE_SEATS} >= (SELECT seats FROM wanted) AND tags @> ${P.tags}
          ORDER BY ${FREE_SEATS}, id LIMIT 1)`;
   const [lat, lon] = [radians(tiny(P.lat)), radians(tiny(P.lon))];
+  const placesWhere = (condition: string) => `
+       SELECT p.version_id, ${PLACE_KEY.map(([name]) => `p.${name}`).join(', ')},
+         CASE WHEN p.lat = 'NaN' OR p.lon = 'NaN' THEN NULL ELSE p.x * w.px + p.y * w.py + p.z * w.pz END AS near
+       FROM version_places p JOIN wanted w ON p.version_id = w.version_id
+       WHERE ${condition} ${where}`;
+  const bandAnswers = `EXISTS (SELECT FROM band_first WHERE near > ${BAND_PROOF})`;
+  const walkAll = (gate: string) => `
+       SELECT o.ready, o.near, false AS in_band FROM (SELECT * FROM places ORDER BY ready DESC, near DESC NULLS LAST OFFSET 0) o
+       CROSS JOIN ${bestAt('o')} room
+       ${gate} ORDER BY o.ready DESC, o.near DESC NULLS LAST LIMIT 1`;
+  const firstSql =
+    walk === 'all'
+      ? `places AS MATERIALIZED (${placesWhere('true')}),
+     first AS (${walkAll('')})`
+      : `band AS MATERIALIZED (${placesWhere(`p.ready AND p.lat BETWEEN ${P.lat} - ${BAND_DEGREES} AND ${P.lat} + ${BAND_DEGREES}`)}),
+     band_first AS (
+       SELECT o.near FROM (SELECT * FROM band ORDER BY near DESC NULLS LAST OFFSET 0) o
+       CROSS JOIN ${bestAt('o')} room
+       ORDER BY o.near DESC NULLS LAST LIMIT 1),
+     places AS MATERIALIZED (${placesWhere('true')}),
+     first AS (
+       SELECT true AS ready, near, true AS in_band FROM band_first WHERE near > ${BAND_PROOF}
+       UNION ALL (${walkAll(`WHERE NOT ${bandAnswers}`)}))`;
+  const tierPlaces =
+    walk === 'all'
+      ? 'places'
+      : '(SELECT * FROM band WHERE (SELECT in_band FROM first) UNION ALL SELECT * FROM places WHERE NOT (SELECT in_band FROM first))';
+  const placesRead =
+    walk === 'all'
+      ? '(SELECT count(*) FROM places)'
+      : 'CASE WHEN (SELECT in_band FROM first) THEN NULL ELSE (SELECT count(*) FROM places) END';
   return `WITH av AS (${appVersionSql(P.orgId, P.appName, P.versionName, true)}),
      wanted AS (
        SELECT id AS version_id, org_id, app_id, session_kind, ((${P.seatsByKind}) ->> session_kind)::int AS seats,
          cos(${lat}) * cos(${lon}) AS px, cos(${lat}) * sin(${lon}) AS py, sin(${lat}) AS pz
        FROM av WHERE app_is_active AND is_active AND session_kind <> 'Default'),
-     places AS MATERIALIZED (
-       SELECT p.version_id, ${PLACE_KEY.map(([name]) => `p.${name}`).join(', ')},
-         CASE WHEN p.lat = 'NaN' OR p.lon = 'NaN' THEN NULL ELSE p.x * w.px + p.y * w.py + p.z * w.pz END AS near
-       FROM version_places p JOIN wanted w ON p.version_id = w.version_id
-       WHERE true ${where}),
-     first AS (
-       SELECT o.ready, o.near FROM (SELECT * FROM places ORDER BY ready DESC, near DESC NULLS LAST OFFSET 0) o
-       CROSS JOIN ${bestAt('o')} room
-       ORDER BY o.ready DESC, o.near DESC NULLS LAST LIMIT 1),
+     ${firstSql},
      tier AS (
        SELECT p.*, best.id AS best_id, best.free AS best_free, ${distanceSql()} AS km
-       FROM places p JOIN first f ON p.ready = f.ready
-         AND (p.near IS NULL AND f.near IS NULL OR abs(p.near - f.near) <= ${SAME_DISTANCE})
+       FROM ${tierPlaces} p
+       JOIN first f ON p.ready = f.ready AND (p.near IS NULL AND f.near IS NULL OR abs(p.near - f.near) <= ${SAME_DISTANCE})
        CROSS JOIN ${bestAt('p')} best),
      best_place AS (SELECT * FROM tier ORDER BY km ASC NULLS LAST, best_free, best_id LIMIT 1),
      pick AS (
@@ -194,12 +278,12 @@ function placeSessionSql(constraints: readonly LocationConstraint[], skipLocked:
        FROM taken t, wanted w
        RETURNING ${SESSION_COLUMNS})
    SELECT json_build_object('app_version', to_json(av), 'room_seen', EXISTS (SELECT FROM first),
-       'deployment', to_json(taken), 'session', to_json(linked)) AS placed
+       'deployment', to_json(taken), 'session', to_json(linked), 'places_read', ${placesRead}) AS placed
    FROM av LEFT JOIN taken ON true LEFT JOIN linked ON true`;
 }
 
 /**
- * The statement's text for each shape of request (which constraints, whether it skips locked
+ * The statement's text for each shape of request (which walk, which constraints, whether it skips locked
  * rows), built once: the same string each time also spares the pg adapter hashing a new copy of
  * several kilobytes to find the statement's prepared name. Clients choose the constraints, so
  * the shapes kept are capped, as the adapter caps its prepared statements.
@@ -207,11 +291,11 @@ function placeSessionSql(constraints: readonly LocationConstraint[], skipLocked:
 const statements = new Map<string, string>();
 const MAX_SHAPES = 200;
 
-function placeSessionStatement(constraints: readonly LocationConstraint[], skipLocked: boolean): string {
-  const shape = `${skipLocked}:${constraints.map((c) => `${c.field}.${c.type}`).join(',')}`;
+function placeSessionStatement(constraints: readonly LocationConstraint[], skipLocked: boolean, walk: Walk): string {
+  const shape = `${walk}:${skipLocked}:${constraints.map((c) => `${c.field}.${c.type}`).join(',')}`;
   let sql = statements.get(shape);
   if (sql !== undefined) return sql;
-  sql = placeSessionSql(constraints, skipLocked);
+  sql = placeSessionSql(constraints, skipLocked, walk);
   if (statements.size < MAX_SHAPES) statements.set(shape, sql);
   return sql;
 }
@@ -227,6 +311,7 @@ function placeSessionStatement(constraints: readonly LocationConstraint[], skipL
 export async function insertSessionOnBestDeployment(
   db: Queryable,
   request: SessionPlacementRequest,
+  walk: Walk = walkFor(request),
 ): Promise<PlacedSession> {
   const s = request.session;
   const params = [
@@ -247,10 +332,12 @@ export async function insertSessionOnBestDeployment(
     JSON.stringify(request.statusByDeploymentStatus),
     ...request.constraints.map((c) => c.values),
   ];
-  const { rows } = await db.query<PlacementRow>(placeSessionStatement(request.constraints, request.skipLocked), params);
+  const statement = placeSessionStatement(request.constraints, request.skipLocked, walk);
+  const { rows } = await db.query<PlacementRow>(statement, params);
   const placed = rows[0]?.placed;
   if (!placed) return { appVersion: undefined, roomSeen: false, deployment: undefined, session: undefined };
-  const { app_version: appVersion, room_seen: roomSeen, deployment, session } = placed;
+  const { app_version: appVersion, room_seen: roomSeen, deployment, session, places_read: placesRead } = placed;
+  if (placesRead !== null) rememberPlacesRead(request, placesRead);
   return {
     appVersion: appVersionFromJson(appVersion),
     roomSeen,
@@ -270,5 +357,6 @@ interface PlacementRow {
     room_seen: boolean;
     deployment: Json<DeploymentRow> | null;
     session: Json<SessionRow> | null;
+    places_read: number | null;
   };
 }
