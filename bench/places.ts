@@ -7,6 +7,11 @@
  *
  *   npx tsc -p . && node dist/bench/places.js [P ...]     # default: 10 300
  *
+ * Each create walks the places as the server would (the version's hint, placement.ts), or every
+ * time the same way with `BENCH_WALK=all` or `BENCH_WALK=band`. `BENCH_WALK=compare` times the
+ * two walks in alternating slices of BENCH_ROUNDS creates (6 each, the order swapped each round)
+ * and prints their medians and the median of band/all per round.
+ *
  * PostgreSQL: a throwaway cluster (scripts/throwaway-postgres.mjs), removed at the end.
  */
 import { readFileSync } from 'node:fs';
@@ -19,13 +24,16 @@ import type { Db, Queryable } from '../src/db/db.js';
 import { loadMigrations, migrate } from '../src/db/migrate.js';
 import { openDb } from '../src/db/open-db.js';
 import { insertDeployment } from '../src/db/queries/deployments.js';
-import { insertSessionOnBestDeployment, type SessionPlacementRequest } from '../src/db/queries/placement.js';
+import { insertSessionOnBestDeployment, type SessionPlacementRequest, type Walk } from '../src/db/queries/placement.js';
 import { DeploymentStatus, SESSION_KINDS } from '../src/domain/session-rules.js';
 import { ProviderRegistry } from '../src/providers/provider.js';
 import { benchPlace } from './seed.js';
 
 const DEPLOYMENTS = Number(process.env['BENCH_DEPLOYMENTS'] ?? 1000);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 2000);
+const walkAsked = process.env['BENCH_WALK'];
+const WALK: Walk | undefined = walkAsked === 'all' || walkAsked === 'band' ? walkAsked : undefined;
+const COMPARE_SLICES = 6;
 
 function prng(seed: number): () => number {
   let s = seed >>> 0;
@@ -131,21 +139,49 @@ async function rolledBack(db: Db, body: (tx: Queryable) => Promise<unknown>): Pr
     });
 }
 
-async function measure(db: Db, orgId: number): Promise<{ medianMs: number; dbCpuMs: number; explain: string }> {
+/** Times `rounds` creates, each committed: the median time and the backend's CPU per create. */
+async function timeCreates(
+  db: Db,
+  orgId: number,
+  random: () => number,
+  walk: Walk | undefined,
+  rounds: number,
+): Promise<{ medianMs: number; dbCpuMs: number }> {
   const pid = (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-  const random = prng(7);
   const times: number[] = [];
-  for (let i = 0; i < 50; i++) await db.transaction((tx) => insertSessionOnBestDeployment(tx, request(orgId, random)));
   const cpuBefore = backendCpuMs(pid);
-  for (let i = 0; i < ROUNDS; i++) {
+  for (let i = 0; i < rounds; i++) {
     const started = performance.now();
     await db.transaction(async (tx) => {
-      if (!(await insertSessionOnBestDeployment(tx, request(orgId, random))).session)
+      if (!(await insertSessionOnBestDeployment(tx, request(orgId, random), walk)).session)
         throw new Error('placement found nothing');
     });
     times.push(performance.now() - started);
   }
-  const dbCpuMs = (backendCpuMs(pid) - cpuBefore) / ROUNDS;
+  return { medianMs: median(times), dbCpuMs: (backendCpuMs(pid) - cpuBefore) / rounds };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+/** BENCH_WALK=compare: both walks in alternating slices on the same fleet and connection. */
+async function compareWalks(db: Db, orgId: number, places: number): Promise<void> {
+  const random = prng(7);
+  for (const walk of ['all', 'band'] as const) await timeCreates(db, orgId, random, walk, 50);
+  const cpu: Record<Walk, number[]> = { all: [], band: [] };
+  for (let slice = 0; slice < COMPARE_SLICES; slice++) {
+    const order: Walk[] = slice % 2 ? ['band', 'all'] : ['all', 'band'];
+    for (const walk of order) cpu[walk].push((await timeCreates(db, orgId, random, walk, ROUNDS)).dbCpuMs);
+  }
+  const ratio = median(cpu.band.map((band, i) => band / cpu.all[i]!));
+  console.log(
+    `${String(places).padStart(4)} places: PostgreSQL CPU per create, all ${median(cpu.all).toFixed(3)} ms, band ${median(cpu.band).toFixed(3)} ms, band/all ×${ratio.toFixed(2)}`,
+  );
+}
+
+async function measure(db: Db, orgId: number): Promise<{ medianMs: number; dbCpuMs: number; explain: string }> {
+  const random = prng(7);
+  await timeCreates(db, orgId, random, WALK, 50);
+  const { medianMs, dbCpuMs } = await timeCreates(db, orgId, random, WALK, ROUNDS);
   let explain = '';
   await rolledBack(db, async (tx) => {
     const capture: Queryable = {
@@ -159,10 +195,9 @@ async function measure(db: Db, orgId: number): Promise<{ medianMs: number; dbCpu
       }) as Queryable['query'],
       exec: (sql) => tx.exec(sql),
     };
-    await insertSessionOnBestDeployment(capture, request(orgId, random));
+    await insertSessionOnBestDeployment(capture, request(orgId, random), WALK);
   });
-  times.sort((a, b) => a - b);
-  return { medianMs: times[Math.floor(times.length / 2)]!, dbCpuMs, explain };
+  return { medianMs, dbCpuMs, explain };
 }
 
 async function main() {
@@ -196,6 +231,10 @@ async function main() {
       try {
         await migrate(db, migrations);
         const orgId = await seed(db, places);
+        if (walkAsked === 'compare') {
+          await compareWalks(db, orgId, places);
+          continue;
+        }
         const { medianMs, dbCpuMs, explain } = await measure(db, orgId);
         if (process.env['BENCH_EXPLAIN'] !== 'off') console.log(`\n${explain}\n`);
         console.log(

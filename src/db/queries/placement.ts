@@ -149,7 +149,8 @@ export type Walk = 'all' | 'band';
 /**
  * Places a full walk must have read for this version's next create to try the band first. On a
  * fleet spread evenly over the inhabited latitudes, with players anywhere, the band walk cost
- * PostgreSQL as much as the full one at 60 and 120 places, more below, less above (README).
+ * PostgreSQL ×1.04 what the full one did at 60 places and ×0.97 at 120; ×1.27 at 10, ×0.77 at
+ * 300 (`BENCH_WALK=compare node dist/bench/places.js 10 30 60 120 200 300`, README).
  */
 const MANY_PLACES = 100;
 /**
