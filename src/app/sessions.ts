@@ -12,7 +12,7 @@ import {
   selectSession,
   selectSessionIdsMatching,
   selectSessionsPage,
-  selectSessionWithDeployment,
+  selectSessionShown,
   type SessionFilter,
 } from '../db/queries/sessions.js';
 import { selectAppSessionVersion, type AppVersion } from '../db/queries/versions.js';
@@ -25,7 +25,13 @@ import {
   type LocationConstraint,
   type Position,
 } from '../domain/placement.js';
-import type { DeploymentRecord, SessionRecord, VersionRecord } from '../domain/records.js';
+import type {
+  DeploymentRecord,
+  DeploymentShown,
+  SessionRecord,
+  SessionShown,
+  VersionRecord,
+} from '../domain/records.js';
 import {
   addUsers,
   DeploymentStatus,
@@ -333,12 +339,12 @@ async function autodeployOrRefuse(
 }
 
 export interface SessionView {
-  session: SessionRecord;
-  deployment: DeploymentRecord | null;
+  session: SessionShown;
+  deployment: DeploymentShown | null;
 }
 
 export async function getSession(deps: AppDeps, orgId: number, sessionId: string): Promise<Result<SessionView>> {
-  const found = await selectSessionWithDeployment(deps.db, orgId, sessionId);
+  const found = await selectSessionShown(deps.db, orgId, sessionId);
   if (!found || found.session.deletedAt) return fail('SESSION_NOT_FOUND', `Session ${sessionId} does not exist.`);
   return ok(found);
 }

@@ -1,7 +1,14 @@
 /**
  * Records to wire shapes. Optional fields without a value are omitted, never null (docs/wire-contract.md#no-null).
  */
-import type { AppRecord, DeploymentRecord, SessionRecord, VersionRecord } from '../domain/records.js';
+import type {
+  AppRecord,
+  DeploymentRecord,
+  DeploymentShown,
+  SessionRecord,
+  SessionShown,
+  VersionRecord,
+} from '../domain/records.js';
 import { DeploymentStatus, SessionStatus } from '../domain/session-rules.js';
 import { elapsedSeconds, formatTimestamp } from '../domain/time-format.js';
 import type { Application, AppVersion } from './apps.js';
@@ -10,7 +17,7 @@ import type { Deployment, SessionContext, SessionGet, SessionRequest } from './s
 
 type PortsWire = NonNullable<Deployment['ports']>;
 
-function portsOf(d: DeploymentRecord): PortsWire {
+function portsOf(d: Pick<DeploymentRecord, 'ports'>): PortsWire {
   const out: PortsWire = {};
   for (const [key, p] of Object.entries(d.ports)) {
     out[key] = {
@@ -25,7 +32,7 @@ function portsOf(d: DeploymentRecord): PortsWire {
   return out;
 }
 
-function locationOf(d: DeploymentRecord): Deployment['location'] {
+function locationOf(d: Pick<DeploymentRecord, 'place'>): Deployment['location'] {
   const { place } = d;
   if (place.latitude === null || place.longitude === null) return undefined;
   return {
@@ -45,7 +52,7 @@ function withOptional<T extends object>(base: T, optional: Record<string, unknow
   return out as T;
 }
 
-export function deploymentView(d: DeploymentRecord): Deployment {
+export function deploymentView(d: DeploymentShown): Deployment {
   return withOptional(
     {
       request_id: d.requestId,
@@ -64,11 +71,11 @@ export function deploymentView(d: DeploymentRecord): Deployment {
   );
 }
 
-export function sessionIsReady(session: SessionRecord): boolean {
+export function sessionIsReady(session: Pick<SessionRecord, 'status'>): boolean {
   return session.status === SessionStatus.ready;
 }
 
-export function sessionGetView(session: SessionRecord, deployment: DeploymentRecord | null, now: Date): SessionGet {
+export function sessionGetView(session: SessionShown, deployment: DeploymentShown | null, now: Date): SessionGet {
   const users = session.users.map((u) => withOptional({ ip: u.ip }, { latitude: u.latitude, longitude: u.longitude }));
   return withOptional(
     {

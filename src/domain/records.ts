@@ -100,6 +100,12 @@ export interface DeploymentRecord {
   hostId: number | null;
 }
 
+/** What a session's GET answer shows of its deployment (contract/views.ts deploymentView). */
+export type DeploymentShown = Pick<
+  DeploymentRecord,
+  'requestId' | 'publicIp' | 'status' | 'fqdn' | 'ports' | 'tags' | 'sockets' | 'socketsUsage' | 'isJoinable' | 'place'
+>;
+
 /** How to reach a host's container engine. Key material never leaves the server in an answer. */
 export type HostEndpoint =
   | { kind: 'socket'; path: string }
@@ -155,3 +161,18 @@ export interface SessionRecord {
   endedAt: Date | null;
   deletedAt: Date | null;
 }
+
+/** What a session's GET answer shows of it (contract/views.ts), and whether it was deleted: all a GET reads. */
+export type SessionShown = Pick<
+  SessionRecord,
+  | 'sessionId'
+  | 'status'
+  | 'kind'
+  | 'users'
+  | 'versionId'
+  | 'createdAt'
+  | 'customId'
+  | 'error'
+  | 'webhookUrl'
+  | 'deletedAt'
+>;

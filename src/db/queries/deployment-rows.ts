@@ -1,5 +1,5 @@
 /** How a deployments row (with its app and version names) maps to a DeploymentRecord. */
-import type { DeploymentRecord, PortRecord } from '../../domain/records.js';
+import type { DeploymentRecord, DeploymentShown, PlaceRecord, PortRecord } from '../../domain/records.js';
 import { withDates, type Json } from './json-rows.js';
 
 export interface DeploymentRow {
@@ -112,16 +112,7 @@ export function toDeployment(row: DeploymentRow): DeploymentRecord {
     publicIp: row.public_ip,
     fqdn: row.fqdn,
     ports: row.ports,
-    place: {
-      city: row.city,
-      country: row.country,
-      continent: row.continent,
-      administrativeDivision: row.administrative_division,
-      region: row.region,
-      timezone: row.timezone,
-      latitude: row.latitude,
-      longitude: row.longitude,
-    },
+    place: placeOf(row),
     tags: row.tags,
     sockets: row.sockets,
     socketsUsage: row.sockets_usage,
@@ -137,5 +128,64 @@ export function toDeployment(row: DeploymentRow): DeploymentRecord {
     readyAt: row.ready_at,
     endedAt: row.ended_at,
     hostId: row.host_id ?? null,
+  };
+}
+
+type PlaceRow = Pick<
+  DeploymentRow,
+  'city' | 'country' | 'continent' | 'administrative_division' | 'region' | 'timezone' | 'latitude' | 'longitude'
+>;
+
+function placeOf(row: PlaceRow): PlaceRecord {
+  return {
+    city: row.city,
+    country: row.country,
+    continent: row.continent,
+    administrativeDivision: row.administrative_division,
+    region: row.region,
+    timezone: row.timezone,
+    latitude: row.latitude,
+    longitude: row.longitude,
+  };
+}
+
+const SHOWN_TABLE_COLUMNS = [
+  'request_id',
+  'public_ip',
+  'status',
+  'fqdn',
+  'ports',
+  'tags',
+  'sockets',
+  'sockets_usage',
+  'is_joinable',
+  'city',
+  'country',
+  'continent',
+  'administrative_division',
+  'region',
+  'timezone',
+  'latitude',
+  'longitude',
+] as const satisfies ReadonlyArray<keyof DeploymentRow>;
+
+/** The columns of `d` (deployments) a session's GET shows: DeploymentShown, and nothing else. */
+export const SHOWN_COLUMNS = SHOWN_TABLE_COLUMNS.map((c) => `d.${c}`).join(', ');
+
+export type DeploymentShownRow = Pick<DeploymentRow, (typeof SHOWN_TABLE_COLUMNS)[number]>;
+
+/** A row of SHOWN_COLUMNS read as one JSON column (it has no timestamps): see json-rows.ts. */
+export function deploymentShownFromJson(row: Json<DeploymentShownRow>): DeploymentShown {
+  return {
+    requestId: row.request_id,
+    publicIp: row.public_ip,
+    status: row.status,
+    fqdn: row.fqdn,
+    ports: row.ports,
+    tags: row.tags,
+    sockets: row.sockets,
+    socketsUsage: row.sockets_usage,
+    isJoinable: row.is_joinable,
+    place: placeOf(row),
   };
 }

@@ -1,6 +1,10 @@
 import type { Queryable } from '../db.js';
-import type { DeploymentRecord, SessionRecord } from '../../domain/records.js';
-import { COLUMNS as DEPLOYMENT_COLUMNS, deploymentFromJson, type DeploymentRow } from './deployment-rows.js';
+import type { DeploymentShown, SessionRecord, SessionShown } from '../../domain/records.js';
+import {
+  deploymentShownFromJson,
+  SHOWN_COLUMNS as DEPLOYMENT_SHOWN_COLUMNS,
+  type DeploymentShownRow,
+} from './deployment-rows.js';
 import { withDates, type Json } from './json-rows.js';
 import type { SessionKind, SessionUser } from '../../domain/session-rules.js';
 
@@ -134,24 +138,62 @@ export async function insertSession(db: Queryable, s: NewSession): Promise<Sessi
   return toSession(rows[0]!);
 }
 
+const SHOWN_TABLE_COLUMNS = [
+  'session_id',
+  'status',
+  'kind',
+  'users',
+  'version_id',
+  'created_at',
+  'custom_id',
+  'error',
+  'webhook_url',
+  'deleted_at',
+  'deployment_id',
+] as const satisfies ReadonlyArray<keyof SessionRow>;
+type SessionShownRow = Pick<SessionRow, (typeof SHOWN_TABLE_COLUMNS)[number]>;
+
+function sessionShownFromJson(json: Json<SessionShownRow>): SessionShown {
+  const row = withDates(json, ['created_at', 'deleted_at']);
+  return {
+    sessionId: row.session_id,
+    status: row.status,
+    kind: row.kind,
+    users: row.users,
+    versionId: row.version_id,
+    createdAt: row.created_at,
+    customId: row.custom_id,
+    error: row.error,
+    webhookUrl: row.webhook_url,
+    deletedAt: row.deleted_at,
+  };
+}
+
 /**
- * A session the organisation can see (with deleted_at) and its deployment, in one round trip,
- * each as one JSON column (json-rows.ts): this is every GET of a session.
+ * A session the organisation can see (with deleted_at) and its deployment, as a GET shows them,
+ * in one round trip and one JSON column (json-rows.ts): this is every GET of a session. Only the
+ * columns the answer shows are read, so PostgreSQL neither looks up the app and version names
+ * nor writes out the deployment's provider data, and the server parses none of it.
  */
-export async function selectSessionWithDeployment(
+export async function selectSessionShown(
   db: Queryable,
   orgId: number,
   sessionId: string,
-): Promise<{ session: SessionRecord; deployment: DeploymentRecord | null } | undefined> {
-  const { rows } = await db.query<{ session: Json<SessionRow>; deployment: Json<DeploymentRow> | null }>(
-    `SELECT to_json(s_row) AS session, to_json(d_row) AS deployment
-     FROM (SELECT ${COLUMNS} FROM sessions s WHERE s.session_id = $1 AND s.org_id = $2) s_row
-     LEFT JOIN LATERAL (SELECT ${DEPLOYMENT_COLUMNS} FROM deployments d WHERE d.id = s_row.deployment_id) d_row ON true`,
+): Promise<{ session: SessionShown; deployment: DeploymentShown | null } | undefined> {
+  const { rows } = await db.query<{
+    shown: { session: Json<SessionShownRow>; deployment: Json<DeploymentShownRow> | null };
+  }>(
+    `SELECT json_build_object('session', to_json(s_row), 'deployment', to_json(d_row)) AS shown
+     FROM (SELECT ${SHOWN_TABLE_COLUMNS.map((c) => `s.${c}`).join(', ')} FROM sessions s WHERE s.session_id = $1 AND s.org_id = $2) s_row
+     LEFT JOIN LATERAL (SELECT ${DEPLOYMENT_SHOWN_COLUMNS} FROM deployments d WHERE d.id = s_row.deployment_id) d_row ON true`,
     [sessionId, orgId],
   );
-  const row = rows[0];
-  return row
-    ? { session: sessionFromJson(row.session), deployment: row.deployment ? deploymentFromJson(row.deployment) : null }
+  const shown = rows[0]?.shown;
+  return shown
+    ? {
+        session: sessionShownFromJson(shown.session),
+        deployment: shown.deployment ? deploymentShownFromJson(shown.deployment) : null,
+      }
     : undefined;
 }
 
