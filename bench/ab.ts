@@ -15,6 +15,11 @@
  *
  * `BENCH_AB_SCENARIO=get` compares `GET /v1/session/{id}` instead: the warm-up slice's creates
  * fill each side's pool of session ids, and the counted slices read them at random.
+ *
+ * Each side's fleet is 10 deployments at one place; `BENCH_A_FLEET=1000x300` (or B) seeds 1,000
+ * deployments over 300 places instead (bench/seed.ts's benchPlace, over the globe). The same
+ * tree on both sides with `BENCH_A_FLEET=1000x10 BENCH_B_FLEET=1000x300` measures what many
+ * places cost a create.
  */
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -32,6 +37,11 @@ const IDLE_S = 10;
 const SCENARIO = process.env['BENCH_AB_SCENARIO'] === 'get' ? 'get' : 'create';
 const UNIT = SCENARIO === 'get' ? 'GET' : 'create';
 const measured = (target: Target) => (SCENARIO === 'get' ? getRequests(target) : createRequests(target, false));
+/** A side's fleet from `BENCH_A_FLEET` or `BENCH_B_FLEET`: deployments x places. */
+function fleetOf(name: 'A' | 'B'): { deployments: number; places: number } {
+  const [deployments = 10, places = 1] = (process.env[`BENCH_${name}_FLEET`] ?? '10x1').split('x').map(Number);
+  return { deployments, places };
+}
 
 interface Side {
   name: 'A' | 'B';
@@ -71,7 +81,10 @@ async function main(treeA: string, treeB: string): Promise<void> {
         ...(JSON.parse(process.env[`BENCH_${name}_ENV`] ?? '{}') as Record<string, string>),
       },
     });
-    const fleet = await seedFleet({ url: server.url, key }, { app: 'bench-main', deployments: 10, sockets: 1_000_000 });
+    const fleet = await seedFleet(
+      { url: server.url, key },
+      { app: 'bench-main', ...fleetOf(name), sockets: 1_000_000 },
+    );
     sides.push({
       name,
       pid: server.pid,
