@@ -3,16 +3,11 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createApp } from '../../src/app/apps.js';
 import { createVersion } from '../../src/app/versions.js';
-import { insertSessionOnBestDeployment, type Walk } from '../../src/db/queries/placement.js';
+import type { Walk } from '../../src/db/queries/placement.js';
 import { bestCandidate, type CandidateView, type PlacementCriteria } from '../../src/domain/placement.js';
-import {
-  DeploymentStatus,
-  LIVE_DEPLOYMENT_STATUSES,
-  SESSION_KINDS,
-  sessionStatusForDeployment,
-} from '../../src/domain/session-rules.js';
+import { DeploymentStatus, LIVE_DEPLOYMENT_STATUSES } from '../../src/domain/session-rules.js';
 import { startTestService, type TestService } from '../support/harness.js';
-import { seedCandidate } from './seed-candidates.js';
+import { placeRolledBack, seedCandidate } from './seed-candidates.js';
 
 /**
  * The create walks a version's places nearest first and stops at the first with room
@@ -98,12 +93,6 @@ const fleetArb = fc.array(placeArb, { minLength: 1, maxLength: 60 }).chain((plac
 
 const WALKS: Walk[] = ['all', 'band'];
 
-class Rollback extends Error {
-  constructor(readonly picked: number | undefined) {
-    super('rollback');
-  }
-}
-
 describe('placement over many places', () => {
   let t: TestService;
   before(async () => {
@@ -182,39 +171,18 @@ describe('placement over many places', () => {
         const expected = bestCandidate(views, criteria);
         // Both walks must choose the same deployment (a create runs the one its version's hint names).
         for (const walk of WALKS) {
-          const chosen = await deps.db
-            .transaction(async (tx) => {
-              const placed = await insertSessionOnBestDeployment(
-                tx,
-                {
-                  orgId,
-                  appName: 'many',
-                  versionName: `v${round}`,
-                  seatsByKind: Object.fromEntries(SESSION_KINDS.map((kind) => [kind, fleet.seats])),
-                  statusByDeploymentStatus: Object.fromEntries(
-                    STATUSES.map((status) => [status, sessionStatusForDeployment(status)]),
-                  ),
-                  ...criteria,
-                  skipLocked: round % 2 === 0,
-                  session: {
-                    sessionId: `many-${round}`,
-                    users: [],
-                    selectors: [],
-                    placement: {},
-                    customId: null,
-                    webhookUrl: null,
-                    now: new Date(),
-                  },
-                },
-                walk,
-              );
-              assert.equal(placed.roomSeen, expected !== undefined);
-              throw new Rollback(placed.deployment?.id);
-            })
-            .catch((error: unknown) => {
-              if (error instanceof Rollback) return error.picked;
-              throw error;
-            });
+          const placement = {
+            orgId,
+            appName: 'many',
+            versionName: `v${round}`,
+            criteria,
+            statuses: STATUSES,
+            skipLocked: round % 2 === 0,
+            sessionId: `many-${round}`,
+          };
+          const placed = await placeRolledBack(deps.db, placement, walk);
+          assert.equal(placed.roomSeen, expected !== undefined);
+          const chosen = placed.deployment?.id;
           assert.equal(chosen, expected?.id, JSON.stringify({ walk, fleet, chosen, expected: expected?.id }));
         }
       }),
@@ -231,55 +199,17 @@ describe('placement over many places', () => {
         .id;
       assert.ok((await createApp(deps, orgId, { name: 'band', isActive: true, image: '' })).ok);
       // Players at (0, 0); the band holds latitudes -10 to 10. Each case names the place to choose.
-      const cases: Array<{ why: string; places: Array<[string, number, number]>; expected: string }> = [
+      const cases: Array<{ why: string; places: Record<string, [number, number]>; expected: string }> = [
+        { why: 'a nearer place just outside the band', places: { in: [0, 30], out: [12, 0] }, expected: 'out' },
+        { why: 'the band proves its place', places: { in: [0, 9], out: [10.5, 0] }, expected: 'in' },
+        { why: 'too close to the edge to prove', places: { in: [0, 9.9999999], out: [10.0000001, 0] }, expected: 'in' },
         {
-          why: 'a nearer place just outside the band',
-          places: [
-            ['in', 0, 30],
-            ['out', 12, 0],
-          ],
+          why: 'as far in the band as out of it: the older wins',
+          places: { out: [10, 0], in: [0, 10] },
           expected: 'out',
         },
-        {
-          why: 'the band proves its place',
-          places: [
-            ['in', 0, 9],
-            ['out', 10.5, 0],
-          ],
-          expected: 'in',
-        },
-        {
-          why: 'too close to the edge to prove',
-          places: [
-            ['in', 0, 9.9999999],
-            ['out', 10.0000001, 0],
-          ],
-          expected: 'in',
-        },
-        {
-          why: 'equally far, one in and one out (the older wins)',
-          places: [
-            ['out', 10, 0],
-            ['in', 0, 10],
-          ],
-          expected: 'out',
-        },
-        {
-          why: 'the nearest within the band, not at its centre',
-          places: [
-            ['mid', 7, 0],
-            ['in', 0, 9],
-          ],
-          expected: 'mid',
-        },
-        {
-          why: 'nothing in the band',
-          places: [
-            ['far', 45, 0],
-            ['farther', -60, 0],
-          ],
-          expected: 'far',
-        },
+        { why: 'the nearest within the band, not at its centre', places: { mid: [7, 0], in: [0, 9] }, expected: 'mid' },
+        { why: 'nothing in the band', places: { far: [45, 0], farther: [-60, 0] }, expected: 'far' },
       ];
       for (const [n, c] of cases.entries()) {
         const version = await createVersion(deps, orgId, 'band', {
@@ -288,7 +218,7 @@ describe('placement over many places', () => {
         });
         assert.ok(version.ok);
         const views: CandidateView[] = [];
-        for (const [i, [city, latitude, longitude]] of c.places.entries()) {
+        for (const [i, [city, [latitude, longitude]]] of Object.entries(c.places).entries()) {
           const place = {
             city,
             country: 'X',
@@ -305,38 +235,16 @@ describe('placement over many places', () => {
         const criteria = { seats: 1, requiredTags: [], constraints: [], position: { latitude: 0, longitude: 0 } };
         assert.equal(bestCandidate(views, criteria)?.place.city, c.expected, c.why);
         for (const walk of WALKS) {
-          const placed = await deps.db
-            .transaction(async (tx) => {
-              const result = await insertSessionOnBestDeployment(
-                tx,
-                {
-                  orgId,
-                  appName: 'band',
-                  versionName: `b${n}`,
-                  seatsByKind: Object.fromEntries(SESSION_KINDS.map((kind) => [kind, 1])),
-                  statusByDeploymentStatus: {
-                    [DeploymentStatus.ready]: sessionStatusForDeployment(DeploymentStatus.ready),
-                  },
-                  ...criteria,
-                  skipLocked: true,
-                  session: {
-                    sessionId: `band-${n}-${walk}`,
-                    users: [],
-                    selectors: [],
-                    placement: {},
-                    customId: null,
-                    webhookUrl: null,
-                    now: new Date(),
-                  },
-                },
-                walk,
-              );
-              throw new Rollback(result.deployment?.id);
-            })
-            .catch((error: unknown) => {
-              if (error instanceof Rollback) return error.picked;
-              throw error;
-            });
+          const placement = {
+            orgId,
+            appName: 'band',
+            versionName: `b${n}`,
+            criteria,
+            statuses: [DeploymentStatus.ready],
+            skipLocked: true,
+            sessionId: `band-${n}-${walk}`,
+          };
+          const placed = (await placeRolledBack(deps.db, placement, walk)).deployment?.id;
           assert.equal(views.find((v) => v.id === placed)?.place.city, c.expected, `${walk} walk: ${c.why}`);
         }
       }

@@ -1,6 +1,13 @@
 import type { Db } from '../../src/db/db.js';
 import { insertDeployment } from '../../src/db/queries/deployments.js';
-import type { CandidateView } from '../../src/domain/placement.js';
+import {
+  insertSessionOnBestDeployment,
+  type PlacedSession,
+  type SessionPlacementRequest,
+  type Walk,
+} from '../../src/db/queries/placement.js';
+import type { CandidateView, PlacementCriteria } from '../../src/domain/placement.js';
+import { SESSION_KINDS, sessionStatusForDeployment } from '../../src/domain/session-rules.js';
 
 /** A generated deployment of a placement property test. */
 export interface GeneratedDeployment {
@@ -61,4 +68,55 @@ export async function seedCandidate(
     tags: record.tags,
     place,
   };
+}
+
+/** What a placement test varies in a create; the session it writes has no users or options. */
+export interface TestPlacement {
+  orgId: number;
+  appName: string;
+  versionName: string;
+  criteria: PlacementCriteria;
+  /** Deployment statuses the fleet may have: the session's status follows the domain's rule. */
+  statuses: readonly string[];
+  skipLocked: boolean;
+  sessionId: string;
+}
+
+class RolledBack extends Error {}
+
+/**
+ * What the create statement places for `p` with `walk`, in a transaction then rolled back, so
+ * every call sees the fleet as it was seeded.
+ */
+export async function placeRolledBack(db: Db, p: TestPlacement, walk: Walk): Promise<PlacedSession> {
+  const request: SessionPlacementRequest = {
+    orgId: p.orgId,
+    appName: p.appName,
+    versionName: p.versionName,
+    seatsByKind: Object.fromEntries(SESSION_KINDS.map((kind) => [kind, p.criteria.seats])),
+    statusByDeploymentStatus: Object.fromEntries(p.statuses.map((s) => [s, sessionStatusForDeployment(s)])),
+    requiredTags: p.criteria.requiredTags,
+    constraints: p.criteria.constraints,
+    position: p.criteria.position,
+    skipLocked: p.skipLocked,
+    session: {
+      sessionId: p.sessionId,
+      users: [],
+      selectors: [],
+      placement: {},
+      customId: null,
+      webhookUrl: null,
+      now: new Date(),
+    },
+  };
+  let placed: PlacedSession | undefined;
+  await db
+    .transaction(async (tx) => {
+      placed = await insertSessionOnBestDeployment(tx, request, walk);
+      throw new RolledBack();
+    })
+    .catch((error: unknown) => {
+      if (!(error instanceof RolledBack)) throw error;
+    });
+  return placed!;
 }

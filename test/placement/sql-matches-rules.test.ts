@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createApp } from '../../src/app/apps.js';
 import { createVersion } from '../../src/app/versions.js';
-import { insertSessionOnBestDeployment, type Walk } from '../../src/db/queries/placement.js';
+import type { Walk } from '../../src/db/queries/placement.js';
 import {
   bestCandidate,
   locationConstraintsOf,
@@ -11,14 +11,9 @@ import {
   type CandidateView,
   type PlacementCriteria,
 } from '../../src/domain/placement.js';
-import {
-  LIVE_DEPLOYMENT_STATUSES,
-  DeploymentStatus,
-  SESSION_KINDS,
-  sessionStatusForDeployment,
-} from '../../src/domain/session-rules.js';
+import { LIVE_DEPLOYMENT_STATUSES, DeploymentStatus } from '../../src/domain/session-rules.js';
 import { startTestService, type TestService } from '../support/harness.js';
-import { seedCandidate } from './seed-candidates.js';
+import { placeRolledBack, seedCandidate } from './seed-candidates.js';
 
 /**
  * The placement SQL (tiers of places, then fullest) must choose exactly what the pure rules of
@@ -63,15 +58,7 @@ const requestArb = fc.record({
   ),
 });
 
-const STATUS_TABLE = Object.fromEntries(STATUSES.map((status) => [status, sessionStatusForDeployment(status)]));
-
 const WALKS: Walk[] = ['all', 'band'];
-
-class Rollback extends Error {
-  constructor(readonly picked: { id: number; socketsUsage: number } | undefined) {
-    super('rollback');
-  }
-}
 
 describe('placement SQL matches the pure rules', () => {
   let t: TestService;
@@ -128,39 +115,20 @@ describe('placement SQL matches the pure rules', () => {
         // first pass (skipping locked rows) and the waiting pass must both pick the same.
         // Both walks must choose the same deployment (a create runs the one its version's hint names).
         for (const walk of WALKS) {
-          const chosen = await deps.db
-            .transaction(async (tx) => {
-              const placed = await insertSessionOnBestDeployment(
-                tx,
-                {
-                  orgId,
-                  appName: 'prop',
-                  versionName: `v${round}`,
-                  seatsByKind: Object.fromEntries(SESSION_KINDS.map((kind) => [kind, request.seats])),
-                  statusByDeploymentStatus: STATUS_TABLE,
-                  ...criteria,
-                  skipLocked: round % 2 === 0,
-                  session: {
-                    sessionId: `prop-${round}`,
-                    users: [],
-                    selectors: [],
-                    placement: {},
-                    customId: null,
-                    webhookUrl: null,
-                    now: new Date(),
-                  },
-                },
-                walk,
-              );
-              assert.equal(placed.roomSeen, expected !== undefined);
-              assert.equal(placed.session?.deploymentId, placed.deployment?.id);
-              assert.equal(placed.session?.seats, placed.deployment ? request.seats : undefined);
-              throw new Rollback(placed.deployment);
-            })
-            .catch((error: unknown) => {
-              if (error instanceof Rollback) return error.picked;
-              throw error;
-            });
+          const placement = {
+            orgId,
+            appName: 'prop',
+            versionName: `v${round}`,
+            criteria,
+            statuses: STATUSES,
+            skipLocked: round % 2 === 0,
+            sessionId: `prop-${round}`,
+          };
+          const placed = await placeRolledBack(deps.db, placement, walk);
+          assert.equal(placed.roomSeen, expected !== undefined);
+          assert.equal(placed.session?.deploymentId, placed.deployment?.id);
+          assert.equal(placed.session?.seats, placed.deployment ? request.seats : undefined);
+          const chosen = placed.deployment;
           assert.equal(chosen?.id, expected?.id, JSON.stringify({ walk, fleet, request }));
           if (chosen && expected) assert.equal(chosen.socketsUsage, expected.socketsUsage + request.seats);
         }
