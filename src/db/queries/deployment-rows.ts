@@ -1,8 +1,10 @@
 /** How a deployments row (with its app and version names) maps to a DeploymentRecord. */
-import type { DeploymentRecord, DeploymentShown, PlaceRecord, PortRecord } from '../../domain/records.js';
+import type { DeploymentRecord, DeploymentShown, PortRecord } from '../../domain/records.js';
+import { placeOf, type PlaceRow } from './place-rows.js';
 import { withDates, type Json } from './json-rows.js';
 
-export interface DeploymentRow {
+/** With the place columns of PlaceRow (place-rows.ts). */
+export interface DeploymentRow extends PlaceRow {
   id: number;
   request_id: string;
   org_id: number;
@@ -17,14 +19,6 @@ export interface DeploymentRow {
   public_ip: string;
   fqdn: string;
   ports: Record<string, PortRecord>;
-  city: string;
-  country: string;
-  continent: string;
-  administrative_division: string;
-  region: string;
-  timezone: string;
-  latitude: number | null;
-  longitude: number | null;
   tags: string[];
   sockets: number;
   sockets_usage: number;
@@ -128,24 +122,6 @@ export function toDeployment(row: DeploymentRow): DeploymentRecord {
     readyAt: row.ready_at,
     endedAt: row.ended_at,
     hostId: row.host_id ?? null,
-  };
-}
-
-type PlaceRow = Pick<
-  DeploymentRow,
-  'city' | 'country' | 'continent' | 'administrative_division' | 'region' | 'timezone' | 'latitude' | 'longitude'
->;
-
-function placeOf(row: PlaceRow): PlaceRecord {
-  return {
-    city: row.city,
-    country: row.country,
-    continent: row.continent,
-    administrativeDivision: row.administrative_division,
-    region: row.region,
-    timezone: row.timezone,
-    latitude: row.latitude,
-    longitude: row.longitude,
   };
 }
 

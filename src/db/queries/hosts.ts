@@ -1,20 +1,14 @@
 /** Container hosts: the rows, their state, and giving back what a deployment held on one. */
 import type { Queryable } from '../db.js';
 import type { HostEndpoint, HostRecord, HostState } from '../../domain/records.js';
+import { placeOf, type PlaceRow } from './place-rows.js';
 
-export interface HostRow {
+/** With the place columns of PlaceRow (place-rows.ts). */
+export interface HostRow extends PlaceRow {
   id: number;
   name: string;
   endpoint: HostEndpoint;
   public_ip: string;
-  city: string;
-  country: string;
-  continent: string;
-  administrative_division: string;
-  region: string;
-  timezone: string;
-  latitude: number | null;
-  longitude: number | null;
   cpu_units: number;
   memory_mb: number;
   port_min: number;
@@ -40,16 +34,7 @@ export function toHost(row: HostRow): HostRecord {
     name: row.name,
     endpoint: row.endpoint,
     publicIp: row.public_ip,
-    place: {
-      city: row.city,
-      country: row.country,
-      continent: row.continent,
-      administrativeDivision: row.administrative_division,
-      region: row.region,
-      timezone: row.timezone,
-      latitude: row.latitude,
-      longitude: row.longitude,
-    },
+    place: placeOf(row),
     cpuUnits: row.cpu_units,
     memoryMb: row.memory_mb,
     portMin: row.port_min,

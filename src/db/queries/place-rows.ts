@@ -1,0 +1,26 @@
+/** How the place columns of a deployments or hosts row map to a PlaceRecord. */
+import type { PlaceRecord } from '../../domain/records.js';
+
+export interface PlaceRow {
+  city: string;
+  country: string;
+  continent: string;
+  administrative_division: string;
+  region: string;
+  timezone: string;
+  latitude: number | null;
+  longitude: number | null;
+}
+
+export function placeOf(row: PlaceRow): PlaceRecord {
+  return {
+    city: row.city,
+    country: row.country,
+    continent: row.continent,
+    administrativeDivision: row.administrative_division,
+    region: row.region,
+    timezone: row.timezone,
+    latitude: row.latitude,
+    longitude: row.longitude,
+  };
+}
