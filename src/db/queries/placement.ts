@@ -162,7 +162,9 @@ const placesReadByVersion = new Map<string, number>();
 const MAX_VERSIONS_REMEMBERED = 10_000;
 const versionKey = (r: SessionPlacementRequest) => `${r.orgId}\0${r.appName}\0${r.versionName ?? ''}`;
 
+/** The band needs the players' position: without one it could only fall back. */
 function walkFor(request: SessionPlacementRequest): Walk {
+  if (request.position === null) return 'all';
   return (placesReadByVersion.get(versionKey(request)) ?? 0) >= MANY_PLACES ? 'band' : 'all';
 }
 
