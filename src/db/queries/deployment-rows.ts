@@ -1,6 +1,6 @@
 /** How a deployments row (with its app and version names) maps to a DeploymentRecord. */
 import type { DeploymentRecord, DeploymentShown, PortRecord } from '../../domain/records.js';
-import { placeOf, type PlaceRow } from './place-rows.js';
+import { PLACE_COLUMNS, placeOf, type PlaceRow } from './place-rows.js';
 import { withDates, type Json } from './json-rows.js';
 
 /** With the place columns of PlaceRow (place-rows.ts). */
@@ -49,14 +49,7 @@ const TABLE_COLUMNS = [
   'public_ip',
   'fqdn',
   'ports',
-  'city',
-  'country',
-  'continent',
-  'administrative_division',
-  'region',
-  'timezone',
-  'latitude',
-  'longitude',
+  ...PLACE_COLUMNS,
   'tags',
   'sockets',
   'sockets_usage',
@@ -135,14 +128,7 @@ const SHOWN_TABLE_COLUMNS = [
   'sockets',
   'sockets_usage',
   'is_joinable',
-  'city',
-  'country',
-  'continent',
-  'administrative_division',
-  'region',
-  'timezone',
-  'latitude',
-  'longitude',
+  ...PLACE_COLUMNS,
 ] as const satisfies ReadonlyArray<keyof DeploymentRow>;
 
 /** The columns of `d` (deployments) a session's GET shows: DeploymentShown, and nothing else. */

@@ -12,6 +12,18 @@ export interface PlaceRow {
   longitude: number | null;
 }
 
+/** The place columns, in the order the deployments and hosts tables have them. */
+export const PLACE_COLUMNS = [
+  'city',
+  'country',
+  'continent',
+  'administrative_division',
+  'region',
+  'timezone',
+  'latitude',
+  'longitude',
+] as const satisfies ReadonlyArray<keyof PlaceRow>;
+
 export function placeOf(row: PlaceRow): PlaceRecord {
   return {
     city: row.city,
