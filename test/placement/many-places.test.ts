@@ -250,4 +250,66 @@ describe('placement over many places', () => {
       }
     },
   );
+
+  it(
+    "walks the band once a full walk of the version read 100 places, and only with the players' position",
+    {
+      timeout: LONG_TEST_MS,
+    },
+    async () => {
+      const deps = t.service.deps;
+      const orgId = (await deps.db.query<{ id: number }>('SELECT id FROM organisations ORDER BY id LIMIT 1')).rows[0]!
+        .id;
+      assert.ok((await createApp(deps, orgId, { name: 'hint', isActive: true, image: '' })).ok);
+      const walksFor = async (versionName: string, places: number) => {
+        const version = await createVersion(deps, orgId, 'hint', {
+          name: versionName,
+          session_config: { kind: 'Seat', sockets: 5 },
+        });
+        assert.ok(version.ok);
+        for (let i = 0; i < places; i++) {
+          // Places 1.5 degrees of latitude apart along the meridian, so each is its own place.
+          const place = {
+            city: `P${i}`,
+            country: 'X',
+            continent: '',
+            administrative_division: '',
+            region: '',
+            latitude: -80 + 1.5 * (i % 107),
+            longitude: i >= 107 ? 90 : 0,
+          };
+          const deployment = { status: DeploymentStatus.ready, isJoinable: true, sockets: 5, usedPart: 0, tags: [] };
+          await seedCandidate(
+            deps.db,
+            { requestId: `${versionName}x${i}`, orgId, appId: version.value.appId, versionId: version.value.id },
+            deployment,
+            place,
+          );
+        }
+        const create = async (position: PlacementCriteria['position'], n: number) => {
+          const criteria = { seats: 1, requiredTags: [], constraints: [], position };
+          const placement = {
+            orgId,
+            appName: 'hint',
+            versionName,
+            criteria,
+            statuses: [DeploymentStatus.ready],
+            skipLocked: true,
+            sessionId: `${versionName}-${n}`,
+          };
+          const placed = await placeRolledBack(deps.db, placement);
+          assert.ok(placed.deployment, 'every create finds room');
+          return placed.walk;
+        };
+        const at = { latitude: 10, longitude: 1 };
+        return [await create(at, 1), await create(at, 2), await create(null, 3), await create(at, 4)];
+      };
+      assert.deepEqual(
+        await walksFor('many', 120),
+        ['all', 'band', 'all', 'band'],
+        '120 places: the band after the first walk, none without a position',
+      );
+      assert.deepEqual(await walksFor('few', 99), ['all', 'all', 'all', 'all'], '99 places: every place each time');
+    },
+  );
 });

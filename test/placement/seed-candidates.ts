@@ -85,10 +85,10 @@ export interface TestPlacement {
 class RolledBack extends Error {}
 
 /**
- * What the create statement places for `p` with `walk`, in a transaction then rolled back, so
- * every call sees the fleet as it was seeded.
+ * What the create statement places for `p` with `walk` (without one, the walk the version's hint
+ * names, as a create's), in a transaction then rolled back, so every call sees the fleet as seeded.
  */
-export async function placeRolledBack(db: Db, p: TestPlacement, walk: Walk): Promise<PlacedSession> {
+export async function placeRolledBack(db: Db, p: TestPlacement, walk?: Walk): Promise<PlacedSession> {
   const request: SessionPlacementRequest = {
     orgId: p.orgId,
     appName: p.appName,

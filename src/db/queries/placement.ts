@@ -79,6 +79,8 @@ export interface PlacedSession {
   /** Both set when seats were taken. */
   deployment: DeploymentRecord | undefined;
   session: SessionRecord | undefined;
+  /** How the statement looked for the first place with room (Walk): the version's hint unless the caller chose. */
+  walk: Walk;
 }
 
 /** Fixed parameters of the statement; location constraints follow from $15. */
@@ -150,7 +152,7 @@ export type Walk = 'all' | 'band';
  * Places a full walk must have read for this version's next create to try the band first. On a
  * fleet spread evenly over the inhabited latitudes, with players anywhere, the band walk cost
  * PostgreSQL ×1.04 what the full one did at 60 places and ×0.97 at 120; ×1.27 at 10, ×0.77 at
- * 300 (`BENCH_WALK=compare node dist/bench/places.js 10 30 60 120 200 300`, README).
+ * 300 (`BENCH_WALK=compare BENCH_ROUNDS=500 node dist/bench/places.js 10 30 60 120 200 300`, README).
  */
 const MANY_PLACES = 100;
 /**
@@ -338,7 +340,7 @@ export async function insertSessionOnBestDeployment(
   const statement = placeSessionStatement(request.constraints, request.skipLocked, walk);
   const { rows } = await db.query<PlacementRow>(statement, params);
   const placed = rows[0]?.placed;
-  if (!placed) return { appVersion: undefined, roomSeen: false, deployment: undefined, session: undefined };
+  if (!placed) return { appVersion: undefined, roomSeen: false, deployment: undefined, session: undefined, walk };
   const { app_version: appVersion, room_seen: roomSeen, deployment, session, places_read: placesRead } = placed;
   if (placesRead !== null) rememberPlacesRead(request, placesRead);
   return {
@@ -346,6 +348,7 @@ export async function insertSessionOnBestDeployment(
     roomSeen,
     deployment: deployment ? deploymentFromJson(deployment) : undefined,
     session: session ? sessionFromJson(session) : undefined,
+    walk,
   };
 }
 
