@@ -122,11 +122,15 @@ async function claimOrReplay(
   }
 }
 
+/**
+ * Hooks only the routes in IDEMPOTENT_ROUTES (registered after this call, in the same plugin):
+ * every other route, every GET among them, runs no idempotency code at all.
+ */
 export function registerIdempotency(app: FastifyInstance, deps: AppDeps): void {
   app.decorateRequest('idempotencyKey', undefined);
-  app.addHook('preHandler', async (request, reply) => {
+  const claim = async (request: FastifyRequest, reply: FastifyReply) => {
     const header = request.headers['idempotency-key'];
-    if (header === undefined || !IDEMPOTENT_ROUTES.has(`${request.method} ${request.routeOptions.url}`)) return;
+    if (header === undefined) return;
     if (typeof header !== 'string' || !KEY_PATTERN.test(header)) {
       return sendFailure(reply, {
         code: 'VALIDATION_FAILED',
@@ -134,8 +138,8 @@ export function registerIdempotency(app: FastifyInstance, deps: AppDeps): void {
       });
     }
     return claimOrReplay(deps, request, reply, header);
-  });
-  app.addHook('onSend', async (request, reply, payload) => {
+  };
+  const record = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const key = request.idempotencyKey;
     if (key === undefined) return payload;
     request.idempotencyKey = undefined;
@@ -149,5 +153,19 @@ export function registerIdempotency(app: FastifyInstance, deps: AppDeps): void {
         typeof payload === 'string' ? payload : JSON.stringify(payload),
       );
     return payload;
+  };
+  const hooked = new Set<string>();
+  app.addHook('onRoute', (route) => {
+    const methods = [route.method].flat();
+    if (!methods.some((method) => IDEMPOTENT_ROUTES.has(`${method} ${route.url}`))) return;
+    if (methods.length > 1) throw new Error(`idempotent route ${route.url} must have one method`);
+    hooked.add(`${methods[0]} ${route.url}`);
+    route.preHandler = [claim, ...[route.preHandler ?? []].flat()];
+    route.onSend = [record, ...[route.onSend ?? []].flat()];
+  });
+  // A protected route renamed or registered elsewhere would otherwise lose its protection silently.
+  app.addHook('onReady', async () => {
+    const missing = [...IDEMPOTENT_ROUTES].filter((route) => !hooked.has(route));
+    if (missing.length > 0) throw new Error(`idempotency: no such routes here: ${missing.join(', ')}`);
   });
 }
