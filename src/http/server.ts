@@ -139,10 +139,11 @@ export async function buildServer(deps: AppDeps, options: ServerOptions = {}): P
     done(problem ? invalidTextError(problem, 'body') : null, problem ? undefined : parsed);
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     // Health checks, scrapes and static files would drown the log: only at debug level.
     const route = request.routeOptions.url ?? 'unmatched';
     const log =
@@ -159,6 +160,7 @@ export async function buildServer(deps: AppDeps, options: ServerOptions = {}): P
       },
       'request',
     );
+    done();
   });
   app.setErrorHandler((error, request, reply) => sendFailure(reply, toFailure(error as Error, request)));
   app.setNotFoundHandler(notFoundHandler(app));

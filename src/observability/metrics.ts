@@ -162,9 +162,9 @@ export function createMetrics(
   return {
     ...metrics,
     attach(app) {
-      app.addHook('onResponse', async (request, reply) => {
+      app.addHook('onResponse', (request, reply, done) => {
         const route = request.routeOptions.url ?? 'unmatched';
-        if (route === '/metrics') return;
+        if (route === '/metrics') return done();
         requests.inc({
           org: request.orgId ? String(request.orgId) : 'none',
           method: request.method,
@@ -172,6 +172,7 @@ export function createMetrics(
           status: String(reply.statusCode),
         });
         latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+        done();
       });
     },
     attachObserver(appDeps) {
