@@ -54,6 +54,7 @@ const SCALE_FLEETS = (process.env['BENCH_SCALE_FLEETS'] ?? '1000x10,1000x300,100
   .map((fleet) => fleet.split('x').map(Number));
 /** Only these scenarios (create,get,users,list,mixed,bulk), for profiling one at a time. */
 const ONLY = process.env['BENCH_ONLY']?.split(',');
+const runs = (scenario: string) => ONLY === undefined || ONLY.includes(scenario);
 /** Rallypoint's DATABASE_POOL_SIZE (default 10); the DB ceiling uses as many connections. */
 const POOL_SIZE = Number(process.env['BENCH_POOL_SIZE'] ?? 10);
 /** The offered rate of the fixed-rate runs (creates/s for the create scenario's p99 goal). */
@@ -76,6 +77,7 @@ const SERVER_ENV: Record<string, string> = {
 };
 
 const STATEMENT_FLOOR = 'floor: bare Fastify + one statement';
+const READ_FLOOR = "floor: bare Fastify + the GET's statement";
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
@@ -116,7 +118,6 @@ async function runScenarios(
     results.push({ engine, name, ...figures, ...(note ? { note } : {}) });
     return figures;
   };
-  const runs = (name: string) => ONLY === undefined || ONLY.includes(name);
   if (runs('create')) await measure('session create', () => createRequests(target), 'Seat, 1-4 players');
   // Without the create scenario, the read and users scenarios still need live sessions.
   if (target.sessionIds.length === 0)
@@ -196,6 +197,33 @@ async function measureStatementFloor(results: BenchResults, postgres: Postgres, 
     name: STATEMENT_FLOOR,
     ...figures,
     note: 'bare Fastify, one named statement per request through pg; no key, no log',
+  });
+  await bare.stop();
+}
+
+/**
+ * The floor under Rallypoint's GET: the bare Fastify server answering the get scenario's requests
+ * with the GET's own statement, driver adapter, view and response schema (bare-http.ts), so what
+ * the GET costs beyond it is Rallypoint's HTTP path (key, request id, log, metrics, load shedding).
+ */
+async function measureReadFloor(
+  results: BenchResults,
+  postgres: Postgres,
+  rallypoint: CpuWatch,
+  target: Target,
+): Promise<void> {
+  log("postgres: bare Fastify + the GET's statement (floor)");
+  const bare = await startBareHttp({ url: postgres.url, poolSize: POOL_SIZE });
+  const cpu: CpuWatch = {
+    probe: () => ({ server: processCpuMs(bare.pid), postgres: postgres.cpuMs() }),
+    idlePercent: { postgres: rallypoint.idlePercent['postgres'] ?? 0 },
+  };
+  const figures = await measureScenario(plan(bare.url), () => getRequests(target), cpu);
+  results.scenarios.push({
+    engine: 'postgres',
+    name: READ_FLOOR,
+    ...figures,
+    note: "bare Fastify, the GET's statement, view and schema; no key, request id, log, metrics",
   });
   await bare.stop();
 }
@@ -303,6 +331,7 @@ async function runPostgres(results: BenchResults): Promise<void> {
   results.idleCpuPercent['postgres: seeded'] = cpu.idlePercent;
   await measureStatementFloor(results, postgres, cpu);
   results.scenarios.push(...(await runScenarios('postgres', api, target, bulk, cpu)));
+  if (runs('get')) await measureReadFloor(results, postgres, cpu, target);
   results.rss['postgres: after scenarios'] = rssMb(server.pid);
   if (SCALE) {
     await runScale(results, api, postgres, { pid: server.pid, cpu });
@@ -335,7 +364,7 @@ function addRatios(results: BenchResults): void {
     if (!s.saturated) continue;
     // Writes are bound by the seat transaction's commit rate on PostgreSQL; reads (and the embedded run,
     // whose database runs inside the server process) by the HTTP ceiling.
-    const isWrite = !/^(get|list)/.test(s.name) && s.name !== STATEMENT_FLOOR;
+    const isWrite = !/^(get|list)/.test(s.name) && s.name !== STATEMENT_FLOOR && s.name !== READ_FLOOR;
     if (s.engine === 'postgres' && isWrite && db) Object.assign(s, { boundBy: 'db', ratio: s.saturated.rps / db });
     else if (http) Object.assign(s, { boundBy: 'http', ratio: s.saturated.rps / http });
   }
@@ -357,12 +386,16 @@ function addGoals(results: BenchResults): void {
       create.saturated.rps >= 0.4 * db,
     );
   const floor = find('postgres', STATEMENT_FLOOR);
+  const readFloor = find('postgres', READ_FLOOR);
   if (get?.saturated && http)
     add(
       'get >= 25% of bare Fastify',
       `${Math.round((get.saturated.rps / http) * 100)}% (${get.saturated.rps} of ${http} req/s)` +
         (floor?.saturated
           ? `; bare Fastify with one statement: ${Math.round((floor.saturated.rps / http) * 100)}% (${floor.saturated.rps} req/s)`
+          : '') +
+        (readFloor?.saturated
+          ? `; with the GET's statement: ${Math.round((readFloor.saturated.rps / http) * 100)}% (${readFloor.saturated.rps} req/s)`
           : ''),
       get.saturated.rps >= 0.25 * http,
     );
